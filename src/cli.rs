@@ -1,0 +1,35 @@
+//! The `steward` command line: argument parsing and dispatch. Each command lives in
+//! its own file; they print through [`output`] and return an exit code:
+//! 0 ok, 1 differences or violations found, 2 usage or input error.
+
+mod args;
+mod output;
+mod explain_cmd;
+mod policy_cmd;
+
+use clap::Parser;
+
+pub use args::{Cli, Command};
+
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_FOUND: i32 = 1;
+pub const EXIT_INPUT: i32 = 2;
+
+pub fn run() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let code = if err.use_stderr() { EXIT_INPUT } else { EXIT_OK };
+            let _ = err.print();
+            return code;
+        }
+    };
+    dispatch(cli)
+}
+
+fn dispatch(cli: Cli) -> i32 {
+    let global = cli.global;
+    match cli.command {
+        Command::Policy(cmd) => policy_cmd::run(cmd, &global),
+    }
+}

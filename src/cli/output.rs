@@ -1,0 +1,61 @@
+//! Shared printing: diagnostics, JSON, and simple aligned tables.
+
+use crate::diagnostic::{Diagnostic, SourceMap};
+
+use super::args::Format;
+
+pub fn diagnostics(format: Format, sources: &SourceMap, diags: &[Diagnostic]) {
+    match format {
+        Format::Json => {
+            let items: Vec<_> = diags.iter().map(|d| d.to_json(sources)).collect();
+            println!("{}", serde_json::to_string_pretty(&items).unwrap_or_default());
+        }
+        _ => {
+            for d in diags {
+                eprint!("{}", d.render(sources));
+                eprintln!();
+            }
+        }
+    }
+}
+
+pub fn json(value: &serde_json::Value) {
+    println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
+}
+
+/// Columns padded to the widest cell (by characters, so Chinese text lines up
+/// well enough in a terminal that renders it double-width; exactness is not needed).
+pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| display_width(h)).collect();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            if let Some(w) = widths.get_mut(i) {
+                *w = (*w).max(display_width(cell));
+            }
+        }
+    }
+    let mut out = String::new();
+    let line = |cells: Vec<&str>, out: &mut String| {
+        let mut parts = Vec::new();
+        for (i, c) in cells.iter().enumerate() {
+            let pad = widths[i].saturating_sub(display_width(c));
+            if i + 1 == cells.len() {
+                parts.push(c.to_string());
+            } else {
+                parts.push(format!("{c}{}", " ".repeat(pad)));
+            }
+        }
+        out.push_str(parts.join("  ").trim_end());
+        out.push('\n');
+    };
+    line(header.to_vec(), &mut out);
+    for row in rows {
+        line(row.iter().map(String::as_str).collect(), &mut out);
+    }
+    out
+}
+
+/// East Asian wide characters take two terminal columns.
+pub fn display_width(s: &str) -> usize {
+    s.chars().map(|c| if (c as u32) >= 0x1100 { 2 } else { 1 }).sum()
+}

@@ -1,0 +1,17 @@
+//! steward: a company's complaint and repair procedure, as data, enforced to the minute.
+//!
+//! | module | owns |
+//! |---|---|
+//! | [`policy`] | loading, overlays, validation, fingerprint, diff of policy files |
+//! | [`calendar`], [`span`] | business calendars and limit durations |
+//! | [`script`] | rhai conditions and hooks in a sandbox |
+//! | [`engine`] | the pure ticket state machine: `(ticket, command, now, policy) -> facts` |
+//! | [`store`] | SQLite: hash-chained event log, projections, timers |
+//! | [`cli`] | the `steward` command line |
+
+pub mod calendar;
+pub mod diagnostic;
+pub mod policy;
+pub mod script;
+pub mod span;
+pub mod cli;

@@ -1,0 +1,61 @@
+//! Policy as data: loading a company's procedure from TOML files and rhai scripts,
+//! overlaying estate and company policies (`extends`), validating with located
+//! diagnostics, and the canonical form whose SHA-256 is the policy's fingerprint.
+//!
+//! ```no_run
+//! use std::path::Path;
+//! let loaded = steward::policy::load_path(Path::new("policies/vk-shanghai")).ok().unwrap();
+//! println!("{} {}", loaded.policy.id, steward::policy::fingerprint(&loaded.policy));
+//! ```
+
+mod build;
+mod calendar_check;
+mod check;
+pub mod compiled;
+pub mod diff;
+pub mod embedded;
+mod expr_loc;
+pub mod files;
+mod load;
+mod merge;
+pub mod model;
+pub mod raw;
+mod raw_json;
+mod reader;
+
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+pub use compiled::CompiledPolicy;
+pub use load::{LoadFailure, Loaded, hex};
+pub use model::Policy;
+pub use reader::SpanIndex;
+
+use model::Category;
+
+pub fn load_path(path: &Path) -> Result<Loaded, LoadFailure> {
+    load::load(&files::FsFiles, path)
+}
+
+pub fn load_with(files: &dyn files::Files, path: &Path) -> Result<Loaded, LoadFailure> {
+    load::load(files, path)
+}
+
+/// The canonical text: JSON with maps ordered by key and fields in a fixed order,
+/// independent of key order, whitespace, comments and how the policy is split
+/// across files or overlays.
+pub fn canonical(policy: &Policy) -> String {
+    serde_json::to_string(policy).unwrap_or_default()
+}
+
+pub fn fingerprint(policy: &Policy) -> String {
+    hex(&Sha256::digest(canonical(policy).as_bytes()))
+}
+
+/// Categories in the order they are tried: higher priority first, then by id.
+pub fn category_order(policy: &Policy) -> Vec<(&String, &Category)> {
+    let mut v: Vec<_> = policy.categories.iter().collect();
+    v.sort_by(|a, b| b.1.priority.cmp(&a.1.priority).then_with(|| a.0.cmp(b.0)));
+    v
+}

@@ -1,0 +1,61 @@
+//! Checks on a `[calendar.X]` table that need the whole list at once: overlapping
+//! holiday ranges and days that are both a holiday and a make-up workday. Per-value
+//! format errors come from [`crate::calendar::Calendar::new`].
+
+use chrono::NaiveDate;
+
+use crate::diagnostic::Diagnostic;
+
+use super::model::CalendarDef;
+use super::reader::{Ctx, Reader};
+
+pub fn check(r: &Reader, def: &CalendarDef, ctx: &mut Ctx) {
+    let holidays = r.str_list(ctx, "holidays");
+    let makeup = r.str_list(ctx, "makeup_workdays");
+    let mut ranges: Vec<(NaiveDate, NaiveDate, String, crate::diagnostic::Loc)> = Vec::new();
+    for (text, loc) in &holidays {
+        let Some((a, b)) = parse_range(text) else {
+            ctx.push(
+                Diagnostic::error(*loc, format!("bad holiday `{text}`"))
+                    .with_help("expected a date `2026-10-01` or an inclusive range `2026-10-01..2026-10-07`"),
+            );
+            continue;
+        };
+        if b < a {
+            ctx.error(*loc, format!("holiday range `{text}` ends before it starts"));
+            continue;
+        }
+        if let Some((_, _, other, _)) = ranges.iter().find(|(x, y, _, _)| a <= *y && *x <= b) {
+            ctx.push(
+                Diagnostic::error(*loc, format!("holiday `{text}` overlaps holiday `{other}`"))
+                    .with_help("list each day once; merge the two ranges"),
+            );
+        }
+        ranges.push((a, b, text.clone(), *loc));
+    }
+    for (text, loc) in &makeup {
+        let Ok(day) = NaiveDate::parse_from_str(text, "%Y-%m-%d") else {
+            ctx.push(Diagnostic::error(*loc, format!("bad make-up workday `{text}`")).with_help("expected a date like `2026-09-27`"));
+            continue;
+        };
+        if let Some((_, _, h, _)) = ranges.iter().find(|(a, b, _, _)| *a <= day && day <= *b) {
+            ctx.error(*loc, format!("`{text}` is both a make-up workday and inside holiday `{h}`"));
+        }
+    }
+    let tz = chrono_tz::UTC;
+    let workdays: Vec<&str> = def.workdays.iter().map(String::as_str).collect();
+    let hours: Vec<&str> = def.hours.iter().map(String::as_str).collect();
+    // Holidays and make-up days were checked above with exact locations; the
+    // constructor checks the rest (weekday names, hour windows).
+    if let Err(err) = crate::calendar::Calendar::new(tz, &workdays, &hours, &[], &[]) {
+        ctx.error(r.loc, format!("{}: {err}", r.what));
+    }
+}
+
+fn parse_range(text: &str) -> Option<(NaiveDate, NaiveDate)> {
+    let day = |s: &str| NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok();
+    match text.split_once("..") {
+        Some((a, b)) => Some((day(a)?, day(b)?)),
+        None => day(text).map(|d| (d, d)),
+    }
+}

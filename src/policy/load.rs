@@ -1,0 +1,203 @@
+//! Reading a policy from files: every `*.toml` of its directory (or one file), then
+//! the chain of `extends`, then building and checking the model. All problems are
+//! returned together; nothing here panics on any input.
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::diagnostic::{Diagnostic, Loc, SourceMap};
+
+use super::build::{self, FileRef};
+use super::files::{Files, normalize};
+use super::merge;
+use super::model::Policy;
+use super::raw::{self, Table, Val};
+use super::reader::{Ctx, SpanIndex};
+
+pub struct Loaded {
+    pub policy: Policy,
+    pub sources: SourceMap,
+    pub spans: SpanIndex,
+    pub warnings: Vec<Diagnostic>,
+    /// The policy directories read, the requested one first.
+    pub chain: Vec<PathBuf>,
+    /// Plug-in module bytes by plug-in id, already checked against their pins.
+    pub wasm: Vec<(String, Vec<u8>)>,
+}
+
+pub struct LoadFailure {
+    pub sources: SourceMap,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+pub fn load(files: &dyn Files, path: &Path) -> Result<Loaded, LoadFailure> {
+    let mut sources = SourceMap::default();
+    let mut ctx = Ctx { diags: Vec::new(), spans: SpanIndex::default() };
+    let mut chain = Vec::new();
+    let tree = load_tree(files, path, &mut sources, &mut ctx, &mut chain, &mut Vec::new(), None);
+    let Some((table, loc)) = tree else {
+        return Err(LoadFailure { sources, diagnostics: ctx.diags });
+    };
+    let built = build::build(&table, loc, &sources, &mut ctx);
+    let mut policy = built.policy;
+    let wasm = attach_files(files, &built.file_refs, &mut policy, &sources, &mut ctx);
+    super::check::check(&policy, &mut ctx);
+    let (errors, warnings): (Vec<_>, Vec<_>) =
+        ctx.diags.into_iter().partition(|d| d.severity == crate::diagnostic::Severity::Error);
+    if errors.is_empty() {
+        Ok(Loaded { policy, sources, spans: ctx.spans, warnings, chain, wasm })
+    } else {
+        let mut diagnostics = errors;
+        diagnostics.extend(warnings);
+        Err(LoadFailure { sources, diagnostics })
+    }
+}
+
+/// The merged tree of the policy at `path` with its ancestors overlaid beneath it.
+fn load_tree(
+    files: &dyn Files,
+    path: &Path,
+    sources: &mut SourceMap,
+    ctx: &mut Ctx,
+    chain: &mut Vec<PathBuf>,
+    stack: &mut Vec<PathBuf>,
+    from: Option<Loc>,
+) -> Option<(Table, Loc)> {
+    let identity = files.identity(path);
+    if stack.contains(&identity) {
+        let cycle: Vec<String> = stack.iter().chain([&identity]).map(|p| p.display().to_string()).collect();
+        ctx.push(
+            Diagnostic::error(from, format!("cyclic `extends`: {}", cycle.join(" → ")))
+                .with_help("a policy may not extend itself, directly or through others"),
+        );
+        return None;
+    }
+    let paths = if files.is_dir(path) {
+        match files.toml_files(path) {
+            Ok(p) if p.is_empty() => {
+                ctx.error(from, format!("no policy files (*.toml) in `{}`", path.display()));
+                return None;
+            }
+            Ok(p) => p,
+            Err(err) => {
+                ctx.error(from, format!("cannot read policy directory `{}`: {err}", path.display()));
+                return None;
+            }
+        }
+    } else if files.exists(path) {
+        vec![path.to_path_buf()]
+    } else {
+        ctx.error(from, format!("policy `{}` not found", path.display()));
+        return None;
+    };
+    chain.push(path.to_path_buf());
+    let mut parts = Vec::new();
+    let mut first_loc = None;
+    for p in &paths {
+        let text = match files.read(p) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(t) => t,
+                Err(_) => {
+                    ctx.error(from, format!("`{}` is not UTF-8 text", p.display()));
+                    continue;
+                }
+            },
+            Err(err) => {
+                ctx.error(from, format!("cannot read `{}`: {err}", p.display()));
+                continue;
+            }
+        };
+        let file = sources.add(p, text);
+        match raw::parse(file, sources.text(file)) {
+            Ok((table, loc)) => {
+                first_loc.get_or_insert(loc);
+                parts.push(table);
+            }
+            Err(d) => ctx.push(d),
+        }
+    }
+    let first_loc = first_loc?;
+    let mut table = merge::merge_files(parts, &mut ctx.diags);
+    let Some((parent_path, extends_loc)) = take_extends(&mut table, sources, ctx) else {
+        return Some((table, first_loc));
+    };
+    stack.push(identity);
+    let parent = load_tree(files, &parent_path, sources, ctx, chain, stack, Some(extends_loc));
+    stack.pop();
+    let (parent, _) = parent?;
+    Some((merge::overlay(parent, table, &mut ctx.diags), first_loc))
+}
+
+/// Remove `policy.extends` and resolve it relative to the file that wrote it.
+fn take_extends(table: &mut Table, sources: &SourceMap, ctx: &mut Ctx) -> Option<(PathBuf, Loc)> {
+    let policy = table.get_mut("policy")?;
+    let Val::Table(pt) = &mut policy.node.val else {
+        return None;
+    };
+    let entry = pt.remove("extends")?;
+    match entry.node.val {
+        Val::Str(rel) => {
+            let dir = sources.path(entry.node.loc.file).parent().unwrap_or(Path::new(""));
+            Some((normalize(&dir.join(rel)), entry.node.loc))
+        }
+        other => {
+            ctx.error(entry.node.loc, format!("`extends` must be a path string, found {}", other.type_name()));
+            None
+        }
+    }
+}
+
+/// Read hook scripts into the policy (their text is part of the fingerprint) and
+/// check plug-in modules against their pinned digests.
+fn attach_files(
+    files: &dyn Files,
+    refs: &[FileRef],
+    policy: &mut Policy,
+    sources: &SourceMap,
+    ctx: &mut Ctx,
+) -> Vec<(String, Vec<u8>)> {
+    let mut wasm = Vec::new();
+    for r in refs {
+        let dir = sources.path(r.loc.file).parent().unwrap_or(Path::new(""));
+        let full = normalize(&dir.join(&r.path));
+        let bytes = match files.read(&full) {
+            Ok(b) => b,
+            Err(_) => {
+                ctx.push(
+                    Diagnostic::error(r.loc, format!("{} file `{}` not found", r.section, r.path))
+                        .with_help(format!("looked for `{}`", full.display())),
+                );
+                continue;
+            }
+        };
+        match r.section {
+            "hook" => match String::from_utf8(bytes) {
+                Ok(text) => {
+                    if let Some(h) = policy.hooks.get_mut(&r.id) {
+                        h.source = text;
+                    }
+                }
+                Err(_) => ctx.error(r.loc, format!("script `{}` is not UTF-8 text", r.path)),
+            },
+            _ => {
+                let digest = hex(&Sha256::digest(&bytes));
+                if let Some(p) = policy.plugins.get(&r.id) {
+                    if digest != p.sha256 {
+                        ctx.push(
+                            Diagnostic::error(r.loc, format!("plug-in `{}` does not match its pinned sha256", r.id))
+                                .with_help(format!("the file's sha256 is {digest}; the policy pins {}", p.sha256)),
+                        );
+                    } else {
+                        wasm.push((r.id.clone(), bytes));
+                    }
+                }
+            }
+        }
+    }
+    wasm
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,401 @@
+//! The resolved policy: what a company's procedure says once files are merged and
+//! overlays applied. It is plain data; its JSON form is the canonical text that is
+//! fingerprinted, stored in the database once per fingerprint, and loaded back to run
+//! tickets, so maps are keyed by rule id and ordered, never by file position.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::span::Span;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Policy {
+    pub id: String,
+    pub version: String,
+    pub title: String,
+    pub timezone: String,
+    /// Calendar used by limits that do not name one.
+    pub calendar: Option<String>,
+    /// Category a ticket falls back to when no category matches or a hook fails.
+    pub default_category: String,
+    pub calendars: BTreeMap<String, CalendarDef>,
+    pub departments: BTreeMap<String, Department>,
+    pub roles: BTreeMap<String, Role>,
+    pub categories: BTreeMap<String, Category>,
+    pub milestones: BTreeMap<String, Milestone>,
+    pub limits: BTreeMap<String, Limit>,
+    pub escalation: Escalation,
+    pub pauses: BTreeMap<String, PauseRule>,
+    pub revisits: BTreeMap<String, Revisit>,
+    pub reopen: Reopen,
+    pub closing: Closing,
+    pub compensation: Compensation,
+    pub ordering: Ordering,
+    pub hooks: BTreeMap<String, Hook>,
+    pub plugins: BTreeMap<String, Plugin>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CalendarDef {
+    pub workdays: Vec<String>,
+    pub hours: Vec<String>,
+    pub holidays: Vec<String>,
+    pub makeup_workdays: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Department {
+    pub label: String,
+}
+
+/// Someone who can be notified: a ladder step, a department or a named role.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Role {
+    pub label: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Inquiry,
+    Repair,
+    Complaint,
+    Suggestion,
+}
+
+impl Kind {
+    pub const ALL: [&'static str; 4] = ["inquiry", "repair", "complaint", "suggestion"];
+
+    pub fn parse(s: &str) -> Option<Kind> {
+        match s {
+            "inquiry" => Some(Kind::Inquiry),
+            "repair" => Some(Kind::Repair),
+            "complaint" => Some(Kind::Complaint),
+            "suggestion" => Some(Kind::Suggestion),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        Kind::ALL[self as usize]
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    BeforeOccupancy,
+    AfterOccupancy,
+}
+
+impl Phase {
+    pub fn parse(s: &str) -> Option<Phase> {
+        match s {
+            "before_occupancy" => Some(Phase::BeforeOccupancy),
+            "after_occupancy" => Some(Phase::AfterOccupancy),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::BeforeOccupancy => "before_occupancy",
+            Phase::AfterOccupancy => "after_occupancy",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Category {
+    pub kind: Kind,
+    pub label: String,
+    /// rhai condition over the ticket; `None` matches every ticket of the kind.
+    pub when: Option<String>,
+    /// Higher priority is tried first; ties are broken by id, so file order never matters.
+    pub priority: i64,
+    /// Complaint class 1/2/3 (D4).
+    pub class: Option<u8>,
+    pub emergency: bool,
+    pub major: bool,
+    pub phase: Option<Phase>,
+    /// Department that handles it (E1 tier L2 dispatch).
+    pub route: Option<String>,
+    /// Paper form the procedure files it on (D4).
+    pub form: Option<String>,
+    /// Roles to report to in writing (D4 class 2 → developer's service center).
+    pub report_to: Vec<String>,
+    /// The result is published to owners (D4 class 3).
+    pub publish_result: bool,
+    pub rules: Vec<String>,
+}
+
+/// The ticket actions that can reach a milestone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Classify,
+    Respond,
+    Plan,
+    Report,
+    ExpertReply,
+    Assign,
+    Update,
+    Resolve,
+    Close,
+}
+
+impl Action {
+    pub const ALL: [&'static str; 9] = [
+        "classify",
+        "respond",
+        "plan",
+        "report",
+        "expert_reply",
+        "assign",
+        "update",
+        "resolve",
+        "close",
+    ];
+
+    pub fn parse(s: &str) -> Option<Action> {
+        Some(match s {
+            "classify" => Action::Classify,
+            "respond" => Action::Respond,
+            "plan" => Action::Plan,
+            "report" => Action::Report,
+            "expert_reply" => Action::ExpertReply,
+            "assign" => Action::Assign,
+            "update" => Action::Update,
+            "resolve" => Action::Resolve,
+            "close" => Action::Close,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        Action::ALL[self as usize]
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Milestone {
+    pub label: String,
+    pub reached_by: Vec<Action>,
+    pub rules: Vec<String>,
+}
+
+/// When a limit's clock starts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "on", content = "id")]
+pub enum ClockStart {
+    Opened,
+    Milestone(String),
+    Escalated(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Limit {
+    pub label: String,
+    pub applies: Option<String>,
+    /// The milestone the ticket must reach.
+    pub milestone: String,
+    pub within: Span,
+    pub from: ClockStart,
+    pub calendar: Option<String>,
+    /// Warn when this share of the time is used, in percent.
+    pub warn_at: Option<u8>,
+    /// Restart the clock each time the milestone is reached ("no complaint goes 24 h
+    /// without an update").
+    pub repeat: bool,
+    pub on_breach: Breach,
+    pub rules: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Breach {
+    /// Move the ticket to this ladder step; `next` moves one step up.
+    pub escalate: Option<EscalateTo>,
+    pub notify: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "to", content = "step")]
+pub enum EscalateTo {
+    Next,
+    Step(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Escalation {
+    pub ladder: Vec<LadderStep>,
+    pub rules: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LadderStep {
+    pub id: String,
+    pub label: String,
+    pub notify: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PauseRule {
+    pub label: String,
+    pub applies: Option<String>,
+    /// Milestone ids whose clocks stop while paused for this reason.
+    pub stops: Vec<String>,
+    pub rules: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Revisit {
+    pub label: String,
+    pub applies: Option<String>,
+    pub steps: Vec<RevisitStep>,
+    pub rules: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "type")]
+pub enum RevisitStep {
+    /// Due `within` after resolution, or after the previous revisit was done.
+    Within { within: Span, after: RevisitAnchor },
+    /// Due when the named event (e.g. `rain`) happens for the ticket's estate.
+    OnEvent { event: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RevisitAnchor {
+    Resolved,
+    Previous,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reopen {
+    /// Written notice to maintenance after a failed revisit (V5).
+    pub notice_within: Option<Span>,
+    pub notify: Vec<String>,
+    pub rules: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Closing {
+    pub invalid_requires_explanation: bool,
+    /// Closing needs a recorded callback through one of these channels (V6).
+    pub callback_channels: Vec<String>,
+    pub require_callback: bool,
+    pub rules: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Compensation {
+    pub notify: Vec<String>,
+    pub rules: Vec<String>,
+}
+
+/// How same-instant events are ordered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ordering {
+    /// An action at exactly the deadline instant counts as on time when true.
+    pub action_before_deadline: bool,
+    /// Order in which timers due at the same instant fire.
+    pub timers: Vec<TimerKind>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimerKind {
+    Breach,
+    Warning,
+    Revisit,
+    Notice,
+}
+
+impl TimerKind {
+    pub fn parse(s: &str) -> Option<TimerKind> {
+        Some(match s {
+            "breach" => TimerKind::Breach,
+            "warning" => TimerKind::Warning,
+            "revisit" => TimerKind::Revisit,
+            "notice" => TimerKind::Notice,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TimerKind::Breach => "breach",
+            TimerKind::Warning => "warning",
+            TimerKind::Revisit => "revisit",
+            TimerKind::Notice => "notice",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HookPoint {
+    Classify,
+    Route,
+    BeforeClose,
+    Deadline,
+}
+
+impl HookPoint {
+    pub const ALL: [&'static str; 4] = ["classify", "route", "before_close", "deadline"];
+
+    pub fn parse(s: &str) -> Option<HookPoint> {
+        Some(match s {
+            "classify" => HookPoint::Classify,
+            "route" => HookPoint::Route,
+            "before_close" => HookPoint::BeforeClose,
+            "deadline" => HookPoint::Deadline,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hook {
+    pub on: HookPoint,
+    /// Path as written, relative to the policy file that named it.
+    pub script: String,
+    /// The script text: part of the canonical form, so a script change is a policy change.
+    pub source: String,
+    pub limits: ScriptLimits,
+    pub fallback: Option<String>,
+    pub rules: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScriptLimits {
+    pub operations: u64,
+    pub call_depth: usize,
+    pub string_size: usize,
+    pub array_size: usize,
+}
+
+impl Default for ScriptLimits {
+    fn default() -> Self {
+        ScriptLimits {
+            operations: 100_000,
+            call_depth: 32,
+            string_size: 64 * 1024,
+            array_size: 10_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plugin {
+    pub on: HookPoint,
+    pub wasm: String,
+    pub sha256: String,
+    pub fuel: u64,
+    pub memory_bytes: u64,
+    pub fallback: Option<String>,
+    pub config: BTreeMap<String, serde_json::Value>,
+    pub rules: Vec<String>,
+}
