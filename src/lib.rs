@@ -14,4 +14,5 @@ pub mod diagnostic;
 pub mod policy;
 pub mod script;
 pub mod span;
+pub mod store;
 pub mod cli;

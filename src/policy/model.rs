@@ -143,10 +143,12 @@ pub enum Action {
     Update,
     Resolve,
     Close,
+    /// The written notice to maintenance after a failed revisit (V5).
+    Notice,
 }
 
 impl Action {
-    pub const ALL: [&'static str; 9] = [
+    pub const ALL: [&'static str; 10] = [
         "classify",
         "respond",
         "plan",
@@ -156,6 +158,7 @@ impl Action {
         "update",
         "resolve",
         "close",
+        "notice",
     ];
 
     pub fn parse(s: &str) -> Option<Action> {
@@ -169,6 +172,7 @@ impl Action {
             "update" => Action::Update,
             "resolve" => Action::Resolve,
             "close" => Action::Close,
+            "notice" => Action::Notice,
             _ => return None,
         })
     }

@@ -1,0 +1,68 @@
+//! The schema, as an ordered list of migrations. Migration `i` (0-based)
+//! brings a database from `user_version` `i` to `i + 1`; entries are never
+//! edited once released, only appended, because databases in the field were
+//! built from the old text.
+
+/// Each entry runs inside its own transaction together with the
+/// `user_version` bump, so a crash leaves the database at a whole version.
+pub(super) const MIGRATIONS: &[&str] = &[
+    // 1: initial schema.
+    r"
+CREATE TABLE events (
+    seq         INTEGER PRIMARY KEY,
+    ticket      TEXT,
+    at          TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    payload     TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    rule        TEXT,
+    prev_hash   TEXT NOT NULL,
+    hash        TEXT NOT NULL
+) STRICT;
+CREATE INDEX events_ticket ON events(ticket, seq);
+-- The log is evidence: even a hand-written SQL session must not rewrite it.
+CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+
+CREATE TABLE policies (
+    fingerprint TEXT PRIMARY KEY,
+    canonical   TEXT NOT NULL,
+    source      TEXT,
+    stored_at   TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE tickets (
+    id          TEXT PRIMARY KEY,
+    estate      TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    opened_at   TEXT NOT NULL,
+    updated_at  TEXT NOT NULL,
+    state       TEXT NOT NULL
+) STRICT;
+CREATE INDEX tickets_status ON tickets(status);
+CREATE INDEX tickets_estate_status ON tickets(estate, status);
+
+CREATE TABLE timers (
+    ticket TEXT NOT NULL,
+    key    TEXT NOT NULL,
+    kind   TEXT NOT NULL,
+    due_at TEXT,
+    event  TEXT,
+    estate TEXT NOT NULL,
+    PRIMARY KEY (ticket, key)
+) STRICT;
+-- Partial and covering: the due scan touches only time-based timers and
+-- never the table itself.
+CREATE INDEX timers_due ON timers(due_at, ticket) WHERE due_at IS NOT NULL;
+-- ticket last so tickets_waiting_for is answered from the index, in order.
+CREATE INDEX timers_event ON timers(estate, event, ticket);
+",
+];
