@@ -11,8 +11,10 @@
 
 pub mod calendar;
 pub mod diagnostic;
+pub mod engine;
 pub mod policy;
 pub mod script;
+pub mod service;
 pub mod span;
 pub mod store;
 pub mod cli;

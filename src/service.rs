@@ -1,0 +1,332 @@
+//! The application façade over the pure engine and the SQLite store: one command,
+//! one transaction. Loads each ticket's own policy by fingerprint (open tickets keep
+//! their policy until `policy apply` moves them), appends the decided facts to the
+//! hash-chained log and updates the ticket and timer projections.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+
+use crate::engine::{self, Command, Decision, EngineError, Ticket};
+use crate::policy::{self, CompiledPolicy, Policy};
+use crate::store::{NewEvent, Store, StoreError, TicketFilter, TicketRow, Timer, Tx};
+
+const ACTIVE_POLICY: &str = "active_policy";
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error("unknown ticket `{0}`")]
+    UnknownTicket(String),
+    #[error("no policy has been applied to this database: run `steward policy apply PATH`")]
+    NoPolicy,
+    #[error("{0}")]
+    Policy(String),
+    #[error("stored ticket `{0}` is unreadable: {1}")]
+    Corrupt(String, String),
+}
+
+pub struct Service {
+    store: Store,
+    policies: HashMap<String, CompiledPolicy>,
+}
+
+/// What `policy apply` did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Applied {
+    pub fingerprint: String,
+    pub previous: Option<String>,
+    pub moved: usize,
+}
+
+/// What `audit verify` found.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Verification {
+    pub events: i64,
+    pub chain_ok: bool,
+    pub chain_problem: Option<String>,
+    pub tickets: usize,
+    pub mismatched: Vec<String>,
+}
+
+impl Service {
+    pub fn open(path: &Path) -> Result<Service, AppError> {
+        Ok(Service { store: Store::open(path)?, policies: HashMap::new() })
+    }
+
+    pub fn open_read_only(path: &Path) -> Result<Service, AppError> {
+        Ok(Service { store: Store::open_read_only(path)?, policies: HashMap::new() })
+    }
+
+    pub fn in_memory() -> Result<Service, AppError> {
+        Ok(Service { store: Store::open_in_memory()?, policies: HashMap::new() })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Make `policy` the active one; move every open ticket onto it (an event per ticket).
+    pub fn apply_policy(&mut self, policy: &Policy, source: Option<&str>, now: DateTime<Utc>) -> Result<Applied, AppError> {
+        let canonical = policy::canonical(policy);
+        let compiled = CompiledPolicy::new(policy.clone()).map_err(AppError::Policy)?;
+        let fp = compiled.fingerprint.clone();
+        let applied = self.store.write(|tx| -> Result<Applied, AppError> {
+            let previous = tx.meta(ACTIVE_POLICY)?;
+            tx.put_policy(&fp, &canonical, source, now)?;
+            if previous.as_deref() == Some(fp.as_str()) {
+                return Ok(Applied { fingerprint: fp.clone(), previous, moved: 0 });
+            }
+            tx.set_meta(ACTIVE_POLICY, &fp)?;
+            let payload = serde_json::json!({"fingerprint": fp, "previous": previous, "source": source}).to_string();
+            tx.append_event(&NewEvent { ticket: None, at: now, kind: "policy_applied", payload: &payload, fingerprint: &fp, rule: None })?;
+            let mut moved = 0;
+            for status in ["open", "resolved"] {
+                for row in tx.tickets(&TicketFilter { status: Some(status), ..TicketFilter::default() })? {
+                    if row.fingerprint == fp {
+                        continue;
+                    }
+                    let ticket = parse_ticket(&row)?;
+                    let (ticket, decisions) = engine::decide(Some(&ticket), &Command::MovePolicy, now.max(ticket.updated_at), &compiled)?;
+                    persist(tx, &ticket, &decisions, &fp)?;
+                    moved += 1;
+                }
+            }
+            Ok(Applied { fingerprint: fp.clone(), previous, moved })
+        })?;
+        self.policies.insert(fp, compiled);
+        Ok(applied)
+    }
+
+    fn compiled(&mut self, tx_fp: &str, canonical: Option<String>) -> Result<&CompiledPolicy, AppError> {
+        if !self.policies.contains_key(tx_fp) {
+            let text = canonical.ok_or_else(|| AppError::Policy(format!("policy {tx_fp} is not in the database")))?;
+            let c = CompiledPolicy::from_canonical(&text).map_err(AppError::Policy)?;
+            self.policies.insert(tx_fp.to_string(), c);
+        }
+        self.policies.get(tx_fp).ok_or(AppError::NoPolicy)
+    }
+
+    /// The active policy's fingerprint and the compiled policy.
+    pub fn active_policy(&mut self) -> Result<&CompiledPolicy, AppError> {
+        let (fp, text) = self.store.read(|tx| -> Result<_, AppError> {
+            let fp = tx.meta(ACTIVE_POLICY)?.ok_or(AppError::NoPolicy)?;
+            let text = tx.policy(&fp)?;
+            Ok((fp, text))
+        })?;
+        self.compiled(&fp, text)
+    }
+
+    /// Open a ticket under the active policy.
+    pub fn open_ticket(&mut self, intake: engine::OpenTicket, now: DateTime<Utc>) -> Result<(Ticket, Vec<Decision>), AppError> {
+        self.active_policy()?;
+        let fp = self.store.read(|tx| tx.meta(ACTIVE_POLICY))?.ok_or(AppError::NoPolicy)?;
+        let Service { store, policies } = self;
+        let policy = policies.get(&fp).ok_or(AppError::NoPolicy)?;
+        store.write(|tx| -> Result<_, AppError> {
+            if tx.ticket(&intake.id)?.is_some() {
+                return Err(EngineError::Exists(intake.id.clone()).into());
+            }
+            let (ticket, decisions) = engine::decide(None, &Command::Open(intake.clone()), now, policy)?;
+            persist(tx, &ticket, &decisions, &fp)?;
+            Ok((ticket, decisions))
+        })
+    }
+
+    /// Run one command on one ticket, under the ticket's own policy.
+    pub fn execute(&mut self, id: &str, cmd: &Command, now: DateTime<Utc>) -> Result<(Ticket, Vec<Decision>), AppError> {
+        let fp = self
+            .store
+            .read(|tx| -> Result<_, AppError> { Ok(tx.ticket(id)?.map(|r| r.fingerprint)) })?
+            .ok_or_else(|| AppError::UnknownTicket(id.to_string()))?;
+        self.ensure_policy(&fp)?;
+        let Service { store, policies } = self;
+        let policy = policies.get(&fp).ok_or(AppError::NoPolicy)?;
+        store.write(|tx| -> Result<_, AppError> {
+            let row = tx.ticket(id)?.ok_or_else(|| AppError::UnknownTicket(id.to_string()))?;
+            let ticket = parse_ticket(&row)?;
+            let (ticket, decisions) = engine::decide(Some(&ticket), cmd, now, policy)?;
+            persist(tx, &ticket, &decisions, &fp)?;
+            Ok((ticket, decisions))
+        })
+    }
+
+    fn ensure_policy(&mut self, fp: &str) -> Result<(), AppError> {
+        if !self.policies.contains_key(fp) {
+            let text = self.store.read(|tx| tx.policy(fp))?;
+            self.compiled(fp, text)?;
+        }
+        Ok(())
+    }
+
+    /// Fire every timer due at `now`, across all tickets, in one transaction.
+    pub fn tick(&mut self, now: DateTime<Utc>) -> Result<Vec<(String, Vec<Decision>)>, AppError> {
+        let due = self.store.read(|tx| tx.due_tickets(now))?;
+        self.run_many(&due, &Command::Tick, now, None)
+    }
+
+    /// An external event (e.g. rain) for every ticket of an estate waiting on it.
+    pub fn event(&mut self, estate: &str, kind: &str, now: DateTime<Utc>) -> Result<Vec<(String, Vec<Decision>)>, AppError> {
+        let waiting = self.store.read(|tx| tx.tickets_waiting_for(estate, kind))?;
+        let payload = serde_json::json!({"event": kind, "estate": estate}).to_string();
+        self.run_many(&waiting, &Command::Event { kind: kind.into() }, now, Some(payload))
+    }
+
+    fn run_many(&mut self, ids: &[String], cmd: &Command, now: DateTime<Utc>, header: Option<String>) -> Result<Vec<(String, Vec<Decision>)>, AppError> {
+        let fps: Vec<String> = self.store.read(|tx| -> Result<Vec<String>, AppError> {
+            let mut fps = Vec::new();
+            for id in ids {
+                if let Some(r) = tx.ticket(id)?
+                    && !fps.contains(&r.fingerprint)
+                {
+                    fps.push(r.fingerprint);
+                }
+            }
+            Ok(fps)
+        })?;
+        for fp in &fps {
+            self.ensure_policy(fp)?;
+        }
+        let Service { store, policies } = self;
+        store.write(|tx| -> Result<_, AppError> {
+            if let Some(payload) = &header {
+                let fp = tx.meta(ACTIVE_POLICY)?.unwrap_or_default();
+                tx.append_event(&NewEvent { ticket: None, at: now, kind: "external_event", payload, fingerprint: &fp, rule: None })?;
+            }
+            let mut out = Vec::new();
+            for id in ids {
+                let Some(row) = tx.ticket(id)? else { continue };
+                let ticket = parse_ticket(&row)?;
+                let policy = policies.get(&row.fingerprint).ok_or(AppError::NoPolicy)?;
+                let at = now.max(ticket.updated_at);
+                let (ticket, decisions) = engine::decide(Some(&ticket), cmd, at, policy)?;
+                persist(tx, &ticket, &decisions, &row.fingerprint)?;
+                if !decisions.is_empty() {
+                    out.push((id.clone(), decisions));
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    pub fn ticket(&self, id: &str) -> Result<(Ticket, Vec<Decision>), AppError> {
+        self.store.read(|tx| -> Result<_, AppError> {
+            let row = tx.ticket(id)?.ok_or_else(|| AppError::UnknownTicket(id.to_string()))?;
+            let ticket = parse_ticket(&row)?;
+            let mut decisions = Vec::new();
+            for e in tx.events_for_ticket(id)? {
+                decisions.push(parse_decision(id, &e.payload)?);
+            }
+            Ok((ticket, decisions))
+        })
+    }
+
+    pub fn tickets(&self, estate: Option<&str>, status: Option<&str>, limit: Option<usize>) -> Result<Vec<Ticket>, AppError> {
+        self.store.read(|tx| -> Result<_, AppError> {
+            tx.tickets(&TicketFilter { estate, status, limit })?.iter().map(parse_ticket).collect()
+        })
+    }
+
+    /// Check the hash chain and rebuild every ticket from the log, comparing with
+    /// the stored projection.
+    pub fn verify(&self) -> Result<Verification, AppError> {
+        self.store.read(|tx| -> Result<_, AppError> {
+            let chain = tx.verify_chain()?;
+            let mut logs: std::collections::BTreeMap<String, Vec<Decision>> = Default::default();
+            tx.for_each_event(|e| {
+                if let Some(t) = &e.ticket
+                    && let Ok(d) = serde_json::from_str::<Decision>(&e.payload)
+                {
+                    logs.entry(t.clone()).or_default().push(d);
+                }
+                Ok(())
+            })?;
+            let mut mismatched = Vec::new();
+            for (id, log) in &logs {
+                let rebuilt = Ticket::replay(log);
+                let stored = tx.ticket(id)?.map(|r| parse_ticket(&r)).transpose()?;
+                let timers_ok = match &rebuilt {
+                    Some(t) => same_timers(&tx.timers_for(id)?, &timers_of(t)),
+                    None => false,
+                };
+                if rebuilt != stored || !timers_ok {
+                    mismatched.push(id.clone());
+                }
+            }
+            let projected = tx.tickets(&TicketFilter::default())?.len();
+            if projected != logs.len() {
+                mismatched.push(format!("{} projected tickets but {} in the log", projected, logs.len()));
+            }
+            Ok(Verification {
+                events: chain.events,
+                chain_ok: chain.first_bad.is_none(),
+                chain_problem: chain.first_bad.map(|(seq, why)| format!("event {seq}: {why}")),
+                tickets: logs.len(),
+                mismatched,
+            })
+        })
+    }
+}
+
+fn parse_ticket(row: &TicketRow) -> Result<Ticket, AppError> {
+    serde_json::from_str(&row.state).map_err(|e| AppError::Corrupt(row.id.clone(), e.to_string()))
+}
+
+fn parse_decision(id: &str, payload: &str) -> Result<Decision, AppError> {
+    serde_json::from_str(payload).map_err(|e| AppError::Corrupt(id.to_string(), e.to_string()))
+}
+
+/// Append the decisions and refresh the ticket's projections.
+fn persist(tx: &mut Tx<'_>, ticket: &Ticket, decisions: &[Decision], fp: &str) -> Result<(), AppError> {
+    for d in decisions {
+        let payload = serde_json::to_string(d).map_err(|e| AppError::Corrupt(ticket.id().into(), e.to_string()))?;
+        tx.append_event(&NewEvent {
+            ticket: Some(ticket.id()),
+            at: d.at,
+            kind: d.fact.kind(),
+            payload: &payload,
+            fingerprint: fp,
+            rule: d.rule.as_deref(),
+        })?;
+    }
+    let state = serde_json::to_string(ticket).map_err(|e| AppError::Corrupt(ticket.id().into(), e.to_string()))?;
+    tx.put_ticket(&TicketRow {
+        id: ticket.id().to_string(),
+        estate: ticket.intake.estate.clone(),
+        status: ticket.status.as_str().to_string(),
+        fingerprint: ticket.fingerprint.clone(),
+        opened_at: ticket.opened_at,
+        updated_at: ticket.updated_at,
+        state,
+    })?;
+    tx.replace_timers(ticket.id(), &ticket.intake.estate, &timers_of(ticket))?;
+    Ok(())
+}
+
+fn timers_of(ticket: &Ticket) -> Vec<Timer> {
+    let (due, waiting) = engine::pending_timers(ticket);
+    let mut out: Vec<Timer> = due
+        .iter()
+        .map(|d| Timer { key: d.key(), kind: d.kind.as_str().to_string(), due_at: Some(d.at), event: None })
+        .collect();
+    out.extend(waiting.into_iter().map(|(slot, event)| Timer {
+        key: format!("event:{slot}"),
+        kind: "revisit".into(),
+        due_at: None,
+        event: Some(event),
+    }));
+    out
+}
+
+fn same_timers(stored: &[Timer], rebuilt: &[Timer]) -> bool {
+    let key = |t: &Timer| (t.key.clone(), t.due_at.map(|d| d.timestamp()), t.event.clone());
+    let mut a: Vec<_> = stored.iter().map(key).collect();
+    let mut b: Vec<_> = rebuilt.iter().map(key).collect();
+    a.sort();
+    b.sort();
+    a == b
+}
