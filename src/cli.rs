@@ -3,9 +3,13 @@
 //! 0 ok, 1 differences or violations found, 2 usage or input error.
 
 mod args;
+mod context;
+mod demo;
 mod output;
 mod explain_cmd;
 mod policy_cmd;
+mod ticket_cmd;
+mod timeline;
 
 use clap::Parser;
 
@@ -31,5 +35,10 @@ fn dispatch(cli: Cli) -> i32 {
     let global = cli.global;
     match cli.command {
         Command::Policy(cmd) => policy_cmd::run(cmd, &global),
+        Command::Ticket(cmd) => ticket_cmd::ticket(cmd, &global),
+        Command::Tick => ticket_cmd::tick(&global),
+        Command::Event(cmd) => ticket_cmd::event(cmd, &global),
+        Command::Audit(cmd) => ticket_cmd::audit(cmd, &global),
+        Command::Demo => demo::run(&global),
     }
 }

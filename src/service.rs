@@ -71,23 +71,33 @@ impl Service {
     }
 
     /// Make `policy` the active one; move every open ticket onto it (an event per ticket).
-    pub fn apply_policy(&mut self, policy: &Policy, source: Option<&str>, now: DateTime<Utc>) -> Result<Applied, AppError> {
+    /// With `estate`, the policy applies to that estate only (an estate overlay);
+    /// other estates keep the company-wide active policy.
+    pub fn apply_policy(
+        &mut self,
+        policy: &Policy,
+        source: Option<&str>,
+        estate: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Applied, AppError> {
+        let meta_key = active_key(estate);
         let canonical = policy::canonical(policy);
         let compiled = CompiledPolicy::new(policy.clone()).map_err(AppError::Policy)?;
         let fp = compiled.fingerprint.clone();
         let applied = self.store.write(|tx| -> Result<Applied, AppError> {
-            let previous = tx.meta(ACTIVE_POLICY)?;
+            let previous = tx.meta(&meta_key)?;
             tx.put_policy(&fp, &canonical, source, now)?;
             if previous.as_deref() == Some(fp.as_str()) {
                 return Ok(Applied { fingerprint: fp.clone(), previous, moved: 0 });
             }
-            tx.set_meta(ACTIVE_POLICY, &fp)?;
-            let payload = serde_json::json!({"fingerprint": fp, "previous": previous, "source": source}).to_string();
+            tx.set_meta(&meta_key, &fp)?;
+            let payload = serde_json::json!({"fingerprint": fp, "previous": previous, "source": source, "estate": estate}).to_string();
             tx.append_event(&NewEvent { ticket: None, at: now, kind: "policy_applied", payload: &payload, fingerprint: &fp, rule: None })?;
             let mut moved = 0;
             for status in ["open", "resolved"] {
-                for row in tx.tickets(&TicketFilter { status: Some(status), ..TicketFilter::default() })? {
-                    if row.fingerprint == fp {
+                for row in tx.tickets(&TicketFilter { status: Some(status), estate, limit: None })? {
+                    // A company-wide apply leaves estates that have their own policy alone.
+                    if row.fingerprint == fp || (estate.is_none() && tx.meta(&active_key(Some(&row.estate)))?.is_some()) {
                         continue;
                     }
                     let ticket = parse_ticket(&row)?;
@@ -111,20 +121,23 @@ impl Service {
         self.policies.get(tx_fp).ok_or(AppError::NoPolicy)
     }
 
-    /// The active policy's fingerprint and the compiled policy.
-    pub fn active_policy(&mut self) -> Result<&CompiledPolicy, AppError> {
+    /// The active policy for an estate (its own, else the company-wide one).
+    pub fn active_policy_for(&mut self, estate: Option<&str>) -> Result<&CompiledPolicy, AppError> {
         let (fp, text) = self.store.read(|tx| -> Result<_, AppError> {
-            let fp = tx.meta(ACTIVE_POLICY)?.ok_or(AppError::NoPolicy)?;
+            let fp = active_fingerprint(tx, estate)?;
             let text = tx.policy(&fp)?;
             Ok((fp, text))
         })?;
         self.compiled(&fp, text)
     }
 
-    /// Open a ticket under the active policy.
+    pub fn active_policy(&mut self) -> Result<&CompiledPolicy, AppError> {
+        self.active_policy_for(None)
+    }
+
+    /// Open a ticket under the active policy of its estate.
     pub fn open_ticket(&mut self, intake: engine::OpenTicket, now: DateTime<Utc>) -> Result<(Ticket, Vec<Decision>), AppError> {
-        self.active_policy()?;
-        let fp = self.store.read(|tx| tx.meta(ACTIVE_POLICY))?.ok_or(AppError::NoPolicy)?;
+        let fp = self.active_policy_for(Some(&intake.estate))?.fingerprint.clone();
         let Service { store, policies } = self;
         let policy = policies.get(&fp).ok_or(AppError::NoPolicy)?;
         store.write(|tx| -> Result<_, AppError> {
@@ -270,6 +283,22 @@ impl Service {
             })
         })
     }
+}
+
+fn active_key(estate: Option<&str>) -> String {
+    match estate {
+        Some(e) => format!("{ACTIVE_POLICY}:{e}"),
+        None => ACTIVE_POLICY.to_string(),
+    }
+}
+
+fn active_fingerprint(tx: &Tx<'_>, estate: Option<&str>) -> Result<String, AppError> {
+    if let Some(e) = estate
+        && let Some(fp) = tx.meta(&active_key(Some(e)))?
+    {
+        return Ok(fp);
+    }
+    tx.meta(ACTIVE_POLICY)?.ok_or(AppError::NoPolicy)
 }
 
 fn parse_ticket(row: &TicketRow) -> Result<Ticket, AppError> {

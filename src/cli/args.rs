@@ -38,6 +38,168 @@ pub enum Command {
     /// Check, show, explain and diff policies
     #[command(subcommand)]
     Policy(PolicyCmd),
+    /// Open, act on, show and list tickets
+    #[command(subcommand)]
+    Ticket(TicketCmd),
+    /// Fire every timer due at --now: warnings, breaches, escalations, overdue revisits
+    Tick,
+    /// Record an external event for an estate (e.g. rain) that pending revisits wait for
+    #[command(subcommand)]
+    Event(EventCmd),
+    /// Check the log's hash chain and rebuild projections from it
+    #[command(subcommand)]
+    Audit(AuditCmd),
+    /// The main job on the embedded default policy: a fresh database and a simulated week
+    Demo,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum EventCmd {
+    /// Rain at an estate: leak repairs waiting for "after the next rain" become due (V4)
+    Rain {
+        #[arg(long)]
+        estate: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuditCmd {
+    /// Verify the hash chain and that tickets and timers rebuild from the log
+    Verify,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct Note {
+    /// Who did it
+    #[arg(long, default_value = "")]
+    pub by: String,
+    #[arg(long, default_value = "")]
+    pub note: String,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TicketCmd {
+    /// Open a ticket under the active policy (intake, D1–D2)
+    Open {
+        /// All fields as JSON instead of flags: {"id":..,"estate":..,"kind":..,"text":..}
+        #[arg(long, conflicts_with_all = ["estate", "kind", "text"])]
+        json: Option<String>,
+        #[arg(long)]
+        id: Option<String>,
+        #[arg(long, required_unless_present = "json")]
+        estate: Option<String>,
+        #[arg(long, default_value = "")]
+        unit: String,
+        #[arg(long, default_value = "")]
+        owner: String,
+        #[arg(long, default_value = "hotline")]
+        channel: String,
+        /// inquiry, repair, complaint or suggestion
+        #[arg(long, required_unless_present = "json")]
+        kind: Option<String>,
+        #[arg(long, required_unless_present = "json")]
+        text: Option<String>,
+        #[arg(long, default_value = "")]
+        urgency: String,
+        #[arg(long)]
+        major: bool,
+        #[arg(long, default_value = "")]
+        phase: String,
+        #[arg(long = "tag")]
+        tags: Vec<String>,
+        /// Complaint class 1, 2 or 3 (D4)
+        #[arg(long, default_value_t = 0)]
+        class: u8,
+    },
+    /// Set category, class or major explicitly (re-evaluates which limits apply)
+    Classify {
+        id: String,
+        #[arg(long)]
+        category: Option<String>,
+        #[arg(long)]
+        class: Option<u8>,
+        #[arg(long)]
+        major: Option<bool>,
+    },
+    /// First response to the owner
+    Respond { id: String, #[command(flatten)] note: Note },
+    /// Initial handling plan
+    Plan { id: String, #[command(flatten)] note: Note },
+    /// Handling form filed with the service center
+    Report { id: String, #[command(flatten)] note: Note },
+    /// The expert panel's reply
+    ExpertReply { id: String, #[command(flatten)] note: Note },
+    /// Progress update to the owner
+    Update { id: String, #[command(flatten)] note: Note },
+    /// Written notice to maintenance after a failed revisit (V5)
+    Notice { id: String, #[command(flatten)] note: Note },
+    /// Dispatch to a department at a tier (E1)
+    Assign {
+        id: String,
+        #[arg(long)]
+        department: String,
+        #[arg(long, default_value = "L2")]
+        tier: String,
+        #[arg(long)]
+        lead: Option<String>,
+    },
+    /// Stop the clocks a pause rule names (waiting for the owner, parts, ...)
+    Pause {
+        id: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Restart paused clocks
+    Resume { id: String },
+    /// The work is done: revisits are scheduled
+    Resolve {
+        id: String,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Record a revisit / callback; --problem reopens the ticket (V5)
+    Revisit {
+        id: String,
+        #[arg(long, conflicts_with = "problem")]
+        ok: bool,
+        #[arg(long)]
+        problem: bool,
+        #[arg(long, default_value = "phone")]
+        channel: String,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Close (after resolution and revisits) or close as invalid with an explanation (D5)
+    Close {
+        id: String,
+        #[arg(long)]
+        invalid: Option<String>,
+    },
+    /// Reopen a resolved or closed ticket
+    Reopen {
+        id: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Record a compensation claim (D6)
+    Compensation {
+        id: String,
+        #[arg(long)]
+        amount: String,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// A ticket's timeline with rule ids and deadlines
+    Show { id: String },
+    /// Tickets, newest state first
+    List {
+        #[arg(long)]
+        estate: Option<String>,
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        limit: Option<usize>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -58,4 +220,11 @@ pub enum PolicyCmd {
     },
     /// Semantic diff of two policies, rule by rule (exit 1 when they differ)
     Diff { old: PathBuf, new: PathBuf },
+    /// Make a policy the database's active one; open tickets move to it (each move is logged)
+    Apply {
+        path: PathBuf,
+        /// Apply to one estate only (an estate overlay)
+        #[arg(long)]
+        estate: Option<String>,
+    },
 }

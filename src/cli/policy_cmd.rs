@@ -10,6 +10,7 @@ use super::{EXIT_FOUND, EXIT_INPUT, EXIT_OK, output};
 pub fn run(cmd: PolicyCmd, g: &Global) -> i32 {
     match cmd {
         PolicyCmd::Check { paths } => check(&paths, g.format),
+        PolicyCmd::Apply { path, estate } => apply(&path, estate.as_deref(), g),
         PolicyCmd::Show { path } => show(&path, g.format),
         PolicyCmd::Explain { path, ticket } => match load(&path, g.format) {
             Some(l) => super::explain_cmd::run(&l, &ticket, g),
@@ -96,4 +97,31 @@ fn show(path: &Path, format: Format) -> i32 {
         }
     }
     EXIT_OK
+}
+
+fn apply(path: &Path, estate: Option<&str>, g: &Global) -> i32 {
+    let Some(l) = load(path, g.format) else {
+        return EXIT_INPUT;
+    };
+    let result = (|| -> Result<_, String> {
+        let at = super::context::now(g)?;
+        let mut svc = super::context::open(g).map_err(|e| e.to_string())?;
+        svc.apply_policy(&l.policy, Some(&path.display().to_string()), estate, at).map_err(|e| e.to_string())
+    })();
+    match result {
+        Ok(a) => {
+            match g.format {
+                Format::Json => output::json(&serde_json::to_value(&a).unwrap_or_default()),
+                _ if a.previous.as_deref() == Some(a.fingerprint.as_str()) => {
+                    println!("policy {} (sha256:{}) is already active", l.policy.id, a.fingerprint)
+                }
+                _ => println!(
+                    "applied {} {} (sha256:{}); {} open ticket(s) moved from the previous policy",
+                    l.policy.id, l.policy.version, a.fingerprint, a.moved
+                ),
+            }
+            EXIT_OK
+        }
+        Err(e) => super::context::fail(e),
+    }
 }

@@ -294,7 +294,7 @@ impl Run<'_> {
     }
 
     fn act(&mut self, now: DateTime<Utc>, action: Action, by: &str, note: &str) -> Result<(), EngineError> {
-        if action != Action::Resolve {
+        if action != Action::Resolve && action != Action::Assign {
             self.emit(now, Fact::ActionRecorded { action: action.as_str().into(), by: by.into(), note: note.into() }, None);
         }
         let mut reached: Vec<String> = self
@@ -566,7 +566,8 @@ impl Run<'_> {
         if closing.require_callback && self.t.callbacks == 0 {
             return Err(self.refuse("close", "no callback recorded (V6): record one with `ticket revisit`"));
         }
-        self.emit(now, Fact::Closed { invalid: None }, closing.rules.first().map(String::as_str));
+        let rule = closing.rules.iter().find(|r| r.as_str() == "V6").or(closing.rules.first()).cloned();
+        self.emit(now, Fact::Closed { invalid: None }, rule.as_deref());
         Ok(())
     }
 
@@ -615,7 +616,7 @@ impl Run<'_> {
                 let deadline = c.deadline;
                 self.emit(at, Fact::Warned { limit: limit.clone(), deadline }, Some(limit));
                 let holder = self.holder();
-                self.emit(at, Fact::Notified { to: vec![holder], about: format!("limit {limit} due at {deadline}") }, Some(limit));
+                self.emit(at, Fact::Notified { to: vec![holder], about: format!("limit {limit} nears its deadline") }, Some(limit));
             }
             Target::Breach(limit) => {
                 let Some(c) = self.t.clocks.get(limit) else { return Ok(()) };

@@ -125,6 +125,14 @@ mod tests {
     }
 
     #[test]
+    fn compiled_conditions_read_the_evaluation_scope_not_the_declaration_defaults() {
+        let e = engine();
+        let c = Condition::compile(&e, r#"kind == "complaint""#).unwrap();
+        let complaint = TicketFacts { kind: "complaint".into(), ..TicketFacts::default() };
+        assert!(c.eval(&e, &complaint).unwrap());
+    }
+
+    #[test]
     fn non_boolean_result_is_a_runtime_error() {
         let e = engine();
         let c = Condition::compile(&e, "class + 1").unwrap();

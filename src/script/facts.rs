@@ -47,25 +47,27 @@ pub const VARIABLES: [&str; 16] = [
 ];
 
 impl TicketFacts {
+    /// Plain variables, not constants: rhai's optimizer would fold constants of a
+    /// compile-time scope into the AST, freezing every condition to the defaults.
     pub fn scope(&self) -> Scope<'static> {
         let mut scope = Scope::new();
-        scope.push_constant("kind", self.kind.clone());
-        scope.push_constant("category", self.category.clone());
-        scope.push_constant("class", self.class);
-        scope.push_constant("text", self.text.clone());
-        scope.push_constant("estate", self.estate.clone());
-        scope.push_constant("unit", self.unit.clone());
-        scope.push_constant("channel", self.channel.clone());
-        scope.push_constant("urgency", self.urgency.clone());
-        scope.push_constant("major", self.major);
-        scope.push_constant("emergency", self.emergency);
-        scope.push_constant("phase", self.phase.clone());
+        scope.push("kind", self.kind.clone());
+        scope.push("category", self.category.clone());
+        scope.push("class", self.class);
+        scope.push("text", self.text.clone());
+        scope.push("estate", self.estate.clone());
+        scope.push("unit", self.unit.clone());
+        scope.push("channel", self.channel.clone());
+        scope.push("urgency", self.urgency.clone());
+        scope.push("major", self.major);
+        scope.push("emergency", self.emergency);
+        scope.push("phase", self.phase.clone());
         let tags: Array = self.tags.iter().cloned().map(Dynamic::from).collect();
-        scope.push_constant("tags", tags);
-        scope.push_constant("hour", self.hour);
-        scope.push_constant("weekday", self.weekday.clone());
-        scope.push_constant("revisits", self.revisits);
-        scope.push_constant("department", self.department.clone());
+        scope.push("tags", tags);
+        scope.push("hour", self.hour);
+        scope.push("weekday", self.weekday.clone());
+        scope.push("revisits", self.revisits);
+        scope.push("department", self.department.clone());
         scope
     }
 
