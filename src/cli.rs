@@ -5,8 +5,8 @@
 mod args;
 mod context;
 mod demo;
-mod output;
 mod explain_cmd;
+mod output;
 mod policy_cmd;
 mod ticket_cmd;
 mod timeline;
@@ -23,7 +23,11 @@ pub fn run() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {
-            let code = if err.use_stderr() { EXIT_INPUT } else { EXIT_OK };
+            let code = if err.use_stderr() {
+                EXIT_INPUT
+            } else {
+                EXIT_OK
+            };
             let _ = err.print();
             return code;
         }
@@ -35,7 +39,7 @@ fn dispatch(cli: Cli) -> i32 {
     let global = cli.global;
     match cli.command {
         Command::Policy(cmd) => policy_cmd::run(cmd, &global),
-        Command::Ticket(cmd) => ticket_cmd::ticket(cmd, &global),
+        Command::Ticket(cmd) => ticket_cmd::ticket(*cmd, &global),
         Command::Tick => ticket_cmd::tick(&global),
         Command::Event(cmd) => ticket_cmd::event(cmd, &global),
         Command::Audit(cmd) => ticket_cmd::audit(cmd, &global),

@@ -68,7 +68,10 @@ impl SourceMap {
     }
 
     fn line_text(&self, file: FileId, line: usize) -> &str {
-        self.text(file).lines().nth(line.saturating_sub(1)).unwrap_or("")
+        self.text(file)
+            .lines()
+            .nth(line.saturating_sub(1))
+            .unwrap_or("")
     }
 }
 
@@ -134,7 +137,11 @@ impl Diagnostic {
         let _ = writeln!(out, "{label}: {}", self.message);
         if let Some(loc) = self.loc {
             let (line, col) = sources.line_col(loc.file, loc.start);
-            let _ = writeln!(out, "  --> {}:{line}:{col}", sources.path(loc.file).display());
+            let _ = writeln!(
+                out,
+                "  --> {}:{line}:{col}",
+                sources.path(loc.file).display()
+            );
             let text = sources.line_text(loc.file, line);
             let gutter = line.to_string().len();
             let _ = writeln!(out, "{:gutter$} |", "");
@@ -179,7 +186,10 @@ fn caret_width(sources: &SourceMap, loc: Loc, line: usize, col: usize, text: &st
 }
 
 /// The closest candidate by edit distance, for "did you mean" hints.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     candidates
         .into_iter()
         .map(|c| (edit_distance(word, c), c))
@@ -210,7 +220,8 @@ mod tests {
     fn renders_file_line_column_and_caret() {
         let mut map = SourceMap::default();
         let f = map.add(Path::new("p.toml"), "a = 1\nwithn = \"2h\"\n".into());
-        let d = Diagnostic::error(Loc::new(f, 6..11), "unknown key `withn`").with_help("did you mean `within`?");
+        let d = Diagnostic::error(Loc::new(f, 6..11), "unknown key `withn`")
+            .with_help("did you mean `within`?");
         let text = d.render(&map);
         assert!(text.contains("--> p.toml:2:1"), "{text}");
         assert!(text.contains("2 | withn = \"2h\""), "{text}");

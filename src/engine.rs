@@ -28,9 +28,17 @@ pub enum EngineError {
     #[error("ticket `{0}` already exists")]
     Exists(String),
     #[error("cannot {action} ticket `{ticket}`: it is {status}")]
-    InvalidTransition { ticket: String, action: String, status: String },
+    InvalidTransition {
+        ticket: String,
+        action: String,
+        status: String,
+    },
     #[error("cannot {action} ticket `{ticket}`: {reason}")]
-    Refused { ticket: String, action: String, reason: String },
+    Refused {
+        ticket: String,
+        action: String,
+        reason: String,
+    },
     #[error("time {now} is before the ticket's last event at {last}")]
     InThePast { now: String, last: String },
     #[error("{0}")]

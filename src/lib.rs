@@ -10,6 +10,7 @@
 //! | [`cli`] | the `steward` command line |
 
 pub mod calendar;
+pub mod cli;
 pub mod diagnostic;
 pub mod engine;
 pub mod policy;
@@ -17,4 +18,3 @@ pub mod script;
 pub mod service;
 pub mod span;
 pub mod store;
-pub mod cli;

@@ -55,15 +55,24 @@ pub struct Verification {
 
 impl Service {
     pub fn open(path: &Path) -> Result<Service, AppError> {
-        Ok(Service { store: Store::open(path)?, policies: HashMap::new() })
+        Ok(Service {
+            store: Store::open(path)?,
+            policies: HashMap::new(),
+        })
     }
 
     pub fn open_read_only(path: &Path) -> Result<Service, AppError> {
-        Ok(Service { store: Store::open_read_only(path)?, policies: HashMap::new() })
+        Ok(Service {
+            store: Store::open_read_only(path)?,
+            policies: HashMap::new(),
+        })
     }
 
     pub fn in_memory() -> Result<Service, AppError> {
-        Ok(Service { store: Store::open_in_memory()?, policies: HashMap::new() })
+        Ok(Service {
+            store: Store::open_in_memory()?,
+            policies: HashMap::new(),
+        })
     }
 
     pub fn store(&self) -> &Store {
@@ -112,9 +121,15 @@ impl Service {
         Ok(applied)
     }
 
-    fn compiled(&mut self, tx_fp: &str, canonical: Option<String>) -> Result<&CompiledPolicy, AppError> {
+    fn compiled(
+        &mut self,
+        tx_fp: &str,
+        canonical: Option<String>,
+    ) -> Result<&CompiledPolicy, AppError> {
         if !self.policies.contains_key(tx_fp) {
-            let text = canonical.ok_or_else(|| AppError::Policy(format!("policy {tx_fp} is not in the database")))?;
+            let text = canonical.ok_or_else(|| {
+                AppError::Policy(format!("policy {tx_fp} is not in the database"))
+            })?;
             let c = CompiledPolicy::from_canonical(&text).map_err(AppError::Policy)?;
             self.policies.insert(tx_fp.to_string(), c);
         }
@@ -136,22 +151,35 @@ impl Service {
     }
 
     /// Open a ticket under the active policy of its estate.
-    pub fn open_ticket(&mut self, intake: engine::OpenTicket, now: DateTime<Utc>) -> Result<(Ticket, Vec<Decision>), AppError> {
-        let fp = self.active_policy_for(Some(&intake.estate))?.fingerprint.clone();
+    pub fn open_ticket(
+        &mut self,
+        intake: engine::OpenTicket,
+        now: DateTime<Utc>,
+    ) -> Result<(Ticket, Vec<Decision>), AppError> {
+        let fp = self
+            .active_policy_for(Some(&intake.estate))?
+            .fingerprint
+            .clone();
         let Service { store, policies } = self;
         let policy = policies.get(&fp).ok_or(AppError::NoPolicy)?;
         store.write(|tx| -> Result<_, AppError> {
             if tx.ticket(&intake.id)?.is_some() {
                 return Err(EngineError::Exists(intake.id.clone()).into());
             }
-            let (ticket, decisions) = engine::decide(None, &Command::Open(intake.clone()), now, policy)?;
+            let (ticket, decisions) =
+                engine::decide(None, &Command::Open(intake.clone()), now, policy)?;
             persist(tx, &ticket, &decisions, &fp)?;
             Ok((ticket, decisions))
         })
     }
 
     /// Run one command on one ticket, under the ticket's own policy.
-    pub fn execute(&mut self, id: &str, cmd: &Command, now: DateTime<Utc>) -> Result<(Ticket, Vec<Decision>), AppError> {
+    pub fn execute(
+        &mut self,
+        id: &str,
+        cmd: &Command,
+        now: DateTime<Utc>,
+    ) -> Result<(Ticket, Vec<Decision>), AppError> {
         let fp = self
             .store
             .read(|tx| -> Result<_, AppError> { Ok(tx.ticket(id)?.map(|r| r.fingerprint)) })?
@@ -160,7 +188,9 @@ impl Service {
         let Service { store, policies } = self;
         let policy = policies.get(&fp).ok_or(AppError::NoPolicy)?;
         store.write(|tx| -> Result<_, AppError> {
-            let row = tx.ticket(id)?.ok_or_else(|| AppError::UnknownTicket(id.to_string()))?;
+            let row = tx
+                .ticket(id)?
+                .ok_or_else(|| AppError::UnknownTicket(id.to_string()))?;
             let ticket = parse_ticket(&row)?;
             let (ticket, decisions) = engine::decide(Some(&ticket), cmd, now, policy)?;
             persist(tx, &ticket, &decisions, &fp)?;
@@ -183,13 +213,29 @@ impl Service {
     }
 
     /// An external event (e.g. rain) for every ticket of an estate waiting on it.
-    pub fn event(&mut self, estate: &str, kind: &str, now: DateTime<Utc>) -> Result<Vec<(String, Vec<Decision>)>, AppError> {
+    pub fn event(
+        &mut self,
+        estate: &str,
+        kind: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(String, Vec<Decision>)>, AppError> {
         let waiting = self.store.read(|tx| tx.tickets_waiting_for(estate, kind))?;
         let payload = serde_json::json!({"event": kind, "estate": estate}).to_string();
-        self.run_many(&waiting, &Command::Event { kind: kind.into() }, now, Some(payload))
+        self.run_many(
+            &waiting,
+            &Command::Event { kind: kind.into() },
+            now,
+            Some(payload),
+        )
     }
 
-    fn run_many(&mut self, ids: &[String], cmd: &Command, now: DateTime<Utc>, header: Option<String>) -> Result<Vec<(String, Vec<Decision>)>, AppError> {
+    fn run_many(
+        &mut self,
+        ids: &[String],
+        cmd: &Command,
+        now: DateTime<Utc>,
+        header: Option<String>,
+    ) -> Result<Vec<(String, Vec<Decision>)>, AppError> {
         let fps: Vec<String> = self.store.read(|tx| -> Result<Vec<String>, AppError> {
             let mut fps = Vec::new();
             for id in ids {
@@ -208,7 +254,14 @@ impl Service {
         store.write(|tx| -> Result<_, AppError> {
             if let Some(payload) = &header {
                 let fp = tx.meta(ACTIVE_POLICY)?.unwrap_or_default();
-                tx.append_event(&NewEvent { ticket: None, at: now, kind: "external_event", payload, fingerprint: &fp, rule: None })?;
+                tx.append_event(&NewEvent {
+                    ticket: None,
+                    at: now,
+                    kind: "external_event",
+                    payload,
+                    fingerprint: &fp,
+                    rule: None,
+                })?;
             }
             let mut out = Vec::new();
             for id in ids {
@@ -228,7 +281,9 @@ impl Service {
 
     pub fn ticket(&self, id: &str) -> Result<(Ticket, Vec<Decision>), AppError> {
         self.store.read(|tx| -> Result<_, AppError> {
-            let row = tx.ticket(id)?.ok_or_else(|| AppError::UnknownTicket(id.to_string()))?;
+            let row = tx
+                .ticket(id)?
+                .ok_or_else(|| AppError::UnknownTicket(id.to_string()))?;
             let ticket = parse_ticket(&row)?;
             let mut decisions = Vec::new();
             for e in tx.events_for_ticket(id)? {
@@ -238,9 +293,21 @@ impl Service {
         })
     }
 
-    pub fn tickets(&self, estate: Option<&str>, status: Option<&str>, limit: Option<usize>) -> Result<Vec<Ticket>, AppError> {
+    pub fn tickets(
+        &self,
+        estate: Option<&str>,
+        status: Option<&str>,
+        limit: Option<usize>,
+    ) -> Result<Vec<Ticket>, AppError> {
         self.store.read(|tx| -> Result<_, AppError> {
-            tx.tickets(&TicketFilter { estate, status, limit })?.iter().map(parse_ticket).collect()
+            tx.tickets(&TicketFilter {
+                estate,
+                status,
+                limit,
+            })?
+            .iter()
+            .map(parse_ticket)
+            .collect()
         })
     }
 
@@ -272,12 +339,18 @@ impl Service {
             }
             let projected = tx.tickets(&TicketFilter::default())?.len();
             if projected != logs.len() {
-                mismatched.push(format!("{} projected tickets but {} in the log", projected, logs.len()));
+                mismatched.push(format!(
+                    "{} projected tickets but {} in the log",
+                    projected,
+                    logs.len()
+                ));
             }
             Ok(Verification {
                 events: chain.events,
                 chain_ok: chain.first_bad.is_none(),
-                chain_problem: chain.first_bad.map(|(seq, why)| format!("event {seq}: {why}")),
+                chain_problem: chain
+                    .first_bad
+                    .map(|(seq, why)| format!("event {seq}: {why}")),
                 tickets: logs.len(),
                 mismatched,
             })
@@ -310,9 +383,15 @@ fn parse_decision(id: &str, payload: &str) -> Result<Decision, AppError> {
 }
 
 /// Append the decisions and refresh the ticket's projections.
-fn persist(tx: &mut Tx<'_>, ticket: &Ticket, decisions: &[Decision], fp: &str) -> Result<(), AppError> {
+fn persist(
+    tx: &mut Tx<'_>,
+    ticket: &Ticket,
+    decisions: &[Decision],
+    fp: &str,
+) -> Result<(), AppError> {
     for d in decisions {
-        let payload = serde_json::to_string(d).map_err(|e| AppError::Corrupt(ticket.id().into(), e.to_string()))?;
+        let payload = serde_json::to_string(d)
+            .map_err(|e| AppError::Corrupt(ticket.id().into(), e.to_string()))?;
         tx.append_event(&NewEvent {
             ticket: Some(ticket.id()),
             at: d.at,
@@ -322,7 +401,8 @@ fn persist(tx: &mut Tx<'_>, ticket: &Ticket, decisions: &[Decision], fp: &str) -
             rule: d.rule.as_deref(),
         })?;
     }
-    let state = serde_json::to_string(ticket).map_err(|e| AppError::Corrupt(ticket.id().into(), e.to_string()))?;
+    let state = serde_json::to_string(ticket)
+        .map_err(|e| AppError::Corrupt(ticket.id().into(), e.to_string()))?;
     tx.put_ticket(&TicketRow {
         id: ticket.id().to_string(),
         estate: ticket.intake.estate.clone(),
@@ -340,7 +420,12 @@ fn timers_of(ticket: &Ticket) -> Vec<Timer> {
     let (due, waiting) = engine::pending_timers(ticket);
     let mut out: Vec<Timer> = due
         .iter()
-        .map(|d| Timer { key: d.key(), kind: d.kind.as_str().to_string(), due_at: Some(d.at), event: None })
+        .map(|d| Timer {
+            key: d.key(),
+            kind: d.kind.as_str().to_string(),
+            due_at: Some(d.at),
+            event: None,
+        })
         .collect();
     out.extend(waiting.into_iter().map(|(slot, event)| Timer {
         key: format!("event:{slot}"),
@@ -352,7 +437,13 @@ fn timers_of(ticket: &Ticket) -> Vec<Timer> {
 }
 
 fn same_timers(stored: &[Timer], rebuilt: &[Timer]) -> bool {
-    let key = |t: &Timer| (t.key.clone(), t.due_at.map(|d| d.timestamp()), t.event.clone());
+    let key = |t: &Timer| {
+        (
+            t.key.clone(),
+            t.due_at.map(|d| d.timestamp()),
+            t.event.clone(),
+        )
+    };
     let mut a: Vec<_> = stored.iter().map(key).collect();
     let mut b: Vec<_> = rebuilt.iter().map(key).collect();
     a.sort();

@@ -5,7 +5,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Parser, Debug)]
-#[command(name = "steward", version, about = "Complaint and repair procedures as data, enforced to the minute")]
+#[command(
+    name = "steward",
+    version,
+    about = "Complaint and repair procedures as data, enforced to the minute"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
@@ -40,7 +44,7 @@ pub enum Command {
     Policy(PolicyCmd),
     /// Open, act on, show and list tickets
     #[command(subcommand)]
-    Ticket(TicketCmd),
+    Ticket(Box<TicketCmd>),
     /// Fire every timer due at --now: warnings, breaches, escalations, overdue revisits
     Tick,
     /// Record an external event for an estate (e.g. rain) that pending revisits wait for
@@ -122,17 +126,41 @@ pub enum TicketCmd {
         major: Option<bool>,
     },
     /// First response to the owner
-    Respond { id: String, #[command(flatten)] note: Note },
+    Respond {
+        id: String,
+        #[command(flatten)]
+        note: Note,
+    },
     /// Initial handling plan
-    Plan { id: String, #[command(flatten)] note: Note },
+    Plan {
+        id: String,
+        #[command(flatten)]
+        note: Note,
+    },
     /// Handling form filed with the service center
-    Report { id: String, #[command(flatten)] note: Note },
+    Report {
+        id: String,
+        #[command(flatten)]
+        note: Note,
+    },
     /// The expert panel's reply
-    ExpertReply { id: String, #[command(flatten)] note: Note },
+    ExpertReply {
+        id: String,
+        #[command(flatten)]
+        note: Note,
+    },
     /// Progress update to the owner
-    Update { id: String, #[command(flatten)] note: Note },
+    Update {
+        id: String,
+        #[command(flatten)]
+        note: Note,
+    },
     /// Written notice to maintenance after a failed revisit (V5)
-    Notice { id: String, #[command(flatten)] note: Note },
+    Notice {
+        id: String,
+        #[command(flatten)]
+        note: Note,
+    },
     /// Dispatch to a department at a tier (E1)
     Assign {
         id: String,

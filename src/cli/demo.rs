@@ -15,40 +15,143 @@ use super::args::{Format, Global};
 use super::{EXIT_INPUT, EXIT_OK, output, timeline};
 
 enum Step {
-    Open(&'static str, &'static str, &'static str, &'static str, &'static str),
+    Open(
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+    ),
     Do(&'static str, Command),
     Rain(&'static str),
 }
 
 fn act(action: Action, by: &str) -> Command {
-    Command::Act { action, by: by.into(), note: String::new() }
+    Command::Act {
+        action,
+        by: by.into(),
+        note: String::new(),
+    }
 }
 
 fn revisit(ok: bool, note: &str) -> Command {
-    Command::Revisit { ok, channel: "phone".into(), note: note.into() }
+    Command::Revisit {
+        ok,
+        channel: "phone".into(),
+        note: note.into(),
+    }
 }
 
 /// (minutes after Monday 2026-07-06 09:00 Shanghai, step)
 fn script() -> Vec<(i64, Step)> {
     use Step::*;
     vec![
-        (0, Open("T1", "riverside", "repair", "hotline", "3号楼2单元电梯困人，业主被困轿厢")),
+        (
+            0,
+            Open(
+                "T1",
+                "riverside",
+                "repair",
+                "hotline",
+                "3号楼2单元电梯困人，业主被困轿厢",
+            ),
+        ),
         (8, Do("T1", act(Action::Respond, "王工"))),
-        (15, Do("T1", Command::Assign { department: "engineering".into(), tier: "L2".into(), lead: None })),
-        (60, Open("T2", "gardens", "repair", "app", "卫生间天花板渗水，楼上疑似防水层破损")),
+        (
+            15,
+            Do(
+                "T1",
+                Command::Assign {
+                    department: "engineering".into(),
+                    tier: "L2".into(),
+                    lead: None,
+                },
+            ),
+        ),
+        (
+            60,
+            Open(
+                "T2",
+                "gardens",
+                "repair",
+                "app",
+                "卫生间天花板渗水，楼上疑似防水层破损",
+            ),
+        ),
         (70, Do("T1", act(Action::Report, "李专员"))),
         (90, Do("T2", act(Action::Respond, "客服"))),
-        (120, Open("T3", "riverside", "complaint", "hotline", "多户业主投诉夜间施工噪音扰民")),
-        (150, Do("T1", Command::Resolve { note: "更换曳引机制动器，恢复运行".into() })),
-        (200, Open("T4", "gardens", "complaint", "front_desk", "投诉楼下商铺油烟")),
+        (
+            120,
+            Open(
+                "T3",
+                "riverside",
+                "complaint",
+                "hotline",
+                "多户业主投诉夜间施工噪音扰民",
+            ),
+        ),
+        (
+            150,
+            Do(
+                "T1",
+                Command::Resolve {
+                    note: "更换曳引机制动器，恢复运行".into(),
+                },
+            ),
+        ),
+        (
+            200,
+            Open(
+                "T4",
+                "gardens",
+                "complaint",
+                "front_desk",
+                "投诉楼下商铺油烟",
+            ),
+        ),
         (230, Do("T4", act(Action::Respond, "客服"))),
-        (260, Do("T4", Command::Close { invalid: Some("油烟检测合格，已向业主出示检测报告并解释".into()) })),
-        (300, Open("T5", "riverside", "repair", "wechat", "客厅灯具不亮")),
+        (
+            260,
+            Do(
+                "T4",
+                Command::Close {
+                    invalid: Some("油烟检测合格，已向业主出示检测报告并解释".into()),
+                },
+            ),
+        ),
+        (
+            300,
+            Open("T5", "riverside", "repair", "wechat", "客厅灯具不亮"),
+        ),
         (320, Do("T5", act(Action::Respond, "客服"))),
-        (330, Do("T5", Command::Pause { reason: "waiting_owner".into() })),
-        (360, Do("T2", Command::Resolve { note: "楼上卫生间重做防水".into() })),
+        (
+            330,
+            Do(
+                "T5",
+                Command::Pause {
+                    reason: "waiting_owner".into(),
+                },
+            ),
+        ),
+        (
+            360,
+            Do(
+                "T2",
+                Command::Resolve {
+                    note: "楼上卫生间重做防水".into(),
+                },
+            ),
+        ),
         (1440, Do("T5", Command::Resume)),
-        (1500, Do("T5", Command::Resolve { note: "更换镇流器".into() })),
+        (
+            1500,
+            Do(
+                "T5",
+                Command::Resolve {
+                    note: "更换镇流器".into(),
+                },
+            ),
+        ),
         (1460, Do("T1", revisit(true, "运行正常"))),
         (2880 + 420, Rain("gardens")),
         (2880 + 1440, Do("T5", revisit(false, "灯具仍闪烁"))),
@@ -58,7 +161,15 @@ fn script() -> Vec<(i64, Step)> {
         (4340, Do("T2", Command::Close { invalid: None })),
         (4290, Do("T1", revisit(true, "二次回访正常"))),
         (4300, Do("T1", Command::Close { invalid: None })),
-        (5760, Do("T5", Command::Resolve { note: "更换整套灯具".into() })),
+        (
+            5760,
+            Do(
+                "T5",
+                Command::Resolve {
+                    note: "更换整套灯具".into(),
+                },
+            ),
+        ),
         (7200, Do("T3", act(Action::Respond, "客户服务中心"))),
     ]
 }
@@ -77,17 +188,27 @@ fn simulate(g: &Global) -> Result<i32, String> {
     }
     let mut svc = Service::open(&path).map_err(|e| e.to_string())?;
     let start: DateTime<Utc> = super::context::parse_time("2026-07-06T09:00:00+08:00")?;
-    let company = embedded::load("vk-shanghai").map_err(|_| "the embedded policy vk-shanghai does not load".to_string())?;
-    let gardens = embedded::load("vk-shanghai-gardens").map_err(|_| "the embedded policy vk-shanghai-gardens does not load".to_string())?;
+    let company = embedded::load("vk-shanghai")
+        .map_err(|_| "the embedded policy vk-shanghai does not load".to_string())?;
+    let gardens = embedded::load("vk-shanghai-gardens")
+        .map_err(|_| "the embedded policy vk-shanghai-gardens does not load".to_string())?;
     let err = |e: AppError| e.to_string();
-    svc.apply_policy(&company.policy, Some("embedded:vk-shanghai"), None, start).map_err(err)?;
-    svc.apply_policy(&gardens.policy, Some("embedded:vk-shanghai-gardens"), Some("gardens"), start).map_err(err)?;
+    svc.apply_policy(&company.policy, Some("embedded:vk-shanghai"), None, start)
+        .map_err(err)?;
+    svc.apply_policy(
+        &gardens.policy,
+        Some("embedded:vk-shanghai-gardens"),
+        Some("gardens"),
+        start,
+    )
+    .map_err(err)?;
     let tz = svc.active_policy().map_err(err)?.tz;
 
     let mut steps = script();
     steps.sort_by_key(|(m, _)| *m);
     let mut log: Vec<(String, Decision)> = Vec::new();
-    let mut push = |id: &str, ds: Vec<Decision>| log.extend(ds.into_iter().map(|d| (id.to_string(), d)));
+    let mut push =
+        |id: &str, ds: Vec<Decision>| log.extend(ds.into_iter().map(|d| (id.to_string(), d)));
     for (minutes, step) in steps {
         let at = start + Duration::minutes(minutes);
         for (id, ds) in svc.tick(at).map_err(err)? {
@@ -124,19 +245,42 @@ fn simulate(g: &Global) -> Result<i32, String> {
     let verification = svc.verify().map_err(err)?;
     let tickets = svc.tickets(None, None, None).map_err(err)?;
     if g.format == Format::Json {
-        let timeline: Vec<_> = log.iter().map(|(id, d)| serde_json::json!({"ticket": id, "decision": d})).collect();
-        output::json(&serde_json::json!({"database": path.display().to_string(), "timeline": timeline, "tickets": tickets, "audit": verification}));
+        let timeline: Vec<_> = log
+            .iter()
+            .map(|(id, d)| serde_json::json!({"ticket": id, "decision": d}))
+            .collect();
+        output::json(
+            &serde_json::json!({"database": path.display().to_string(), "timeline": timeline, "tickets": tickets, "audit": verification}),
+        );
         return Ok(EXIT_OK);
     }
-    println!("steward demo — a week at two estates under policy vk-shanghai (gardens: overlay vk-shanghai-gardens)");
-    println!("company policy sha256:{}", policy::fingerprint(&company.policy));
-    println!("gardens policy sha256:{}\n", policy::fingerprint(&gardens.policy));
+    println!(
+        "steward demo — a week at two estates under policy vk-shanghai (gardens: overlay vk-shanghai-gardens)"
+    );
+    println!(
+        "company policy sha256:{}",
+        policy::fingerprint(&company.policy)
+    );
+    println!(
+        "gardens policy sha256:{}\n",
+        policy::fingerprint(&gardens.policy)
+    );
     let rows: Vec<Vec<String>> = log
         .iter()
         .filter(|(_, d)| !matches!(d.fact, crate::engine::Fact::MilestoneReached { .. }))
-        .map(|(id, d)| vec![timeline::local(d.at, tz), id.clone(), timeline::summary(&d.fact, tz), d.rule.clone().unwrap_or_default()])
+        .map(|(id, d)| {
+            vec![
+                timeline::local(d.at, tz),
+                id.clone(),
+                timeline::summary(&d.fact, tz),
+                d.rule.clone().unwrap_or_default(),
+            ]
+        })
         .collect();
-    print!("{}", output::table(&["time", "ticket", "what happened", "rule"], &rows));
+    print!(
+        "{}",
+        output::table(&["time", "ticket", "what happened", "rule"], &rows)
+    );
     println!("\nat the end of the week:");
     for t in &tickets {
         print!("{}", timeline::state(t, tz));
@@ -144,10 +288,28 @@ fn simulate(g: &Global) -> Result<i32, String> {
     println!(
         "\naudit: {} events, hash chain {}, {} tickets rebuilt from the log{}",
         verification.events,
-        if verification.chain_ok { "intact" } else { "BROKEN" },
+        if verification.chain_ok {
+            "intact"
+        } else {
+            "BROKEN"
+        },
         verification.tickets,
-        if verification.mismatched.is_empty() { String::new() } else { format!(", MISMATCH: {}", verification.mismatched.join(", ")) }
+        if verification.mismatched.is_empty() {
+            String::new()
+        } else {
+            format!(", MISMATCH: {}", verification.mismatched.join(", "))
+        }
     );
-    println!("database: {} (inspect with `steward --db {} ticket show T3`)", path.display(), path.display());
-    Ok(if verification.chain_ok && verification.mismatched.is_empty() { EXIT_OK } else { EXIT_INPUT })
+    println!(
+        "database: {} (inspect with `steward --db {} ticket show T3`)",
+        path.display(),
+        path.display()
+    );
+    Ok(
+        if verification.chain_ok && verification.mismatched.is_empty() {
+            EXIT_OK
+        } else {
+            EXIT_INPUT
+        },
+    )
 }

@@ -8,7 +8,10 @@ pub fn diagnostics(format: Format, sources: &SourceMap, diags: &[Diagnostic]) {
     match format {
         Format::Json => {
             let items: Vec<_> = diags.iter().map(|d| d.to_json(sources)).collect();
-            println!("{}", serde_json::to_string_pretty(&items).unwrap_or_default());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&items).unwrap_or_default()
+            );
         }
         _ => {
             for d in diags {
@@ -20,7 +23,10 @@ pub fn diagnostics(format: Format, sources: &SourceMap, diags: &[Diagnostic]) {
 }
 
 pub fn json(value: &serde_json::Value) {
-    println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).unwrap_or_default()
+    );
 }
 
 /// Columns padded to the widest cell (by characters, so Chinese text lines up
@@ -57,5 +63,7 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
 
 /// East Asian wide characters take two terminal columns.
 pub fn display_width(s: &str) -> usize {
-    s.chars().map(|c| if (c as u32) >= 0x1100 { 2 } else { 1 }).sum()
+    s.chars()
+        .map(|c| if (c as u32) >= 0x1100 { 2 } else { 1 })
+        .sum()
 }

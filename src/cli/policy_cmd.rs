@@ -25,7 +25,11 @@ pub fn run(cmd: PolicyCmd, g: &Global) -> i32 {
                 Format::Json => output::json(&serde_json::to_value(&changes).unwrap_or_default()),
                 _ => print!("{}", policy::diff::render(&changes)),
             }
-            if changes.is_empty() { EXIT_OK } else { EXIT_FOUND }
+            if changes.is_empty() {
+                EXIT_OK
+            } else {
+                EXIT_FOUND
+            }
         }
     }
 }
@@ -34,16 +38,26 @@ pub fn run(cmd: PolicyCmd, g: &Global) -> i32 {
 pub fn load(path: &Path, format: Format) -> Option<Loaded> {
     match policy::load_path(path) {
         Ok(l) => Some(l),
-        Err(LoadFailure { sources, diagnostics }) => {
+        Err(LoadFailure {
+            sources,
+            diagnostics,
+        }) => {
             output::diagnostics(format, &sources, &diagnostics);
-            eprintln!("{}: {} error(s)", path.display(), count_errors(&diagnostics));
+            eprintln!(
+                "{}: {} error(s)",
+                path.display(),
+                count_errors(&diagnostics)
+            );
             None
         }
     }
 }
 
 fn count_errors(diags: &[crate::diagnostic::Diagnostic]) -> usize {
-    diags.iter().filter(|d| d.severity == crate::diagnostic::Severity::Error).count()
+    diags
+        .iter()
+        .filter(|d| d.severity == crate::diagnostic::Severity::Error)
+        .count()
 }
 
 fn check(paths: &[std::path::PathBuf], format: Format) -> i32 {
@@ -56,17 +70,30 @@ fn check(paths: &[std::path::PathBuf], format: Format) -> i32 {
                 if format == Format::Json {
                     report.push(serde_json::json!({"path": path.display().to_string(), "ok": true, "policy": l.policy.id, "fingerprint": fp}));
                 } else {
-                    println!("ok  {}  {} {}  sha256:{}", path.display(), l.policy.id, l.policy.version, fp);
+                    println!(
+                        "ok  {}  {} {}  sha256:{}",
+                        path.display(),
+                        l.policy.id,
+                        l.policy.version,
+                        fp
+                    );
                 }
             }
-            Err(LoadFailure { sources, diagnostics }) => {
+            Err(LoadFailure {
+                sources,
+                diagnostics,
+            }) => {
                 code = EXIT_INPUT;
                 if format == Format::Json {
                     let d: Vec<_> = diagnostics.iter().map(|d| d.to_json(&sources)).collect();
                     report.push(serde_json::json!({"path": path.display().to_string(), "ok": false, "diagnostics": d}));
                 } else {
                     output::diagnostics(format, &sources, &diagnostics);
-                    println!("FAIL  {}: {} error(s)", path.display(), count_errors(&diagnostics));
+                    println!(
+                        "FAIL  {}: {} error(s)",
+                        path.display(),
+                        count_errors(&diagnostics)
+                    );
                 }
             }
         }
@@ -86,7 +113,14 @@ fn show(path: &Path, format: Format) -> i32 {
         Format::Json => output::json(&serde_json::json!({"fingerprint": fp, "policy": l.policy})),
         _ => {
             println!("# fingerprint: sha256:{fp}");
-            println!("# resolved from: {}", l.chain.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" <- "));
+            println!(
+                "# resolved from: {}",
+                l.chain
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(" <- ")
+            );
             match toml::to_string_pretty(&l.policy) {
                 Ok(text) => print!("{text}"),
                 Err(e) => {
@@ -106,14 +140,18 @@ fn apply(path: &Path, estate: Option<&str>, g: &Global) -> i32 {
     let result = (|| -> Result<_, String> {
         let at = super::context::now(g)?;
         let mut svc = super::context::open(g).map_err(|e| e.to_string())?;
-        svc.apply_policy(&l.policy, Some(&path.display().to_string()), estate, at).map_err(|e| e.to_string())
+        svc.apply_policy(&l.policy, Some(&path.display().to_string()), estate, at)
+            .map_err(|e| e.to_string())
     })();
     match result {
         Ok(a) => {
             match g.format {
                 Format::Json => output::json(&serde_json::to_value(&a).unwrap_or_default()),
                 _ if a.previous.as_deref() == Some(a.fingerprint.as_str()) => {
-                    println!("policy {} (sha256:{}) is already active", l.policy.id, a.fingerprint)
+                    println!(
+                        "policy {} (sha256:{}) is already active",
+                        l.policy.id, a.fingerprint
+                    )
                 }
                 _ => println!(
                     "applied {} {} (sha256:{}); {} open ticket(s) moved from the previous policy",

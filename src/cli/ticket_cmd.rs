@@ -21,10 +21,31 @@ fn run_ticket(cmd: TicketCmd, g: &Global) -> Result<i32, String> {
     let at = now(g)?;
     match cmd {
         TicketCmd::Show { id } => return show(&id, g).map_err(|e| e.to_string()),
-        TicketCmd::List { estate, status, limit } => return list(estate.as_deref(), status.as_deref(), limit, g).map_err(|e| e.to_string()),
-        TicketCmd::Open { json, id, estate, unit, owner, channel, kind, text, urgency, major, phase, tags, class } => {
+        TicketCmd::List {
+            estate,
+            status,
+            limit,
+        } => {
+            return list(estate.as_deref(), status.as_deref(), limit, g).map_err(|e| e.to_string());
+        }
+        TicketCmd::Open {
+            json,
+            id,
+            estate,
+            unit,
+            owner,
+            channel,
+            kind,
+            text,
+            urgency,
+            major,
+            phase,
+            tags,
+            class,
+        } => {
             let intake = match json {
-                Some(j) => serde_json::from_str::<OpenTicket>(&j).map_err(|e| format!("bad ticket JSON: {e}"))?,
+                Some(j) => serde_json::from_str::<OpenTicket>(&j)
+                    .map_err(|e| format!("bad ticket JSON: {e}"))?,
                 None => OpenTicket {
                     id: id.unwrap_or_default(),
                     estate: estate.unwrap_or_default(),
@@ -43,7 +64,10 @@ fn run_ticket(cmd: TicketCmd, g: &Global) -> Result<i32, String> {
             let mut svc = open(g).map_err(|e| e.to_string())?;
             let mut intake = intake;
             if intake.id.is_empty() {
-                let n = svc.tickets(None, None, None).map_err(|e| e.to_string())?.len();
+                let n = svc
+                    .tickets(None, None, None)
+                    .map_err(|e| e.to_string())?
+                    .len();
                 intake.id = format!("T{:05}", n + 1);
             }
             let (ticket, decisions) = svc.open_ticket(intake, at).map_err(|e| e.to_string())?;
@@ -58,20 +82,59 @@ fn run_ticket(cmd: TicketCmd, g: &Global) -> Result<i32, String> {
 }
 
 fn to_command(cmd: TicketCmd) -> Result<(String, Command), String> {
-    let act = |id: String, action: Action, n: super::args::Note| (id, Command::Act { action, by: n.by, note: n.note });
+    let act = |id: String, action: Action, n: super::args::Note| {
+        (
+            id,
+            Command::Act {
+                action,
+                by: n.by,
+                note: n.note,
+            },
+        )
+    };
     Ok(match cmd {
-        TicketCmd::Classify { id, category, class, major } => (id, Command::Classify { category, class, major }),
+        TicketCmd::Classify {
+            id,
+            category,
+            class,
+            major,
+        } => (
+            id,
+            Command::Classify {
+                category,
+                class,
+                major,
+            },
+        ),
         TicketCmd::Respond { id, note } => act(id, Action::Respond, note),
         TicketCmd::Plan { id, note } => act(id, Action::Plan, note),
         TicketCmd::Report { id, note } => act(id, Action::Report, note),
         TicketCmd::ExpertReply { id, note } => act(id, Action::ExpertReply, note),
         TicketCmd::Update { id, note } => act(id, Action::Update, note),
         TicketCmd::Notice { id, note } => act(id, Action::Notice, note),
-        TicketCmd::Assign { id, department, tier, lead } => (id, Command::Assign { department, tier, lead }),
+        TicketCmd::Assign {
+            id,
+            department,
+            tier,
+            lead,
+        } => (
+            id,
+            Command::Assign {
+                department,
+                tier,
+                lead,
+            },
+        ),
         TicketCmd::Pause { id, reason } => (id, Command::Pause { reason }),
         TicketCmd::Resume { id } => (id, Command::Resume),
         TicketCmd::Resolve { id, note } => (id, Command::Resolve { note }),
-        TicketCmd::Revisit { id, ok, problem, channel, note } => {
+        TicketCmd::Revisit {
+            id,
+            ok,
+            problem,
+            channel,
+            note,
+        } => {
             if ok == problem {
                 return Err("say how the revisit went: --ok or --problem".into());
             }
@@ -79,7 +142,9 @@ fn to_command(cmd: TicketCmd) -> Result<(String, Command), String> {
         }
         TicketCmd::Close { id, invalid } => (id, Command::Close { invalid }),
         TicketCmd::Reopen { id, reason } => (id, Command::Reopen { reason }),
-        TicketCmd::Compensation { id, amount, note } => (id, Command::Compensation { amount, note }),
+        TicketCmd::Compensation { id, amount, note } => {
+            (id, Command::Compensation { amount, note })
+        }
         TicketCmd::Open { .. } | TicketCmd::Show { .. } | TicketCmd::List { .. } => {
             return Err("internal: not a ticket action".into());
         }
@@ -93,8 +158,16 @@ fn tz_of(svc: &mut Service) -> chrono_tz::Tz {
 fn report(svc: &Service, ticket: &Ticket, decisions: &[Decision], g: &Global) -> i32 {
     let tz = ticket_tz(svc, ticket);
     match g.format {
-        Format::Json => output::json(&serde_json::json!({"ticket": ticket.id(), "status": ticket.status, "decisions": decisions})),
-        _ => print!("{}", output::table(&["time", "ticket", "what happened", "rule"], &timeline::rows(ticket.id(), decisions, tz))),
+        Format::Json => output::json(
+            &serde_json::json!({"ticket": ticket.id(), "status": ticket.status, "decisions": decisions}),
+        ),
+        _ => print!(
+            "{}",
+            output::table(
+                &["time", "ticket", "what happened", "rule"],
+                &timeline::rows(ticket.id(), decisions, tz)
+            )
+        ),
     }
     EXIT_OK
 }
@@ -118,13 +191,24 @@ fn show(id: &str, g: &Global) -> Result<i32, AppError> {
         _ => {
             print!("{}", timeline::state(&ticket, tz));
             println!();
-            print!("{}", output::table(&["time", "ticket", "what happened", "rule"], &timeline::rows(id, &decisions, tz)));
+            print!(
+                "{}",
+                output::table(
+                    &["time", "ticket", "what happened", "rule"],
+                    &timeline::rows(id, &decisions, tz)
+                )
+            );
         }
     }
     Ok(EXIT_OK)
 }
 
-fn list(estate: Option<&str>, status: Option<&str>, limit: Option<usize>, g: &Global) -> Result<i32, AppError> {
+fn list(
+    estate: Option<&str>,
+    status: Option<&str>,
+    limit: Option<usize>,
+    g: &Global,
+) -> Result<i32, AppError> {
     let svc = open_read_only(g)?;
     let tickets = svc.tickets(estate, status, limit)?;
     match g.format {
@@ -133,7 +217,12 @@ fn list(estate: Option<&str>, status: Option<&str>, limit: Option<usize>, g: &Gl
             let rows: Vec<Vec<String>> = tickets
                 .iter()
                 .map(|t| {
-                    let next = t.clocks.values().filter(|c| c.is_live()).map(|c| c.deadline).min();
+                    let next = t
+                        .clocks
+                        .values()
+                        .filter(|c| c.is_live())
+                        .map(|c| c.deadline)
+                        .min();
                     vec![
                         t.id().to_string(),
                         t.intake.estate.clone(),
@@ -145,7 +234,21 @@ fn list(estate: Option<&str>, status: Option<&str>, limit: Option<usize>, g: &Gl
                     ]
                 })
                 .collect();
-            print!("{}", output::table(&["id", "estate", "status", "category", "step", "next deadline (UTC)", "text"], &rows));
+            print!(
+                "{}",
+                output::table(
+                    &[
+                        "id",
+                        "estate",
+                        "status",
+                        "category",
+                        "step",
+                        "next deadline (UTC)",
+                        "text"
+                    ],
+                    &rows
+                )
+            );
         }
     }
     Ok(EXIT_OK)
@@ -178,16 +281,30 @@ pub fn event(cmd: EventCmd, g: &Global) -> i32 {
     }
 }
 
-fn print_batch(fired: &[(String, Vec<Decision>)], tz: chrono_tz::Tz, g: &Global, empty: &str) -> i32 {
+fn print_batch(
+    fired: &[(String, Vec<Decision>)],
+    tz: chrono_tz::Tz,
+    g: &Global,
+    empty: &str,
+) -> i32 {
     match g.format {
         Format::Json => {
-            let v: Vec<_> = fired.iter().map(|(id, d)| serde_json::json!({"ticket": id, "decisions": d})).collect();
+            let v: Vec<_> = fired
+                .iter()
+                .map(|(id, d)| serde_json::json!({"ticket": id, "decisions": d}))
+                .collect();
             output::json(&serde_json::Value::Array(v));
         }
         _ if fired.is_empty() => println!("{empty}"),
         _ => {
-            let rows: Vec<Vec<String>> = fired.iter().flat_map(|(id, d)| timeline::rows(id, d, tz)).collect();
-            print!("{}", output::table(&["time", "ticket", "what happened", "rule"], &rows));
+            let rows: Vec<Vec<String>> = fired
+                .iter()
+                .flat_map(|(id, d)| timeline::rows(id, d, tz))
+                .collect();
+            print!(
+                "{}",
+                output::table(&["time", "ticket", "what happened", "rule"], &rows)
+            );
         }
     }
     EXIT_OK
@@ -215,7 +332,11 @@ pub fn audit(cmd: AuditCmd, g: &Global) -> i32 {
             if v.mismatched.is_empty() {
                 println!("projections: every ticket and timer rebuilds from the log");
             } else {
-                println!("projections: {} differ from the log: {}", v.mismatched.len(), v.mismatched.join(", "));
+                println!(
+                    "projections: {} differ from the log: {}",
+                    v.mismatched.len(),
+                    v.mismatched.join(", ")
+                );
             }
         }
     }

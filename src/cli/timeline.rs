@@ -11,15 +11,28 @@ pub fn local(t: DateTime<Utc>, tz: Tz) -> String {
 
 pub fn summary(fact: &Fact, tz: Tz) -> String {
     match fact {
-        Fact::Opened { intake, .. } => format!("opened {} via {}: {}", intake.kind, intake.channel, intake.text),
-        Fact::Classified { category, class, matched, .. } => {
+        Fact::Opened { intake, .. } => format!(
+            "opened {} via {}: {}",
+            intake.kind, intake.channel, intake.text
+        ),
+        Fact::Classified {
+            category,
+            class,
+            matched,
+            ..
+        } => {
             let class = class.map(|c| format!(", class {c}")).unwrap_or_default();
             match matched {
-                Some(m) => format!("classified {category}{class} (matched `{}`)", clip(&m.split_whitespace().collect::<Vec<_>>().join(" "), 40)),
+                Some(m) => format!(
+                    "classified {category}{class} (matched `{}`)",
+                    clip(&m.split_whitespace().collect::<Vec<_>>().join(" "), 40)
+                ),
                 None => format!("classified {category}{class}"),
             }
         }
-        Fact::ConditionFailed { error, fallback } => format!("condition failed, fell back to {fallback}: {error}"),
+        Fact::ConditionFailed { error, fallback } => {
+            format!("condition failed, fell back to {fallback}: {error}")
+        }
         Fact::ActionRecorded { action, by, note } => {
             let mut s = action.replace('_', " ");
             if !by.is_empty() {
@@ -31,17 +44,35 @@ pub fn summary(fact: &Fact, tz: Tz) -> String {
             s
         }
         Fact::MilestoneReached { milestone } => format!("milestone {milestone} reached"),
-        Fact::ClockStarted { milestone, within, deadline, .. } => format!("clock: {milestone} within {within}, due {}", local(*deadline, tz)),
+        Fact::ClockStarted {
+            milestone,
+            within,
+            deadline,
+            ..
+        } => format!(
+            "clock: {milestone} within {within}, due {}",
+            local(*deadline, tz)
+        ),
         Fact::ClockMet { on_time: true, .. } => "limit met on time".into(),
         Fact::ClockMet { on_time: false, .. } => "limit met late".into(),
         Fact::ClockCancelled { reason, .. } => format!("clock stopped: {reason}"),
-        Fact::ClockPaused { used_minutes, .. } => format!("clock paused after {used_minutes} min used"),
-        Fact::ClockResumed { deadline, .. } => format!("clock resumed, now due {}", local(*deadline, tz)),
+        Fact::ClockPaused { used_minutes, .. } => {
+            format!("clock paused after {used_minutes} min used")
+        }
+        Fact::ClockResumed { deadline, .. } => {
+            format!("clock resumed, now due {}", local(*deadline, tz))
+        }
         Fact::Warned { deadline, .. } => format!("warning: due {}", local(*deadline, tz)),
         Fact::Breached { deadline, .. } => format!("BREACHED (was due {})", local(*deadline, tz)),
-        Fact::Escalated { from, to, notify } => format!("escalated {from} → {to}, notified {}", notify.join(", ")),
+        Fact::Escalated { from, to, notify } => {
+            format!("escalated {from} → {to}, notified {}", notify.join(", "))
+        }
         Fact::Notified { to, about } => format!("notified {}: {about}", to.join(", ")),
-        Fact::Assigned { department, tier, lead } => match lead {
+        Fact::Assigned {
+            department,
+            tier,
+            lead,
+        } => match lead {
             Some(l) => format!("assigned {department} ({tier}), lead {l}"),
             None => format!("assigned {department} ({tier})"),
         },
@@ -49,24 +80,49 @@ pub fn summary(fact: &Fact, tz: Tz) -> String {
         Fact::Resumed { reason, minutes } => format!("resumed after {minutes} min ({reason})"),
         Fact::Resolved { note } if note.is_empty() => "resolved".into(),
         Fact::Resolved { note } => format!("resolved: {note}"),
-        Fact::RevisitScheduled { key, due: Some(due), .. } => format!("revisit {key} due by {}", local(*due, tz)),
-        Fact::RevisitScheduled { key, event: Some(e), .. } => format!("revisit {key} after the next {e}"),
+        Fact::RevisitScheduled {
+            key,
+            due: Some(due),
+            ..
+        } => format!("revisit {key} due by {}", local(*due, tz)),
+        Fact::RevisitScheduled {
+            key,
+            event: Some(e),
+            ..
+        } => format!("revisit {key} after the next {e}"),
         Fact::RevisitScheduled { key, .. } => format!("revisit {key} after the previous one"),
         Fact::RevisitDue { key, cause, .. } => format!("revisit {key} due now ({cause})"),
         Fact::RevisitOverdue { key, .. } => format!("revisit {key} OVERDUE"),
-        Fact::RevisitDone { key, ok: true, channel, .. } => format!("revisit {key} by {channel}: ok"),
-        Fact::RevisitDone { key, ok: false, channel, note, .. } => format!("revisit {key} by {channel}: PROBLEM {note}"),
+        Fact::RevisitDone {
+            key,
+            ok: true,
+            channel,
+            ..
+        } => format!("revisit {key} by {channel}: ok"),
+        Fact::RevisitDone {
+            key,
+            ok: false,
+            channel,
+            note,
+            ..
+        } => format!("revisit {key} by {channel}: PROBLEM {note}"),
         Fact::RevisitCancelled { key, .. } => format!("revisit {key} cancelled"),
         Fact::Reopened { reason } => format!("reopened: {reason}"),
         Fact::Closed { invalid: None } => "closed".into(),
         Fact::Closed { invalid: Some(e) } => format!("closed as invalid: {e}"),
         Fact::CompensationClaimed { amount, note } => format!("compensation claim {amount} {note}"),
-        Fact::PolicyMoved { from, to } => format!("moved to policy {} (from {})", short(to), short(from)),
+        Fact::PolicyMoved { from, to } => {
+            format!("moved to policy {} (from {})", short(to), short(from))
+        }
     }
 }
 
 fn clip(s: &str, n: usize) -> String {
-    if s.chars().count() <= n { s.to_string() } else { format!("{}…", s.chars().take(n).collect::<String>()) }
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        format!("{}…", s.chars().take(n).collect::<String>())
+    }
 }
 
 pub fn short(fp: &str) -> &str {
@@ -76,7 +132,14 @@ pub fn short(fp: &str) -> &str {
 pub fn rows(id: &str, decisions: &[Decision], tz: Tz) -> Vec<Vec<String>> {
     decisions
         .iter()
-        .map(|d| vec![local(d.at, tz), id.to_string(), summary(&d.fact, tz), d.rule.clone().unwrap_or_default()])
+        .map(|d| {
+            vec![
+                local(d.at, tz),
+                id.to_string(),
+                summary(&d.fact, tz),
+                d.rule.clone().unwrap_or_default(),
+            ]
+        })
         .collect()
 }
 
@@ -94,12 +157,17 @@ pub fn state(t: &Ticket, tz: Tz) -> String {
     for c in t.clocks.values() {
         let state = match c.state {
             ClockState::Running => format!("running, due {}", local(c.deadline, tz)),
-            ClockState::Paused => format!("paused, {} of {} min used", c.used_minutes, c.total_minutes),
+            ClockState::Paused => {
+                format!("paused, {} of {} min used", c.used_minutes, c.total_minutes)
+            }
             ClockState::Met => "met".into(),
             ClockState::Breached => format!("breached at {}", local(c.deadline, tz)),
             ClockState::Cancelled => "stopped".into(),
         };
-        out.push_str(&format!("  limit {:<16} {:<18} {state}\n", c.limit, c.milestone));
+        out.push_str(&format!(
+            "  limit {:<16} {:<18} {state}\n",
+            c.limit, c.milestone
+        ));
     }
     for s in &t.revisits {
         let when = match (s.due, &s.event) {

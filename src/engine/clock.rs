@@ -42,13 +42,16 @@ impl Clock {
     }
 }
 
+/// A started clock's deadline, warning instant and total minutes of its measure.
+pub type Started = (DateTime<Utc>, Option<DateTime<Utc>>, i64);
+
 /// Deadline and warning instant for a limit started at `start`.
 pub fn start(
     cal: &Calendar,
     within: &Span,
     warn_pct: Option<u8>,
     start: DateTime<Utc>,
-) -> Result<(DateTime<Utc>, Option<DateTime<Utc>>, i64), CalendarError> {
+) -> Result<Started, CalendarError> {
     let deadline = cal.deadline(within, start)?;
     let total = cal.span_minutes(within, start)?;
     let warn = match warn_pct {
@@ -80,7 +83,11 @@ pub fn resume(
         Some(p) if !clock.warned => {
             let warn_used = clock.total_minutes * i64::from(p) / 100;
             let left = warn_used - clock.used_minutes;
-            if left > 0 { Some(cal.advance(within, now, left)?) } else { None }
+            if left > 0 {
+                Some(cal.advance(within, now, left)?)
+            } else {
+                None
+            }
         }
         _ => None,
     };

@@ -39,22 +39,51 @@ fn default_channel() -> String {
 pub enum Command {
     Open(OpenTicket),
     /// Re-classify; `None` fields keep their value, an explicit category wins over conditions.
-    Classify { category: Option<String>, class: Option<u8>, major: Option<bool> },
+    Classify {
+        category: Option<String>,
+        class: Option<u8>,
+        major: Option<bool>,
+    },
     /// respond, plan, report, expert_reply, update, notice
-    Act { action: Action, by: String, note: String },
-    Assign { department: String, tier: String, lead: Option<String> },
-    Pause { reason: String },
+    Act {
+        action: Action,
+        by: String,
+        note: String,
+    },
+    Assign {
+        department: String,
+        tier: String,
+        lead: Option<String>,
+    },
+    Pause {
+        reason: String,
+    },
     Resume,
-    Resolve { note: String },
+    Resolve {
+        note: String,
+    },
     /// A revisit or callback (V6): `ok = false` reopens the ticket (V5).
-    Revisit { ok: bool, channel: String, note: String },
-    Close { invalid: Option<String> },
-    Reopen { reason: String },
-    Compensation { amount: String, note: String },
+    Revisit {
+        ok: bool,
+        channel: String,
+        note: String,
+    },
+    Close {
+        invalid: Option<String>,
+    },
+    Reopen {
+        reason: String,
+    },
+    Compensation {
+        amount: String,
+        note: String,
+    },
     /// Fire timers due at `now`.
     Tick,
     /// An external event for the ticket's estate, e.g. `rain`.
-    Event { kind: String },
+    Event {
+        kind: String,
+    },
     /// Move an open ticket to the active policy.
     MovePolicy,
 }

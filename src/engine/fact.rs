@@ -10,33 +10,128 @@ use crate::span::Span;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Fact {
-    Opened { intake: OpenTicket, fingerprint: String },
-    Classified { category: String, class: Option<u8>, emergency: bool, major: bool, route: Option<String>, matched: Option<String> },
-    ConditionFailed { error: String, fallback: String },
-    ActionRecorded { action: String, by: String, note: String },
-    MilestoneReached { milestone: String },
-    ClockStarted { limit: String, milestone: String, within: Span, start: DateTime<Utc>, deadline: DateTime<Utc>, warn_at: Option<DateTime<Utc>>, total_minutes: i64 },
-    ClockMet { limit: String, on_time: bool },
-    ClockCancelled { limit: String, reason: String },
-    ClockPaused { limit: String, used_minutes: i64 },
-    ClockResumed { limit: String, deadline: DateTime<Utc>, warn_at: Option<DateTime<Utc>> },
-    Warned { limit: String, deadline: DateTime<Utc> },
-    Breached { limit: String, deadline: DateTime<Utc> },
-    Escalated { from: String, to: String, notify: Vec<String> },
-    Notified { to: Vec<String>, about: String },
-    Assigned { department: String, tier: String, lead: Option<String> },
-    Paused { reason: String },
-    Resumed { reason: String, minutes: i64 },
-    Resolved { note: String },
-    RevisitScheduled { slot: usize, key: String, due: Option<DateTime<Utc>>, event: Option<String> },
-    RevisitDue { slot: usize, key: String, cause: String },
-    RevisitOverdue { slot: usize, key: String },
-    RevisitDone { slot: Option<usize>, key: String, ok: bool, channel: String, note: String },
-    RevisitCancelled { slot: usize, key: String },
-    Reopened { reason: String },
-    Closed { invalid: Option<String> },
-    CompensationClaimed { amount: String, note: String },
-    PolicyMoved { from: String, to: String },
+    Opened {
+        intake: OpenTicket,
+        fingerprint: String,
+    },
+    Classified {
+        category: String,
+        class: Option<u8>,
+        emergency: bool,
+        major: bool,
+        route: Option<String>,
+        matched: Option<String>,
+    },
+    ConditionFailed {
+        error: String,
+        fallback: String,
+    },
+    ActionRecorded {
+        action: String,
+        by: String,
+        note: String,
+    },
+    MilestoneReached {
+        milestone: String,
+    },
+    ClockStarted {
+        limit: String,
+        milestone: String,
+        within: Span,
+        start: DateTime<Utc>,
+        deadline: DateTime<Utc>,
+        warn_at: Option<DateTime<Utc>>,
+        total_minutes: i64,
+    },
+    ClockMet {
+        limit: String,
+        on_time: bool,
+    },
+    ClockCancelled {
+        limit: String,
+        reason: String,
+    },
+    ClockPaused {
+        limit: String,
+        used_minutes: i64,
+    },
+    ClockResumed {
+        limit: String,
+        deadline: DateTime<Utc>,
+        warn_at: Option<DateTime<Utc>>,
+    },
+    Warned {
+        limit: String,
+        deadline: DateTime<Utc>,
+    },
+    Breached {
+        limit: String,
+        deadline: DateTime<Utc>,
+    },
+    Escalated {
+        from: String,
+        to: String,
+        notify: Vec<String>,
+    },
+    Notified {
+        to: Vec<String>,
+        about: String,
+    },
+    Assigned {
+        department: String,
+        tier: String,
+        lead: Option<String>,
+    },
+    Paused {
+        reason: String,
+    },
+    Resumed {
+        reason: String,
+        minutes: i64,
+    },
+    Resolved {
+        note: String,
+    },
+    RevisitScheduled {
+        slot: usize,
+        key: String,
+        due: Option<DateTime<Utc>>,
+        event: Option<String>,
+    },
+    RevisitDue {
+        slot: usize,
+        key: String,
+        cause: String,
+    },
+    RevisitOverdue {
+        slot: usize,
+        key: String,
+    },
+    RevisitDone {
+        slot: Option<usize>,
+        key: String,
+        ok: bool,
+        channel: String,
+        note: String,
+    },
+    RevisitCancelled {
+        slot: usize,
+        key: String,
+    },
+    Reopened {
+        reason: String,
+    },
+    Closed {
+        invalid: Option<String>,
+    },
+    CompensationClaimed {
+        amount: String,
+        note: String,
+    },
+    PolicyMoved {
+        from: String,
+        to: String,
+    },
 }
 
 impl Fact {

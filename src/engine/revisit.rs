@@ -35,11 +35,21 @@ pub struct RevisitSlot {
 
 impl RevisitSlot {
     pub fn is_open(&self) -> bool {
-        matches!(self.state, SlotState::Blocked | SlotState::Scheduled | SlotState::Waiting | SlotState::Due | SlotState::Overdue)
+        matches!(
+            self.state,
+            SlotState::Blocked
+                | SlotState::Scheduled
+                | SlotState::Waiting
+                | SlotState::Due
+                | SlotState::Overdue
+        )
     }
 
     /// Can be done now (not blocked behind an earlier step).
     pub fn is_actionable(&self) -> bool {
-        matches!(self.state, SlotState::Scheduled | SlotState::Due | SlotState::Overdue)
+        matches!(
+            self.state,
+            SlotState::Scheduled | SlotState::Due | SlotState::Overdue
+        )
     }
 }

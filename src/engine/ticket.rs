@@ -71,7 +71,13 @@ impl Ticket {
         let mut ticket: Option<Ticket> = None;
         for d in decisions {
             match (&mut ticket, &d.fact) {
-                (None, Fact::Opened { intake, fingerprint }) => {
+                (
+                    None,
+                    Fact::Opened {
+                        intake,
+                        fingerprint,
+                    },
+                ) => {
                     ticket = Some(Ticket::new(intake.clone(), fingerprint.clone(), d.at));
                 }
                 (Some(t), _) => t.apply(d),
@@ -116,8 +122,18 @@ impl Ticket {
             self.updated_at = at;
         }
         match &d.fact {
-            Fact::Opened { .. } | Fact::ActionRecorded { .. } | Fact::ConditionFailed { .. } | Fact::Notified { .. } => {}
-            Fact::Classified { category, class, emergency, major, route, .. } => {
+            Fact::Opened { .. }
+            | Fact::ActionRecorded { .. }
+            | Fact::ConditionFailed { .. }
+            | Fact::Notified { .. } => {}
+            Fact::Classified {
+                category,
+                class,
+                emergency,
+                major,
+                route,
+                ..
+            } => {
                 self.category = Some(category.clone());
                 self.class = *class;
                 self.emergency = *emergency;
@@ -129,7 +145,15 @@ impl Ticket {
             Fact::MilestoneReached { milestone } => {
                 self.milestones.entry(milestone.clone()).or_insert(at);
             }
-            Fact::ClockStarted { limit, milestone, within, start, deadline, warn_at, total_minutes } => {
+            Fact::ClockStarted {
+                limit,
+                milestone,
+                within,
+                start,
+                deadline,
+                warn_at,
+                total_minutes,
+            } => {
                 self.clocks.insert(
                     limit.clone(),
                     Clock {
@@ -149,14 +173,23 @@ impl Ticket {
                 );
             }
             Fact::ClockMet { limit, .. } => self.set_clock(limit, ClockState::Met, Some(at)),
-            Fact::ClockCancelled { limit, .. } => self.set_clock(limit, ClockState::Cancelled, None),
-            Fact::ClockPaused { limit, used_minutes } => {
+            Fact::ClockCancelled { limit, .. } => {
+                self.set_clock(limit, ClockState::Cancelled, None)
+            }
+            Fact::ClockPaused {
+                limit,
+                used_minutes,
+            } => {
                 if let Some(c) = self.clocks.get_mut(limit) {
                     c.state = ClockState::Paused;
                     c.used_minutes = *used_minutes;
                 }
             }
-            Fact::ClockResumed { limit, deadline, warn_at } => {
+            Fact::ClockResumed {
+                limit,
+                deadline,
+                warn_at,
+            } => {
                 if let Some(c) = self.clocks.get_mut(limit) {
                     c.state = ClockState::Running;
                     c.segment_start = at;
@@ -177,7 +210,11 @@ impl Ticket {
                 self.ladder_id = Some(to.clone());
                 self.ladder_step += 1;
             }
-            Fact::Assigned { department, tier, lead } => {
+            Fact::Assigned {
+                department,
+                tier,
+                lead,
+            } => {
                 self.department = Some(department.clone());
                 self.tier = Some(tier.clone());
                 self.lead = lead.clone();
@@ -191,14 +228,27 @@ impl Ticket {
                 self.status = Status::Resolved;
                 self.resolved_at = Some(at);
             }
-            Fact::RevisitScheduled { slot, key, due, event } => {
+            Fact::RevisitScheduled {
+                slot,
+                key,
+                due,
+                event,
+            } => {
                 let (rule, step) = split_key(key);
                 let state = match (due, event) {
                     (Some(_), _) => SlotState::Scheduled,
                     (None, Some(_)) => SlotState::Waiting,
                     (None, None) => SlotState::Blocked,
                 };
-                let s = RevisitSlot { key: key.clone(), rule, step, state, due: *due, event: event.clone(), done_at: None };
+                let s = RevisitSlot {
+                    key: key.clone(),
+                    rule,
+                    step,
+                    state,
+                    due: *due,
+                    event: event.clone(),
+                    done_at: None,
+                };
                 if *slot < self.revisits.len() {
                     self.revisits[*slot] = s;
                 } else {
@@ -211,7 +261,14 @@ impl Ticket {
             Fact::RevisitDone { slot, ok, .. } => {
                 self.callbacks += 1;
                 if let Some(i) = slot {
-                    self.set_slot(*i, if *ok { SlotState::Done } else { SlotState::Failed });
+                    self.set_slot(
+                        *i,
+                        if *ok {
+                            SlotState::Done
+                        } else {
+                            SlotState::Failed
+                        },
+                    );
                     if let Some(s) = self.revisits.get_mut(*i) {
                         s.done_at = Some(at);
                     }
@@ -224,7 +281,11 @@ impl Ticket {
                 self.milestones.remove("resolution");
             }
             Fact::Closed { invalid } => {
-                self.status = if invalid.is_some() { Status::Invalid } else { Status::Closed };
+                self.status = if invalid.is_some() {
+                    Status::Invalid
+                } else {
+                    Status::Closed
+                };
             }
             Fact::CompensationClaimed { .. } => self.compensation_claims += 1,
             Fact::PolicyMoved { to, .. } => self.fingerprint = to.clone(),

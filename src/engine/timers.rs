@@ -46,17 +46,33 @@ pub fn pending_timers(t: &Ticket) -> (Vec<DueTimer>, Vec<(usize, String)>) {
         if let Some(w) = c.warn_at
             && !c.warned
         {
-            timers.push(DueTimer { at: w, kind: TimerKind::Warning, target: Target::Warn(c.limit.clone()) });
+            timers.push(DueTimer {
+                at: w,
+                kind: TimerKind::Warning,
+                target: Target::Warn(c.limit.clone()),
+            });
         }
-        let kind = if c.limit == NOTICE_CLOCK { TimerKind::Notice } else { TimerKind::Breach };
-        timers.push(DueTimer { at: c.deadline, kind, target: Target::Breach(c.limit.clone()) });
+        let kind = if c.limit == NOTICE_CLOCK {
+            TimerKind::Notice
+        } else {
+            TimerKind::Breach
+        };
+        timers.push(DueTimer {
+            at: c.deadline,
+            kind,
+            target: Target::Breach(c.limit.clone()),
+        });
     }
     let mut waiting = Vec::new();
     for (i, s) in t.revisits.iter().enumerate() {
         match s.state {
             SlotState::Scheduled => {
                 if let Some(due) = s.due {
-                    timers.push(DueTimer { at: due, kind: TimerKind::Revisit, target: Target::RevisitOverdue(i) });
+                    timers.push(DueTimer {
+                        at: due,
+                        kind: TimerKind::Revisit,
+                        target: Target::RevisitOverdue(i),
+                    });
                 }
             }
             SlotState::Waiting => {

@@ -14,8 +14,22 @@ use super::raw::Table;
 use super::reader::{Ctx, Reader};
 
 const TOP: &[&str] = &[
-    "policy", "calendar", "department", "role", "category", "milestone", "limit", "escalation",
-    "pause", "revisit", "reopen", "closing", "compensation", "ordering", "hook", "plugin",
+    "policy",
+    "calendar",
+    "department",
+    "role",
+    "category",
+    "milestone",
+    "limit",
+    "escalation",
+    "pause",
+    "revisit",
+    "reopen",
+    "closing",
+    "compensation",
+    "ordering",
+    "hook",
+    "plugin",
 ];
 
 /// A hook or plug-in file reference, resolved by the loader (which owns file access).
@@ -35,7 +49,12 @@ pub fn build(root: &Table, root_loc: Loc, sources: &SourceMap, ctx: &mut Ctx) ->
     let top = Reader::new(root, root_loc, "the policy", "", TOP);
     top.check_keys(ctx);
     let engine = condition::engine();
-    let mut b = Builder { ctx, sources, engine: &engine, file_refs: Vec::new() };
+    let mut b = Builder {
+        ctx,
+        sources,
+        engine: &engine,
+        file_refs: Vec::new(),
+    };
 
     let header = b.header(&top);
     let calendars = b.calendars(&top);
@@ -63,8 +82,14 @@ pub fn build(root: &Table, root_loc: Loc, sources: &SourceMap, ctx: &mut Ctx) ->
         calendar: header.calendar,
         default_category: header.default_category,
         calendars,
-        departments: departments.into_iter().map(|(k, label)| (k, Department { label })).collect(),
-        roles: roles.into_iter().map(|(k, label)| (k, Role { label })).collect(),
+        departments: departments
+            .into_iter()
+            .map(|(k, label)| (k, Department { label }))
+            .collect(),
+        roles: roles
+            .into_iter()
+            .map(|(k, label)| (k, Role { label }))
+            .collect(),
         categories,
         milestones,
         limits,
@@ -113,10 +138,21 @@ impl Builder<'_> {
                 default_category: String::new(),
             };
         };
-        const KEYS: &[&str] = &["id", "version", "title", "extends", "timezone", "calendar", "default_category"];
+        const KEYS: &[&str] = &[
+            "id",
+            "version",
+            "title",
+            "extends",
+            "timezone",
+            "calendar",
+            "default_category",
+        ];
         let r = Reader::new(t, loc, "[policy]", "policy", KEYS);
         r.check_keys(self.ctx);
-        let id = r.req_str(self.ctx, "id", "\"my-company\"").map(|v| v.0).unwrap_or_default();
+        let id = r
+            .req_str(self.ctx, "id", "\"my-company\"")
+            .map(|v| v.0)
+            .unwrap_or_default();
         let timezone = match r.req_str(self.ctx, "timezone", "\"Asia/Shanghai\"") {
             Some((tz, loc)) => {
                 if tz.parse::<chrono_tz::Tz>().is_err() {
@@ -150,18 +186,43 @@ impl Builder<'_> {
         };
         for entry in &t.entries {
             let super::raw::Val::Table(ct) = &entry.node.val else {
-                self.ctx.error(entry.node.loc, format!("calendar `{}` must be a table", entry.key));
+                self.ctx.error(
+                    entry.node.loc,
+                    format!("calendar `{}` must be a table", entry.key),
+                );
                 continue;
             };
             const KEYS: &[&str] = &["workdays", "hours", "holidays", "makeup_workdays"];
             let what = format!("[calendar.{}]", entry.key);
-            let r = Reader::new(ct, entry.node.loc, what, format!("calendar.{}", entry.key), KEYS);
+            let r = Reader::new(
+                ct,
+                entry.node.loc,
+                what,
+                format!("calendar.{}", entry.key),
+                KEYS,
+            );
             r.check_keys(self.ctx);
             let def = CalendarDef {
-                workdays: r.str_list(self.ctx, "workdays").into_iter().map(|v| v.0).collect(),
-                hours: r.str_list(self.ctx, "hours").into_iter().map(|v| v.0).collect(),
-                holidays: r.str_list(self.ctx, "holidays").into_iter().map(|v| v.0).collect(),
-                makeup_workdays: r.str_list(self.ctx, "makeup_workdays").into_iter().map(|v| v.0).collect(),
+                workdays: r
+                    .str_list(self.ctx, "workdays")
+                    .into_iter()
+                    .map(|v| v.0)
+                    .collect(),
+                hours: r
+                    .str_list(self.ctx, "hours")
+                    .into_iter()
+                    .map(|v| v.0)
+                    .collect(),
+                holidays: r
+                    .str_list(self.ctx, "holidays")
+                    .into_iter()
+                    .map(|v| v.0)
+                    .collect(),
+                makeup_workdays: r
+                    .str_list(self.ctx, "makeup_workdays")
+                    .into_iter()
+                    .map(|v| v.0)
+                    .collect(),
             };
             super::calendar_check::check(&r, &def, self.ctx);
             out.insert(entry.key.clone(), def);
@@ -170,7 +231,12 @@ impl Builder<'_> {
     }
 
     /// Rules of a section, each with a unique `id`; returns (id, reader) pairs.
-    fn rules<'t>(&mut self, top: &Reader<'t>, section: &str, keys: &'static [&'static str]) -> Vec<(String, Reader<'t>)> {
+    fn rules<'t>(
+        &mut self,
+        top: &Reader<'t>,
+        section: &str,
+        keys: &'static [&'static str],
+    ) -> Vec<(String, Reader<'t>)> {
         let mut out: Vec<(String, Reader<'t>)> = Vec::new();
         for (t, loc) in top.tables(self.ctx, section) {
             let anon = Reader::new(t, loc, format!("[[{section}]]"), section.to_string(), keys);
@@ -179,7 +245,8 @@ impl Builder<'_> {
                 continue;
             };
             if id.trim().is_empty() {
-                self.ctx.error(id_loc, format!("`id` in [[{section}]] must not be empty"));
+                self.ctx
+                    .error(id_loc, format!("`id` in [[{section}]] must not be empty"));
                 continue;
             }
             if out.iter().any(|(seen, _)| *seen == id) {
@@ -189,7 +256,13 @@ impl Builder<'_> {
                 );
                 continue;
             }
-            let r = Reader::new(t, loc, format!("[[{section}]] `{id}`"), format!("{section}.{id}"), keys);
+            let r = Reader::new(
+                t,
+                loc,
+                format!("[[{section}]] `{id}`"),
+                format!("{section}.{id}"),
+                keys,
+            );
             r.check_keys(self.ctx);
             self.ctx.spans.insert(format!("{section}.{id}"), id_loc);
             out.push((id, r));
@@ -208,14 +281,22 @@ impl Builder<'_> {
     }
 
     fn rule_ids(&mut self, r: &Reader) -> Vec<String> {
-        r.str_list(self.ctx, "rules").into_iter().map(|v| v.0).collect()
+        r.str_list(self.ctx, "rules")
+            .into_iter()
+            .map(|v| v.0)
+            .collect()
     }
 
     /// Compile a condition now so syntax errors and unknown variables are reported
     /// at the exact line and column inside the TOML string.
     fn condition(&mut self, r: &Reader, key: &str) -> Option<String> {
         let (expr, loc) = r.opt_str(self.ctx, key)?;
-        if let Err(ConditionError::Compile { message, line, column }) = Condition::compile(self.engine, &expr) {
+        if let Err(ConditionError::Compile {
+            message,
+            line,
+            column,
+        }) = Condition::compile(self.engine, &expr)
+        {
             let at = super::expr_loc::locate(self.sources, loc, line, column);
             self.ctx.push(Diagnostic::error(at, message).with_help(
                 "a condition is a rhai expression over the ticket, e.g. `kind == \"repair\" && text.contains(\"漏水\")`",
@@ -229,7 +310,10 @@ impl Builder<'_> {
         match Span::from_str(&text) {
             Ok(span) => Some(span),
             Err(err) => {
-                self.ctx.push(Diagnostic::error(loc, format!("bad duration in `{key}`: {err}")));
+                self.ctx.push(Diagnostic::error(
+                    loc,
+                    format!("bad duration in `{key}`: {err}"),
+                ));
                 None
             }
         }
@@ -237,8 +321,20 @@ impl Builder<'_> {
 
     fn categories(&mut self, top: &Reader) -> BTreeMap<String, Category> {
         const KEYS: &[&str] = &[
-            "id", "kind", "label", "when", "priority", "class", "emergency", "major", "phase", "route", "form",
-            "report_to", "publish_result", "rules",
+            "id",
+            "kind",
+            "label",
+            "when",
+            "priority",
+            "class",
+            "emergency",
+            "major",
+            "phase",
+            "route",
+            "form",
+            "report_to",
+            "publish_result",
+            "rules",
         ];
         let mut out = BTreeMap::new();
         for (id, r) in self.rules(top, "category", KEYS) {
@@ -283,7 +379,11 @@ impl Builder<'_> {
                 phase,
                 route: r.opt_str(self.ctx, "route").map(|v| v.0),
                 form: r.opt_str(self.ctx, "form").map(|v| v.0),
-                report_to: r.str_list(self.ctx, "report_to").into_iter().map(|v| v.0).collect(),
+                report_to: r
+                    .str_list(self.ctx, "report_to")
+                    .into_iter()
+                    .map(|v| v.0)
+                    .collect(),
                 publish_result: r.bool_or(self.ctx, "publish_result", false),
                 rules: self.rule_ids(&r),
             };
@@ -306,44 +406,93 @@ impl Builder<'_> {
                 }
             }
             let label = r.string_or(self.ctx, "label", &id);
-            out.insert(id, Milestone { label, reached_by, rules: self.rule_ids(&r) });
+            out.insert(
+                id,
+                Milestone {
+                    label,
+                    reached_by,
+                    rules: self.rule_ids(&r),
+                },
+            );
         }
         out
     }
 
     fn escalation(&mut self, top: &Reader) -> Escalation {
         let Some((t, loc)) = top.table(self.ctx, "escalation") else {
-            return Escalation { ladder: Vec::new(), rules: Vec::new() };
+            return Escalation {
+                ladder: Vec::new(),
+                rules: Vec::new(),
+            };
         };
         let r = Reader::new(t, loc, "[escalation]", "escalation", &["ladder", "rules"]);
         r.check_keys(self.ctx);
         let mut ladder: Vec<LadderStep> = Vec::new();
         for (st, sloc) in r.tables(self.ctx, "ladder") {
-            let sr = Reader::new(st, sloc, "a ladder step", "escalation.ladder", &["id", "label", "notify"]);
+            let sr = Reader::new(
+                st,
+                sloc,
+                "a ladder step",
+                "escalation.ladder",
+                &["id", "label", "notify"],
+            );
             sr.check_keys(self.ctx);
             let Some((id, id_loc)) = sr.req_str(self.ctx, "id", "\"service_center\"") else {
                 continue;
             };
             if ladder.iter().any(|s| s.id == id) {
-                self.ctx.error(id_loc, format!("duplicate ladder step `{id}`"));
+                self.ctx
+                    .error(id_loc, format!("duplicate ladder step `{id}`"));
                 continue;
             }
-            self.ctx.spans.insert(format!("escalation.ladder.{id}"), id_loc);
-            let step_reader = Reader::new(st, sloc, "a ladder step", format!("escalation.ladder.{id}"), &[]);
-            let notify = step_reader.str_list(self.ctx, "notify").into_iter().map(|v| v.0).collect();
-            ladder.push(LadderStep { label: sr.string_or(self.ctx, "label", &id), id, notify });
+            self.ctx
+                .spans
+                .insert(format!("escalation.ladder.{id}"), id_loc);
+            let step_reader = Reader::new(
+                st,
+                sloc,
+                "a ladder step",
+                format!("escalation.ladder.{id}"),
+                &[],
+            );
+            let notify = step_reader
+                .str_list(self.ctx, "notify")
+                .into_iter()
+                .map(|v| v.0)
+                .collect();
+            ladder.push(LadderStep {
+                label: sr.string_or(self.ctx, "label", &id),
+                id,
+                notify,
+            });
         }
-        Escalation { ladder, rules: self.rule_ids(&r) }
+        Escalation {
+            ladder,
+            rules: self.rule_ids(&r),
+        }
     }
 
     fn limits(&mut self, top: &Reader) -> BTreeMap<String, Limit> {
         const KEYS: &[&str] = &[
-            "id", "label", "applies", "milestone", "within", "from", "calendar", "warn_at", "repeat", "on_breach",
-            "escalate_to", "notify", "rules",
+            "id",
+            "label",
+            "applies",
+            "milestone",
+            "within",
+            "from",
+            "calendar",
+            "warn_at",
+            "repeat",
+            "on_breach",
+            "escalate_to",
+            "notify",
+            "rules",
         ];
         let mut out = BTreeMap::new();
         for (id, r) in self.rules(top, "limit", KEYS) {
-            let milestone = r.req_str(self.ctx, "milestone", "\"first_response\"").map(|v| v.0);
+            let milestone = r
+                .req_str(self.ctx, "milestone", "\"first_response\"")
+                .map(|v| v.0);
             if r.entry("within").is_none() {
                 r.missing(self.ctx, "within", "\"24h\"");
             }
@@ -357,13 +506,16 @@ impl Builder<'_> {
                 },
             };
             let warn_at = r.opt_str(self.ctx, "warn_at").and_then(|(w, loc)| {
-                let pct = w.strip_suffix('%').and_then(|n| n.trim().parse::<u8>().ok());
+                let pct = w
+                    .strip_suffix('%')
+                    .and_then(|n| n.trim().parse::<u8>().ok());
                 match pct {
                     Some(p) if (1..100).contains(&p) => Some(p),
                     _ => {
                         self.ctx.push(
-                            Diagnostic::error(loc, format!("bad `warn_at` value `{w}`"))
-                                .with_help("expected a share of the time between 1% and 99%, e.g. \"75%\""),
+                            Diagnostic::error(loc, format!("bad `warn_at` value `{w}`")).with_help(
+                                "expected a share of the time between 1% and 99%, e.g. \"75%\"",
+                            ),
                         );
                         None
                     }
@@ -390,8 +542,15 @@ impl Builder<'_> {
     }
 
     fn breach(&mut self, r: &Reader) -> Breach {
-        let notify = r.str_list(self.ctx, "notify").into_iter().map(|v| v.0).collect();
-        let escalate = match (r.opt_str(self.ctx, "on_breach"), r.opt_str(self.ctx, "escalate_to")) {
+        let notify = r
+            .str_list(self.ctx, "notify")
+            .into_iter()
+            .map(|v| v.0)
+            .collect();
+        let escalate = match (
+            r.opt_str(self.ctx, "on_breach"),
+            r.opt_str(self.ctx, "escalate_to"),
+        ) {
             (_, Some((step, _))) => Some(EscalateTo::Step(step)),
             (Some((mode, _)), None) if mode == "escalate" => Some(EscalateTo::Next),
             (Some((mode, _)), None) if mode == "notify" => None,
@@ -410,11 +569,17 @@ impl Builder<'_> {
     fn pauses(&mut self, top: &Reader) -> BTreeMap<String, PauseRule> {
         let mut out = BTreeMap::new();
         for (id, r) in self.rules(top, "pause", &["id", "label", "applies", "stops", "rules"]) {
-            let stops: Vec<String> = r.str_list(self.ctx, "stops").into_iter().map(|v| v.0).collect();
+            let stops: Vec<String> = r
+                .str_list(self.ctx, "stops")
+                .into_iter()
+                .map(|v| v.0)
+                .collect();
             if stops.is_empty() {
                 self.ctx.push(
                     Diagnostic::error(r.loc_of("id"), format!("pause `{id}` stops no clock"))
-                        .with_help("add `stops = [\"resolution\"]` with the milestones whose clocks stop"),
+                        .with_help(
+                            "add `stops = [\"resolution\"]` with the milestones whose clocks stop",
+                        ),
                 );
             }
             let rule = PauseRule {
@@ -438,7 +603,13 @@ impl Builder<'_> {
             }
             for (i, (st, sloc)) in tables.into_iter().enumerate() {
                 let what = format!("step {} of revisit `{id}`", i + 1);
-                let sr = Reader::new(st, sloc, what, format!("revisit.{id}.step.{}", i + 1), &["within", "after", "on_event"]);
+                let sr = Reader::new(
+                    st,
+                    sloc,
+                    what,
+                    format!("revisit.{id}.step.{}", i + 1),
+                    &["within", "after", "on_event"],
+                );
                 sr.check_keys(self.ctx);
                 let within = self.span(&sr, "within");
                 let on_event = sr.opt_str(self.ctx, "on_event").map(|v| v.0);
@@ -479,7 +650,12 @@ impl Builder<'_> {
         out
     }
 
-    fn section<'t>(&mut self, top: &Reader<'t>, key: &str, keys: &'static [&'static str]) -> Option<Reader<'t>> {
+    fn section<'t>(
+        &mut self,
+        top: &Reader<'t>,
+        key: &str,
+        keys: &'static [&'static str],
+    ) -> Option<Reader<'t>> {
         let (t, loc) = top.table(self.ctx, key)?;
         let r = Reader::new(t, loc, format!("[{key}]"), key.to_string(), keys);
         r.check_keys(self.ctx);
@@ -488,17 +664,30 @@ impl Builder<'_> {
 
     fn reopen(&mut self, top: &Reader) -> Reopen {
         let Some(r) = self.section(top, "reopen", &["notice_within", "notify", "rules"]) else {
-            return Reopen { notice_within: None, notify: Vec::new(), rules: Vec::new() };
+            return Reopen {
+                notice_within: None,
+                notify: Vec::new(),
+                rules: Vec::new(),
+            };
         };
         Reopen {
             notice_within: self.span(&r, "notice_within"),
-            notify: r.str_list(self.ctx, "notify").into_iter().map(|v| v.0).collect(),
+            notify: r
+                .str_list(self.ctx, "notify")
+                .into_iter()
+                .map(|v| v.0)
+                .collect(),
             rules: self.rule_ids(&r),
         }
     }
 
     fn closing(&mut self, top: &Reader) -> Closing {
-        const KEYS: &[&str] = &["invalid_requires_explanation", "require_callback", "callback_channels", "rules"];
+        const KEYS: &[&str] = &[
+            "invalid_requires_explanation",
+            "require_callback",
+            "callback_channels",
+            "rules",
+        ];
         let Some(r) = self.section(top, "closing", KEYS) else {
             return Closing {
                 invalid_requires_explanation: true,
@@ -509,7 +698,11 @@ impl Builder<'_> {
         };
         Closing {
             invalid_requires_explanation: r.bool_or(self.ctx, "invalid_requires_explanation", true),
-            callback_channels: r.str_list(self.ctx, "callback_channels").into_iter().map(|v| v.0).collect(),
+            callback_channels: r
+                .str_list(self.ctx, "callback_channels")
+                .into_iter()
+                .map(|v| v.0)
+                .collect(),
             require_callback: r.bool_or(self.ctx, "require_callback", false),
             rules: self.rule_ids(&r),
         }
@@ -517,24 +710,41 @@ impl Builder<'_> {
 
     fn compensation(&mut self, top: &Reader) -> Compensation {
         let Some(r) = self.section(top, "compensation", &["notify", "rules"]) else {
-            return Compensation { notify: Vec::new(), rules: Vec::new() };
+            return Compensation {
+                notify: Vec::new(),
+                rules: Vec::new(),
+            };
         };
         Compensation {
-            notify: r.str_list(self.ctx, "notify").into_iter().map(|v| v.0).collect(),
+            notify: r
+                .str_list(self.ctx, "notify")
+                .into_iter()
+                .map(|v| v.0)
+                .collect(),
             rules: self.rule_ids(&r),
         }
     }
 
     fn ordering(&mut self, top: &Reader) -> Ordering {
-        let default_timers = vec![TimerKind::Breach, TimerKind::Warning, TimerKind::Notice, TimerKind::Revisit];
+        let default_timers = vec![
+            TimerKind::Breach,
+            TimerKind::Warning,
+            TimerKind::Notice,
+            TimerKind::Revisit,
+        ];
         let Some(r) = self.section(top, "ordering", &["action_before_deadline", "timers"]) else {
-            return Ordering { action_before_deadline: true, timers: default_timers };
+            return Ordering {
+                action_before_deadline: true,
+                timers: default_timers,
+            };
         };
         let mut timers = Vec::new();
         for (t, loc) in r.str_list(self.ctx, "timers") {
             match TimerKind::parse(&t) {
                 Some(k) if !timers.contains(&k) => timers.push(k),
-                Some(_) => self.ctx.error(loc, format!("timer kind `{t}` is listed twice")),
+                Some(_) => self
+                    .ctx
+                    .error(loc, format!("timer kind `{t}` is listed twice")),
                 None => self.ctx.push(
                     Diagnostic::error(loc, format!("unknown timer kind `{t}`"))
                         .with_help("expected breach, warning, notice or revisit"),
@@ -546,7 +756,10 @@ impl Builder<'_> {
                 timers.push(k);
             }
         }
-        Ordering { action_before_deadline: r.bool_or(self.ctx, "action_before_deadline", true), timers }
+        Ordering {
+            action_before_deadline: r.bool_or(self.ctx, "action_before_deadline", true),
+            timers,
+        }
     }
 
     fn hook_point(&mut self, r: &Reader) -> Option<HookPoint> {
@@ -568,16 +781,34 @@ impl Builder<'_> {
             let script = r.req_str(self.ctx, "script", "\"scripts/classify.rhai\"");
             let mut limits = ScriptLimits::default();
             if let Some((lt, lloc)) = r.table(self.ctx, "limits") {
-                let lr = Reader::new(lt, lloc, format!("limits of hook `{id}`"), format!("hook.{id}.limits"),
-                    &["operations", "call_depth", "string_size", "array_size"]);
+                let lr = Reader::new(
+                    lt,
+                    lloc,
+                    format!("limits of hook `{id}`"),
+                    format!("hook.{id}.limits"),
+                    &["operations", "call_depth", "string_size", "array_size"],
+                );
                 lr.check_keys(self.ctx);
-                if let Some((n, _)) = lr.opt_int(self.ctx, "operations") { limits.operations = n.max(1) as u64; }
-                if let Some((n, _)) = lr.opt_int(self.ctx, "call_depth") { limits.call_depth = n.clamp(1, 256) as usize; }
-                if let Some((n, _)) = lr.opt_int(self.ctx, "string_size") { limits.string_size = n.max(1) as usize; }
-                if let Some((n, _)) = lr.opt_int(self.ctx, "array_size") { limits.array_size = n.max(1) as usize; }
+                if let Some((n, _)) = lr.opt_int(self.ctx, "operations") {
+                    limits.operations = n.max(1) as u64;
+                }
+                if let Some((n, _)) = lr.opt_int(self.ctx, "call_depth") {
+                    limits.call_depth = n.clamp(1, 256) as usize;
+                }
+                if let Some((n, _)) = lr.opt_int(self.ctx, "string_size") {
+                    limits.string_size = n.max(1) as usize;
+                }
+                if let Some((n, _)) = lr.opt_int(self.ctx, "array_size") {
+                    limits.array_size = n.max(1) as usize;
+                }
             }
             if let (Some(on), Some((path, loc))) = (on, script) {
-                self.file_refs.push(FileRef { section: "hook", id: id.clone(), path: path.clone(), loc });
+                self.file_refs.push(FileRef {
+                    section: "hook",
+                    id: id.clone(),
+                    path: path.clone(),
+                    loc,
+                });
                 let hook = Hook {
                     on,
                     script: path,
@@ -593,7 +824,9 @@ impl Builder<'_> {
     }
 
     fn plugins(&mut self, top: &Reader) -> BTreeMap<String, Plugin> {
-        const KEYS: &[&str] = &["id", "on", "wasm", "sha256", "limits", "fallback", "config", "rules"];
+        const KEYS: &[&str] = &[
+            "id", "on", "wasm", "sha256", "limits", "fallback", "config", "rules",
+        ];
         let mut out = BTreeMap::new();
         for (id, r) in self.rules(top, "plugin", KEYS) {
             let on = self.hook_point(&r);
@@ -602,26 +835,49 @@ impl Builder<'_> {
             if let Some((s, loc)) = &sha
                 && (s.len() != 64 || !s.chars().all(|c| c.is_ascii_hexdigit()))
             {
-                self.ctx.push(Diagnostic::error(*loc, "`sha256` must be 64 hexadecimal digits"));
+                self.ctx.push(Diagnostic::error(
+                    *loc,
+                    "`sha256` must be 64 hexadecimal digits",
+                ));
             }
             let (mut fuel, mut memory_bytes) = (10_000_000u64, 16u64 << 20);
             if let Some((lt, lloc)) = r.table(self.ctx, "limits") {
-                let lr = Reader::new(lt, lloc, format!("limits of plug-in `{id}`"), format!("plugin.{id}.limits"), &["fuel", "memory"]);
+                let lr = Reader::new(
+                    lt,
+                    lloc,
+                    format!("limits of plug-in `{id}`"),
+                    format!("plugin.{id}.limits"),
+                    &["fuel", "memory"],
+                );
                 lr.check_keys(self.ctx);
-                if let Some((n, _)) = lr.opt_int(self.ctx, "fuel") { fuel = n.max(1) as u64; }
+                if let Some((n, _)) = lr.opt_int(self.ctx, "fuel") {
+                    fuel = n.max(1) as u64;
+                }
                 if let Some((m, loc)) = lr.opt_str(self.ctx, "memory") {
                     match parse_bytes(&m) {
                         Some(b) => memory_bytes = b,
-                        None => self.ctx.push(Diagnostic::error(loc, format!("bad memory size `{m}`")).with_help("e.g. \"16MiB\" or \"512KiB\"")),
+                        None => self.ctx.push(
+                            Diagnostic::error(loc, format!("bad memory size `{m}`"))
+                                .with_help("e.g. \"16MiB\" or \"512KiB\""),
+                        ),
                     }
                 }
             }
             let config = match r.table(self.ctx, "config") {
-                Some((ct, _)) => ct.entries.iter().map(|e| (e.key.clone(), super::raw_json::to_json(&e.node))).collect(),
+                Some((ct, _)) => ct
+                    .entries
+                    .iter()
+                    .map(|e| (e.key.clone(), super::raw_json::to_json(&e.node)))
+                    .collect(),
                 None => BTreeMap::new(),
             };
             if let (Some(on), Some((path, loc)), Some((sha, _))) = (on, wasm, sha) {
-                self.file_refs.push(FileRef { section: "plugin", id: id.clone(), path: path.clone(), loc });
+                self.file_refs.push(FileRef {
+                    section: "plugin",
+                    id: id.clone(),
+                    path: path.clone(),
+                    loc,
+                });
                 let plugin = Plugin {
                     on,
                     wasm: path,
@@ -641,8 +897,16 @@ impl Builder<'_> {
 
 fn parse_bytes(text: &str) -> Option<u64> {
     let t = text.trim();
-    let (num, mult) = [("GiB", 1u64 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("B", 1)]
-        .iter()
-        .find_map(|(suffix, m)| t.strip_suffix(suffix).map(|n| (n.trim(), *m)))?;
-    num.parse::<u64>().ok()?.checked_mul(mult).filter(|b| *b > 0)
+    let (num, mult) = [
+        ("GiB", 1u64 << 30),
+        ("MiB", 1 << 20),
+        ("KiB", 1 << 10),
+        ("B", 1),
+    ]
+    .iter()
+    .find_map(|(suffix, m)| t.strip_suffix(suffix).map(|n| (n.trim(), *m)))?;
+    num.parse::<u64>()
+        .ok()?
+        .checked_mul(mult)
+        .filter(|b| *b > 0)
 }

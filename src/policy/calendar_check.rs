@@ -16,13 +16,17 @@ pub fn check(r: &Reader, def: &CalendarDef, ctx: &mut Ctx) {
     for (text, loc) in &holidays {
         let Some((a, b)) = parse_range(text) else {
             ctx.push(
-                Diagnostic::error(*loc, format!("bad holiday `{text}`"))
-                    .with_help("expected a date `2026-10-01` or an inclusive range `2026-10-01..2026-10-07`"),
+                Diagnostic::error(*loc, format!("bad holiday `{text}`")).with_help(
+                    "expected a date `2026-10-01` or an inclusive range `2026-10-01..2026-10-07`",
+                ),
             );
             continue;
         };
         if b < a {
-            ctx.error(*loc, format!("holiday range `{text}` ends before it starts"));
+            ctx.error(
+                *loc,
+                format!("holiday range `{text}` ends before it starts"),
+            );
             continue;
         }
         if let Some((_, _, other, _)) = ranges.iter().find(|(x, y, _, _)| a <= *y && *x <= b) {
@@ -35,11 +39,17 @@ pub fn check(r: &Reader, def: &CalendarDef, ctx: &mut Ctx) {
     }
     for (text, loc) in &makeup {
         let Ok(day) = NaiveDate::parse_from_str(text, "%Y-%m-%d") else {
-            ctx.push(Diagnostic::error(*loc, format!("bad make-up workday `{text}`")).with_help("expected a date like `2026-09-27`"));
+            ctx.push(
+                Diagnostic::error(*loc, format!("bad make-up workday `{text}`"))
+                    .with_help("expected a date like `2026-09-27`"),
+            );
             continue;
         };
         if let Some((_, _, h, _)) = ranges.iter().find(|(a, b, _, _)| *a <= day && day <= *b) {
-            ctx.error(*loc, format!("`{text}` is both a make-up workday and inside holiday `{h}`"));
+            ctx.error(
+                *loc,
+                format!("`{text}` is both a make-up workday and inside holiday `{h}`"),
+            );
         }
     }
     let tz = chrono_tz::UTC;

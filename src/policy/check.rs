@@ -19,38 +19,75 @@ pub fn check(p: &Policy, ctx: &mut Ctx) {
 
     let mut r = Refs { ctx };
     if !p.default_category.is_empty() {
-        r.known("policy.default_category", &p.default_category, "category", &categories);
+        r.known(
+            "policy.default_category",
+            &p.default_category,
+            "category",
+            &categories,
+        );
     }
     if let Some(cal) = &p.calendar {
         r.known("policy.calendar", cal, "calendar", &calendars);
     }
     for (id, c) in &p.categories {
         if let Some(route) = &c.route {
-            r.known(&format!("category.{id}.route"), route, "department", &departments);
+            r.known(
+                &format!("category.{id}.route"),
+                route,
+                "department",
+                &departments,
+            );
         }
         for t in &c.report_to {
-            r.known(&format!("category.{id}.report_to"), t, "notify target", &targets);
+            r.known(
+                &format!("category.{id}.report_to"),
+                t,
+                "notify target",
+                &targets,
+            );
         }
         if c.class.is_some() && c.kind != Kind::Complaint {
-            r.error_at(&format!("category.{id}.class"), format!("category `{id}` has a complaint class but is a {}", c.kind.as_str()))
+            r.error_at(
+                &format!("category.{id}.class"),
+                format!(
+                    "category `{id}` has a complaint class but is a {}",
+                    c.kind.as_str()
+                ),
+            )
         }
     }
     for step in &p.escalation.ladder {
         for t in &step.notify {
-            r.known(&format!("escalation.ladder.{}.notify", step.id), t, "notify target", &targets);
+            r.known(
+                &format!("escalation.ladder.{}.notify", step.id),
+                t,
+                "notify target",
+                &targets,
+            );
         }
     }
     for (id, l) in &p.limits {
         if !l.milestone.is_empty() {
-            r.known(&format!("limit.{id}.milestone"), &l.milestone, "milestone", &milestones);
+            r.known(
+                &format!("limit.{id}.milestone"),
+                &l.milestone,
+                "milestone",
+                &milestones,
+            );
         }
         match &l.from {
             ClockStart::Opened => {}
-            ClockStart::Milestone(m) => r.known(&format!("limit.{id}.from"), m, "milestone", &milestones),
-            ClockStart::Escalated(s) => r.known(&format!("limit.{id}.from"), s, "ladder step", &steps),
+            ClockStart::Milestone(m) => {
+                r.known(&format!("limit.{id}.from"), m, "milestone", &milestones)
+            }
+            ClockStart::Escalated(s) => {
+                r.known(&format!("limit.{id}.from"), s, "ladder step", &steps)
+            }
         }
         match &l.on_breach.escalate {
-            Some(EscalateTo::Step(s)) => r.known(&format!("limit.{id}.escalate_to"), s, "ladder step", &steps),
+            Some(EscalateTo::Step(s)) => {
+                r.known(&format!("limit.{id}.escalate_to"), s, "ladder step", &steps)
+            }
             Some(EscalateTo::Next) if steps.is_empty() => r.error_at(
                 &format!("limit.{id}.on_breach"),
                 format!("limit `{id}` escalates on breach but `[escalation]` has no ladder"),
@@ -60,24 +97,26 @@ pub fn check(p: &Policy, ctx: &mut Ctx) {
         for t in &l.on_breach.notify {
             r.known(&format!("limit.{id}.notify"), t, "notify target", &targets);
         }
-        match l.calendar.as_ref().or(p.calendar.as_ref()) {
-            Some(cal) => {
-                if l.calendar.is_some() {
-                    r.known(&format!("limit.{id}.calendar"), cal, "calendar", &calendars);
-                }
-            }
-            None if l.within.needs_calendar() => r.error_at(
+        if let Some(cal) = &l.calendar {
+            r.known(&format!("limit.{id}.calendar"), cal, "calendar", &calendars);
+        } else if p.calendar.is_none() && l.within.needs_calendar() {
+            r.error_at(
                 &format!("limit.{id}.within"),
-                format!("limit `{id}` counts `{}` but neither it nor `[policy]` names a calendar", l.within),
-            ),
-            None => {}
+                format!(
+                    "limit `{id}` counts `{}` but neither it nor `[policy]` names a calendar",
+                    l.within
+                ),
+            );
         }
         if let Some(m) = p.milestones.get(&l.milestone)
             && m.reached_by.is_empty()
         {
             r.error_at(
                 &format!("limit.{id}.milestone"),
-                format!("limit `{id}` can never be met: milestone `{}` is reached by no action", l.milestone),
+                format!(
+                    "limit `{id}` can never be met: milestone `{}` is reached by no action",
+                    l.milestone
+                ),
             );
         }
     }
@@ -93,7 +132,10 @@ pub fn check(p: &Policy, ctx: &mut Ctx) {
             if let RevisitStep::OnEvent { event } = step
                 && (event.is_empty() || !event.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
             {
-                r.error_at(&format!("revisit.{id}.step.{}.on_event", i + 1), format!("bad event name `{event}`: use lowercase letters and `_`"));
+                r.error_at(
+                    &format!("revisit.{id}.step.{}.on_event", i + 1),
+                    format!("bad event name `{event}`: use lowercase letters and `_`"),
+                );
             }
         }
     }
@@ -130,7 +172,11 @@ struct Refs<'a> {
 
 impl Refs<'_> {
     fn error_at(&mut self, key: &str, message: String) {
-        let loc = self.ctx.spans.get(key).or_else(|| self.ctx.spans.get(parent_key(key)));
+        let loc = self
+            .ctx
+            .spans
+            .get(key)
+            .or_else(|| self.ctx.spans.get(parent_key(key)));
         self.ctx.error(loc, message);
     }
 
@@ -138,7 +184,11 @@ impl Refs<'_> {
         if known.contains(&name) {
             return;
         }
-        let loc = self.ctx.spans.get(key).or_else(|| self.ctx.spans.get(parent_key(key)));
+        let loc = self
+            .ctx
+            .spans
+            .get(key)
+            .or_else(|| self.ctx.spans.get(parent_key(key)));
         let mut d = Diagnostic::error(loc, format!("unknown {what} `{name}`"));
         d = match did_you_mean(name, known.iter().copied()) {
             Some(s) => d.with_help(format!("did you mean `{s}`?")),

@@ -60,18 +60,33 @@ impl CompiledPolicy {
         }
         let mut calendars = BTreeMap::new();
         for (id, def) in &policy.calendars {
-            let cal = Calendar::new(tz, &strs(&def.workdays), &strs(&def.hours), &strs(&def.holidays), &strs(&def.makeup_workdays))
-                .map_err(|e| format!("calendar `{id}`: {e}"))?;
+            let cal = Calendar::new(
+                tz,
+                &strs(&def.workdays),
+                &strs(&def.hours),
+                &strs(&def.holidays),
+                &strs(&def.makeup_workdays),
+            )
+            .map_err(|e| format!("calendar `{id}`: {e}"))?;
             calendars.insert(id.clone(), cal);
         }
         let fingerprint = super::fingerprint(&policy);
 
-        Ok(CompiledPolicy { policy, fingerprint, tz, engine, conditions, calendars, always: Calendar::always(tz) })
+        Ok(CompiledPolicy {
+            policy,
+            fingerprint,
+            tz,
+            engine,
+            conditions,
+            calendars,
+            always: Calendar::always(tz),
+        })
     }
 
     /// Load back from the canonical JSON stored in the database.
     pub fn from_canonical(text: &str) -> Result<CompiledPolicy, String> {
-        let policy: Policy = serde_json::from_str(text).map_err(|e| format!("stored policy is unreadable: {e}"))?;
+        let policy: Policy =
+            serde_json::from_str(text).map_err(|e| format!("stored policy is unreadable: {e}"))?;
         CompiledPolicy::new(policy)
     }
 
@@ -80,7 +95,11 @@ impl CompiledPolicy {
     }
 
     /// Does the rule's `when`/`applies` hold? A rule without one always applies.
-    pub fn applies(&self, key: &str, scope: &mut rhai::Scope<'static>) -> Result<bool, ConditionError> {
+    pub fn applies(
+        &self,
+        key: &str,
+        scope: &mut rhai::Scope<'static>,
+    ) -> Result<bool, ConditionError> {
         match self.conditions.get(key) {
             Some(c) => c.eval_in(&self.engine, scope),
             None => Ok(true),
@@ -98,7 +117,11 @@ impl CompiledPolicy {
             }
             match self.applies(&format!("category.{id}"), &mut scope) {
                 Ok(true) => {
-                    return Classification { category: id.clone(), matched: c.when.clone(), error: None };
+                    return Classification {
+                        category: id.clone(),
+                        matched: c.when.clone(),
+                        error: None,
+                    };
                 }
                 Ok(false) => {}
                 Err(e) => {
@@ -110,7 +133,11 @@ impl CompiledPolicy {
                 }
             }
         }
-        Classification { category: self.policy.default_category.clone(), matched: None, error: None }
+        Classification {
+            category: self.policy.default_category.clone(),
+            matched: None,
+            error: None,
+        }
     }
 
     /// The calendar a limit counts in: its own, the policy's, or round the clock.
@@ -125,7 +152,11 @@ impl CompiledPolicy {
 
     /// The policy's default calendar (for revisits and notices).
     pub fn default_calendar(&self) -> &Calendar {
-        self.policy.calendar.as_ref().and_then(|id| self.calendars.get(id)).unwrap_or(&self.always)
+        self.policy
+            .calendar
+            .as_ref()
+            .and_then(|id| self.calendars.get(id))
+            .unwrap_or(&self.always)
     }
 }
 

@@ -6,10 +6,22 @@ use super::files::MemFiles;
 use super::{LoadFailure, Loaded};
 
 const FILES: &[(&str, &str)] = &[
-    ("policies/base/policy.toml", include_str!("../../policies/base/policy.toml")),
-    ("policies/vk-shanghai/policy.toml", include_str!("../../policies/vk-shanghai/policy.toml")),
-    ("policies/vk-shanghai/calendar.toml", include_str!("../../policies/vk-shanghai/calendar.toml")),
-    ("policies/vk-shanghai-gardens/policy.toml", include_str!("../../policies/vk-shanghai-gardens/policy.toml")),
+    (
+        "policies/base/policy.toml",
+        include_str!("../../policies/base/policy.toml"),
+    ),
+    (
+        "policies/vk-shanghai/policy.toml",
+        include_str!("../../policies/vk-shanghai/policy.toml"),
+    ),
+    (
+        "policies/vk-shanghai/calendar.toml",
+        include_str!("../../policies/vk-shanghai/calendar.toml"),
+    ),
+    (
+        "policies/vk-shanghai-gardens/policy.toml",
+        include_str!("../../policies/vk-shanghai-gardens/policy.toml"),
+    ),
 ];
 
 pub fn files() -> MemFiles {

@@ -33,24 +33,50 @@ pub struct LoadFailure {
 
 pub fn load(files: &dyn Files, path: &Path) -> Result<Loaded, LoadFailure> {
     let mut sources = SourceMap::default();
-    let mut ctx = Ctx { diags: Vec::new(), spans: SpanIndex::default() };
+    let mut ctx = Ctx {
+        diags: Vec::new(),
+        spans: SpanIndex::default(),
+    };
     let mut chain = Vec::new();
-    let tree = load_tree(files, path, &mut sources, &mut ctx, &mut chain, &mut Vec::new(), None);
+    let tree = load_tree(
+        files,
+        path,
+        &mut sources,
+        &mut ctx,
+        &mut chain,
+        &mut Vec::new(),
+        None,
+    );
     let Some((table, loc)) = tree else {
-        return Err(LoadFailure { sources, diagnostics: ctx.diags });
+        return Err(LoadFailure {
+            sources,
+            diagnostics: ctx.diags,
+        });
     };
     let built = build::build(&table, loc, &sources, &mut ctx);
     let mut policy = built.policy;
     let wasm = attach_files(files, &built.file_refs, &mut policy, &sources, &mut ctx);
     super::check::check(&policy, &mut ctx);
-    let (errors, warnings): (Vec<_>, Vec<_>) =
-        ctx.diags.into_iter().partition(|d| d.severity == crate::diagnostic::Severity::Error);
+    let (errors, warnings): (Vec<_>, Vec<_>) = ctx
+        .diags
+        .into_iter()
+        .partition(|d| d.severity == crate::diagnostic::Severity::Error);
     if errors.is_empty() {
-        Ok(Loaded { policy, sources, spans: ctx.spans, warnings, chain, wasm })
+        Ok(Loaded {
+            policy,
+            sources,
+            spans: ctx.spans,
+            warnings,
+            chain,
+            wasm,
+        })
     } else {
         let mut diagnostics = errors;
         diagnostics.extend(warnings);
-        Err(LoadFailure { sources, diagnostics })
+        Err(LoadFailure {
+            sources,
+            diagnostics,
+        })
     }
 }
 
@@ -66,7 +92,11 @@ fn load_tree(
 ) -> Option<(Table, Loc)> {
     let identity = files.identity(path);
     if stack.contains(&identity) {
-        let cycle: Vec<String> = stack.iter().chain([&identity]).map(|p| p.display().to_string()).collect();
+        let cycle: Vec<String> = stack
+            .iter()
+            .chain([&identity])
+            .map(|p| p.display().to_string())
+            .collect();
         ctx.push(
             Diagnostic::error(from, format!("cyclic `extends`: {}", cycle.join(" → ")))
                 .with_help("a policy may not extend itself, directly or through others"),
@@ -76,12 +106,18 @@ fn load_tree(
     let paths = if files.is_dir(path) {
         match files.toml_files(path) {
             Ok(p) if p.is_empty() => {
-                ctx.error(from, format!("no policy files (*.toml) in `{}`", path.display()));
+                ctx.error(
+                    from,
+                    format!("no policy files (*.toml) in `{}`", path.display()),
+                );
                 return None;
             }
             Ok(p) => p,
             Err(err) => {
-                ctx.error(from, format!("cannot read policy directory `{}`: {err}", path.display()));
+                ctx.error(
+                    from,
+                    format!("cannot read policy directory `{}`: {err}", path.display()),
+                );
                 return None;
             }
         }
@@ -123,7 +159,15 @@ fn load_tree(
         return Some((table, first_loc));
     };
     stack.push(identity);
-    let parent = load_tree(files, &parent_path, sources, ctx, chain, stack, Some(extends_loc));
+    let parent = load_tree(
+        files,
+        &parent_path,
+        sources,
+        ctx,
+        chain,
+        stack,
+        Some(extends_loc),
+    );
     stack.pop();
     let (parent, _) = parent?;
     Some((merge::overlay(parent, table, &mut ctx.diags), first_loc))
@@ -138,11 +182,20 @@ fn take_extends(table: &mut Table, sources: &SourceMap, ctx: &mut Ctx) -> Option
     let entry = pt.remove("extends")?;
     match entry.node.val {
         Val::Str(rel) => {
-            let dir = sources.path(entry.node.loc.file).parent().unwrap_or(Path::new(""));
+            let dir = sources
+                .path(entry.node.loc.file)
+                .parent()
+                .unwrap_or(Path::new(""));
             Some((normalize(&dir.join(rel)), entry.node.loc))
         }
         other => {
-            ctx.error(entry.node.loc, format!("`extends` must be a path string, found {}", other.type_name()));
+            ctx.error(
+                entry.node.loc,
+                format!(
+                    "`extends` must be a path string, found {}",
+                    other.type_name()
+                ),
+            );
             None
         }
     }
@@ -185,8 +238,14 @@ fn attach_files(
                 if let Some(p) = policy.plugins.get(&r.id) {
                     if digest != p.sha256 {
                         ctx.push(
-                            Diagnostic::error(r.loc, format!("plug-in `{}` does not match its pinned sha256", r.id))
-                                .with_help(format!("the file's sha256 is {digest}; the policy pins {}", p.sha256)),
+                            Diagnostic::error(
+                                r.loc,
+                                format!("plug-in `{}` does not match its pinned sha256", r.id),
+                            )
+                            .with_help(format!(
+                                "the file's sha256 is {digest}; the policy pins {}",
+                                p.sha256
+                            )),
                         );
                     } else {
                         wasm.push((r.id.clone(), bytes));

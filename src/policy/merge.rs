@@ -38,8 +38,11 @@ fn merge_file_entry(into: &mut Table, entry: Entry, diags: &mut Vec<Diagnostic>)
             a.extend(b);
         }
         _ => diags.push(
-            Diagnostic::error(entry.key_loc, format!("key `{}` is defined twice", entry.key))
-                .with_help("each setting may appear in only one file of a policy"),
+            Diagnostic::error(
+                entry.key_loc,
+                format!("key `{}` is defined twice", entry.key),
+            )
+            .with_help("each setting may appear in only one file of a policy"),
         ),
     }
 }
@@ -92,7 +95,10 @@ fn overlay_entry(into: &mut Table, entry: Entry) {
             }
         }
         (_, val) => {
-            existing.node = Node { val, loc: entry.node.loc };
+            existing.node = Node {
+                val,
+                loc: entry.node.loc,
+            };
             existing.key_loc = entry.key_loc;
         }
     }
@@ -116,13 +122,19 @@ fn apply_removals(parent: &mut Table, remove: Entry, diags: &mut Vec<Diagnostic>
     };
     for item in items {
         let Val::Str(path) = &item.val else {
-            diags.push(Diagnostic::error(item.loc, "expected a rule path like `limit.L5`"));
+            diags.push(Diagnostic::error(
+                item.loc,
+                "expected a rule path like `limit.L5`",
+            ));
             continue;
         };
         if !remove_path(parent, path) {
             diags.push(
-                Diagnostic::error(item.loc, format!("cannot remove `{path}`: the inherited policy has no such rule"))
-                    .with_help("a path names a section and a rule id, e.g. `limit.L5`"),
+                Diagnostic::error(
+                    item.loc,
+                    format!("cannot remove `{path}`: the inherited policy has no such rule"),
+                )
+                .with_help("a path names a section and a rule id, e.g. `limit.L5`"),
             );
         }
     }
@@ -157,7 +169,6 @@ fn remove_path(table: &mut Table, path: &str) -> bool {
     false
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,17 +196,31 @@ mod tests {
 
     #[test]
     fn overlay_replaces_fields_by_id_and_keeps_the_rest() {
-        let parent = t("[[limit]]\nid = \"L4\"\nwithin = \"2h\"\nmilestone = \"report\"\n[[limit]]\nid = \"L5\"\nwithin = \"4h\"\n", 0);
-        let child = t("[[limit]]\nid = \"L4\"\nwithin = \"4h\"\n[[limit]]\nid = \"L9\"\nwithin = \"1h\"\n", 1);
+        let parent = t(
+            "[[limit]]\nid = \"L4\"\nwithin = \"2h\"\nmilestone = \"report\"\n[[limit]]\nid = \"L5\"\nwithin = \"4h\"\n",
+            0,
+        );
+        let child = t(
+            "[[limit]]\nid = \"L4\"\nwithin = \"4h\"\n[[limit]]\nid = \"L9\"\nwithin = \"1h\"\n",
+            1,
+        );
         let mut diags = vec![];
         let out = overlay(parent, child, &mut diags);
         assert!(diags.is_empty());
-        let Val::Array(limits) = &out.get("limit").unwrap().node.val else { panic!() };
+        let Val::Array(limits) = &out.get("limit").unwrap().node.val else {
+            panic!()
+        };
         assert_eq!(limits.len(), 3);
-        let Val::Table(l4) = &limits[0].val else { panic!() };
+        let Val::Table(l4) = &limits[0].val else {
+            panic!()
+        };
         assert_eq!(get_str(l4, &["within"]), Some("4h"));
         assert_eq!(get_str(l4, &["milestone"]), Some("report"));
-        assert_eq!(limits[0].loc.file, FileId(0), "the rule keeps its parent location");
+        assert_eq!(
+            limits[0].loc.file,
+            FileId(0),
+            "the rule keeps its parent location"
+        );
         assert_eq!(l4.get("within").unwrap().node.loc.file, FileId(1));
     }
 
@@ -205,7 +230,9 @@ mod tests {
         let child = t("remove = [\"limit.L5\", \"limit.L7\"]\n", 1);
         let mut diags = vec![];
         let out = overlay(parent, child, &mut diags);
-        let Val::Array(limits) = &out.get("limit").unwrap().node.val else { panic!() };
+        let Val::Array(limits) = &out.get("limit").unwrap().node.val else {
+            panic!()
+        };
         assert_eq!(limits.len(), 1);
         assert_eq!(diags.len(), 1);
         assert!(diags[0].message.contains("`limit.L7`"));

@@ -210,7 +210,12 @@ impl<'t> Reader<'t> {
     }
 }
 
-pub fn tables_of<'t>(ctx: &mut Ctx, node: &'t Node, key: &str, what: &str) -> Vec<(&'t Table, Loc)> {
+pub fn tables_of<'t>(
+    ctx: &mut Ctx,
+    node: &'t Node,
+    key: &str,
+    what: &str,
+) -> Vec<(&'t Table, Loc)> {
     match &node.val {
         Val::Table(t) => vec![(t, node.loc)],
         Val::Array(items) => items
@@ -220,7 +225,10 @@ pub fn tables_of<'t>(ctx: &mut Ctx, node: &'t Node, key: &str, what: &str) -> Ve
                 _ => {
                     ctx.error(
                         n.loc,
-                        format!("`{key}` in {what} must hold tables, found {}", n.val.type_name()),
+                        format!(
+                            "`{key}` in {what} must hold tables, found {}",
+                            n.val.type_name()
+                        ),
                     );
                     None
                 }
@@ -229,7 +237,10 @@ pub fn tables_of<'t>(ctx: &mut Ctx, node: &'t Node, key: &str, what: &str) -> Ve
         _ => {
             ctx.error(
                 node.loc,
-                format!("`{key}` in {what} must be a table or array of tables, found {}", node.val.type_name()),
+                format!(
+                    "`{key}` in {what} must be a table or array of tables, found {}",
+                    node.val.type_name()
+                ),
             );
             Vec::new()
         }

@@ -86,7 +86,10 @@ fn describe_parse_error(err: &rhai::ParseError) -> String {
             "unknown variable `{name}` in condition; known: {}",
             super::facts::VARIABLES.join(", ")
         ),
-        other => format!("invalid condition: {}", other.to_string().trim_end_matches('.')),
+        other => format!(
+            "invalid condition: {}",
+            other.to_string().trim_end_matches('.')
+        ),
     }
 }
 
@@ -116,7 +119,11 @@ mod tests {
         let e = engine();
         let err = Condition::compile(&e, "kind == \"repair\" && colour == 1").unwrap_err();
         match err {
-            ConditionError::Compile { message, line, column } => {
+            ConditionError::Compile {
+                message,
+                line,
+                column,
+            } => {
                 assert!(message.contains("unknown variable `colour`"), "{message}");
                 assert_eq!((line, column), (1, 21));
             }
@@ -128,7 +135,10 @@ mod tests {
     fn compiled_conditions_read_the_evaluation_scope_not_the_declaration_defaults() {
         let e = engine();
         let c = Condition::compile(&e, r#"kind == "complaint""#).unwrap();
-        let complaint = TicketFacts { kind: "complaint".into(), ..TicketFacts::default() };
+        let complaint = TicketFacts {
+            kind: "complaint".into(),
+            ..TicketFacts::default()
+        };
         assert!(c.eval(&e, &complaint).unwrap());
     }
 
@@ -136,7 +146,10 @@ mod tests {
     fn non_boolean_result_is_a_runtime_error() {
         let e = engine();
         let c = Condition::compile(&e, "class + 1").unwrap();
-        assert!(matches!(c.eval(&e, &facts()), Err(ConditionError::Runtime { .. })));
+        assert!(matches!(
+            c.eval(&e, &facts()),
+            Err(ConditionError::Runtime { .. })
+        ));
     }
 
     #[test]
