@@ -47,31 +47,46 @@ pub const VARIABLES: [&str; 16] = [
 ];
 
 impl TicketFacts {
+    /// The ticket as constants, for evaluating compiled conditions.
     pub fn scope(&self) -> Scope<'static> {
+        self.fill(true)
+    }
+
+    fn fill(&self, constant: bool) -> Scope<'static> {
         let mut scope = Scope::new();
-        scope.push_constant("kind", self.kind.clone());
-        scope.push_constant("category", self.category.clone());
-        scope.push_constant("class", self.class);
-        scope.push_constant("text", self.text.clone());
-        scope.push_constant("estate", self.estate.clone());
-        scope.push_constant("unit", self.unit.clone());
-        scope.push_constant("channel", self.channel.clone());
-        scope.push_constant("urgency", self.urgency.clone());
-        scope.push_constant("major", self.major);
-        scope.push_constant("emergency", self.emergency);
-        scope.push_constant("phase", self.phase.clone());
+        let mut put = |name: &'static str, value: Dynamic| {
+            if constant {
+                scope.push_constant_dynamic(name, value);
+            } else {
+                scope.push_dynamic(name, value);
+            }
+        };
+        put("kind", self.kind.clone().into());
+        put("category", self.category.clone().into());
+        put("class", self.class.into());
+        put("text", self.text.clone().into());
+        put("estate", self.estate.clone().into());
+        put("unit", self.unit.clone().into());
+        put("channel", self.channel.clone().into());
+        put("urgency", self.urgency.clone().into());
+        put("major", self.major.into());
+        put("emergency", self.emergency.into());
+        put("phase", self.phase.clone().into());
         let tags: Array = self.tags.iter().cloned().map(Dynamic::from).collect();
-        scope.push_constant("tags", tags);
-        scope.push_constant("hour", self.hour);
-        scope.push_constant("weekday", self.weekday.clone());
-        scope.push_constant("revisits", self.revisits);
-        scope.push_constant("department", self.department.clone());
+        put("tags", tags.into());
+        put("hour", self.hour.into());
+        put("weekday", self.weekday.clone().into());
+        put("revisits", self.revisits.into());
+        put("department", self.department.clone().into());
         scope
     }
 
-    /// A scope with every variable present, for compile-time checking.
+    /// A scope with every variable present, for compile-time checking. They are
+    /// variables, not constants: rhai's optimizer folds constants of the compile
+    /// scope into the AST, which would turn `category == "repair.leak"` into
+    /// `false` for every ticket.
     pub fn declaration_scope() -> Scope<'static> {
-        TicketFacts::default().scope()
+        TicketFacts::default().fill(false)
     }
 }
 
@@ -86,5 +101,23 @@ mod tests {
             assert!(scope.contains(name), "missing {name}");
         }
         assert_eq!(scope.len(), VARIABLES.len());
+    }
+
+    /// Regression: conditions were compiled against a scope of constants, and rhai
+    /// folded `category == "repair.leak"` and `emergency` to `false` at compile time.
+    #[test]
+    fn compiled_conditions_read_the_ticket_not_the_declaration_defaults() {
+        use crate::script::condition::{Condition, engine};
+        let e = engine();
+        let facts = TicketFacts {
+            category: "repair.leak".into(),
+            emergency: true,
+            class: 2,
+            ..TicketFacts::default()
+        };
+        for expr in [r#"category == "repair.leak""#, "emergency", "class == 2"] {
+            let c = Condition::compile(&e, expr).unwrap();
+            assert!(c.eval(&e, &facts).unwrap(), "{expr}");
+        }
     }
 }
