@@ -204,3 +204,89 @@ fn malformed_tickets_exit_2_with_one_line() {
         assert!(o.stdout.is_empty());
     }
 }
+
+#[test]
+fn three_class_policy_checks() {
+    let o = steward(&["policy", "check", "policies/three-class"]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+}
+
+#[test]
+fn three_class_routes_each_class_to_its_form_and_report() {
+    let policy = "policies/three-class";
+    // Friday 16:00: two working hours left, the rest on Monday morning.
+    let at = "2026-07-03T16:00:00+08:00";
+    let class2 = explain(
+        policy,
+        serde_json::json!({"kind":"complaint","text":"开发商交房后外墙裂缝","urgency":"high","opened_at":at}),
+    );
+    let c = &class2["category"];
+    assert_eq!(
+        (&c["id"], &c["class"], &c["form"]),
+        (
+            &"complaint.class2".into(),
+            &2.into(),
+            &"客户意见征询表".into()
+        )
+    );
+    assert_eq!(
+        c["report_to"],
+        serde_json::json!(["developer_center", "owner"])
+    );
+    assert_eq!(class2["facts"]["class"], 2);
+    assert_eq!(
+        limit(&class2, "D4.class2_report")["deadline"],
+        "2026-07-06T11:00:00+08:00"
+    );
+    assert_eq!(
+        limit(&class2, "E2.same_day")["deadline"],
+        "2026-07-03T18:00:00+08:00"
+    );
+    let pause = class2["pauses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == "developer_reply")
+        .unwrap();
+    assert_eq!(
+        (&pause["applies"], &pause["stops"]),
+        (&true.into(), &serde_json::json!(["resolution"]))
+    );
+
+    let class3 = explain(
+        policy,
+        serde_json::json!({"kind":"complaint","text":"小区外市政道路积水","opened_at":at}),
+    );
+    let c = &class3["category"];
+    assert_eq!(
+        (&c["id"], &c["form"], &c["publish_result"]),
+        (
+            &"complaint.class3".into(),
+            &"值班记录表".into(),
+            &true.into()
+        )
+    );
+    assert_eq!(c["report_to"], serde_json::json!(["authority"]));
+    assert_eq!(limit(&class3, "D4.class2_report")["applies"], false);
+
+    let class1 = explain(
+        policy,
+        serde_json::json!({"kind":"complaint","text":"保安态度恶劣","opened_at":at}),
+    );
+    assert_eq!(class1["category"]["id"], "complaint.class1");
+    assert_eq!(class1["category"]["form"], "客户投诉及建议跟进处理表");
+    let pause = class1["pauses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == "developer_reply")
+        .unwrap();
+    assert_eq!(pause["applies"], false);
+
+    // A class given at intake wins over the words of the complaint.
+    let given = explain(
+        policy,
+        serde_json::json!({"kind":"complaint","text":"开发商","class":1,"opened_at":at}),
+    );
+    assert_eq!(given["category"]["id"], "complaint.class1");
+}
