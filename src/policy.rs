@@ -14,6 +14,7 @@ mod check;
 pub mod compiled;
 pub mod diff;
 pub mod embedded;
+pub mod explain;
 mod expr_loc;
 pub mod files;
 mod load;
