@@ -240,6 +240,6 @@ mod tests {
         let mut map = SourceMap::default();
         let f = map.add(Path::new("p.toml"), "label = \"急修\" x".into());
         let off = "label = \"急修\" ".len();
-        assert_eq!(map.line_col(f, off), (1, 13));
+        assert_eq!(map.line_col(f, off), (1, 14));
     }
 }

@@ -59,7 +59,7 @@ mod tests {
             start: 7,
             end: text.len() - 1,
         };
-        let loc = locate(&map, value, 1, 15);
+        let loc = locate(&map, value, 1, 16);
         assert_eq!(&text[loc.start..loc.end], "colour");
     }
 }
