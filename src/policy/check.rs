@@ -138,7 +138,12 @@ impl Refs<'_> {
         if known.contains(&name) {
             return;
         }
-        let loc = self.ctx.spans.get(key).or_else(|| self.ctx.spans.get(parent_key(key)));
+        let loc = self
+            .ctx
+            .spans
+            .get(&format!("{key}[{name}]"))
+            .or_else(|| self.ctx.spans.get(key))
+            .or_else(|| self.ctx.spans.get(parent_key(key)));
         let mut d = Diagnostic::error(loc, format!("unknown {what} `{name}`"));
         d = match did_you_mean(name, known.iter().copied()) {
             Some(s) => d.with_help(format!("did you mean `{s}`?")),

@@ -43,7 +43,7 @@ mod tests {
         let text = "when = 'kind == \"x\" && colour == 1'\n";
         let f = map.add(Path::new("p.toml"), text.into());
         let value = Loc { file: f, start: 7, end: text.len() - 1 };
-        let loc = locate(&map, value, 1, 15);
+        let loc = locate(&map, value, 1, 16);
         assert_eq!(&text[loc.start..loc.end], "colour");
     }
 }
