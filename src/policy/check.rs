@@ -61,11 +61,11 @@ pub fn check(p: &Policy, ctx: &mut Ctx) {
             r.known(&format!("limit.{id}.notify"), t, "notify target", &targets);
         }
         match l.calendar.as_ref().or(p.calendar.as_ref()) {
-            Some(cal) => {
-                if l.calendar.is_some() {
-                    r.known(&format!("limit.{id}.calendar"), cal, "calendar", &calendars);
-                }
+            Some(cal) if l.calendar.is_some() => {
+                r.known(&format!("limit.{id}.calendar"), cal, "calendar", &calendars);
             }
+            // The policy's own calendar was checked above.
+            Some(_) => {}
             None if l.within.needs_calendar() => r.error_at(
                 &format!("limit.{id}.within"),
                 format!("limit `{id}` counts `{}` but neither it nor `[policy]` names a calendar", l.within),
