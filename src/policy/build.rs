@@ -202,29 +202,22 @@ impl Builder<'_> {
                 KEYS,
             );
             r.check_keys(self.ctx);
-            let def = CalendarDef {
-                workdays: r
-                    .str_list(self.ctx, "workdays")
-                    .into_iter()
-                    .map(|v| v.0)
-                    .collect(),
-                hours: r
-                    .str_list(self.ctx, "hours")
-                    .into_iter()
-                    .map(|v| v.0)
-                    .collect(),
-                holidays: r
-                    .str_list(self.ctx, "holidays")
-                    .into_iter()
-                    .map(|v| v.0)
-                    .collect(),
-                makeup_workdays: r
-                    .str_list(self.ctx, "makeup_workdays")
-                    .into_iter()
-                    .map(|v| v.0)
-                    .collect(),
+            // Each list is read once (so a wrong type is reported once) and checked
+            // with the location of every item.
+            let lists = super::calendar_check::Lists {
+                workdays: r.str_list(self.ctx, "workdays"),
+                hours: r.str_list(self.ctx, "hours"),
+                holidays: r.str_list(self.ctx, "holidays"),
+                makeup_workdays: r.str_list(self.ctx, "makeup_workdays"),
             };
-            super::calendar_check::check(&r, &def, self.ctx);
+            super::calendar_check::check(&r, &lists, self.ctx);
+            let texts = |list: Vec<(String, Loc)>| list.into_iter().map(|v| v.0).collect();
+            let def = CalendarDef {
+                workdays: texts(lists.workdays),
+                hours: texts(lists.hours),
+                holidays: texts(lists.holidays),
+                makeup_workdays: texts(lists.makeup_workdays),
+            };
             out.insert(entry.key.clone(), def);
         }
         out

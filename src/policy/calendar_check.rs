@@ -4,16 +4,23 @@
 
 use chrono::NaiveDate;
 
-use crate::diagnostic::Diagnostic;
+use crate::calendar::CalendarError;
+use crate::diagnostic::{Diagnostic, Loc};
 
-use super::model::CalendarDef;
 use super::reader::{Ctx, Reader};
 
-pub fn check(r: &Reader, def: &CalendarDef, ctx: &mut Ctx) {
-    let holidays = r.str_list(ctx, "holidays");
-    let makeup = r.str_list(ctx, "makeup_workdays");
-    let mut ranges: Vec<(NaiveDate, NaiveDate, String, crate::diagnostic::Loc)> = Vec::new();
-    for (text, loc) in &holidays {
+/// The lists of a `[calendar.X]` table, each item with its location.
+pub struct Lists {
+    pub workdays: Vec<(String, Loc)>,
+    pub hours: Vec<(String, Loc)>,
+    pub holidays: Vec<(String, Loc)>,
+    pub makeup_workdays: Vec<(String, Loc)>,
+}
+
+pub fn check(r: &Reader, lists: &Lists, ctx: &mut Ctx) {
+    let (holidays, makeup) = (&lists.holidays, &lists.makeup_workdays);
+    let mut ranges: Vec<(NaiveDate, NaiveDate, String, Loc)> = Vec::new();
+    for (text, loc) in holidays {
         let Some((a, b)) = parse_range(text) else {
             ctx.push(
                 Diagnostic::error(*loc, format!("bad holiday `{text}`")).with_help(
@@ -37,7 +44,7 @@ pub fn check(r: &Reader, def: &CalendarDef, ctx: &mut Ctx) {
         }
         ranges.push((a, b, text.clone(), *loc));
     }
-    for (text, loc) in &makeup {
+    for (text, loc) in makeup {
         let Ok(day) = NaiveDate::parse_from_str(text, "%Y-%m-%d") else {
             ctx.push(
                 Diagnostic::error(*loc, format!("bad make-up workday `{text}`"))
@@ -53,12 +60,25 @@ pub fn check(r: &Reader, def: &CalendarDef, ctx: &mut Ctx) {
         }
     }
     let tz = chrono_tz::UTC;
-    let workdays: Vec<&str> = def.workdays.iter().map(String::as_str).collect();
-    let hours: Vec<&str> = def.hours.iter().map(String::as_str).collect();
+    let workdays: Vec<&str> = lists.workdays.iter().map(|v| v.0.as_str()).collect();
+    let hours: Vec<&str> = lists.hours.iter().map(|v| v.0.as_str()).collect();
     // Holidays and make-up days were checked above with exact locations; the
-    // constructor checks the rest (weekday names, hour windows).
+    // constructor checks the rest (weekday names, hour windows), and the error
+    // points at the item it names when it names one.
     if let Err(err) = crate::calendar::Calendar::new(tz, &workdays, &hours, &[], &[]) {
-        ctx.error(r.loc, format!("{}: {err}", r.what));
+        let find = |list: &[(String, Loc)], text: &str| {
+            list.iter().rev().find(|v| v.0 == text).map(|v| v.1)
+        };
+        let at = match &err {
+            CalendarError::UnknownWorkday(t) | CalendarError::DuplicateWorkday(t) => {
+                find(&lists.workdays, t)
+            }
+            CalendarError::BadHours(t)
+            | CalendarError::EmptyHours(t)
+            | CalendarError::OverlappingHours(_, t) => find(&lists.hours, t),
+            _ => None,
+        };
+        ctx.error(at.unwrap_or(r.loc), format!("{}: {err}", r.what));
     }
 }
 

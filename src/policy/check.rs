@@ -97,16 +97,20 @@ pub fn check(p: &Policy, ctx: &mut Ctx) {
         for t in &l.on_breach.notify {
             r.known(&format!("limit.{id}.notify"), t, "notify target", &targets);
         }
-        if let Some(cal) = &l.calendar {
-            r.known(&format!("limit.{id}.calendar"), cal, "calendar", &calendars);
-        } else if p.calendar.is_none() && l.within.needs_calendar() {
-            r.error_at(
+        match l.calendar.as_ref().or(p.calendar.as_ref()) {
+            Some(cal) if l.calendar.is_some() => {
+                r.known(&format!("limit.{id}.calendar"), cal, "calendar", &calendars);
+            }
+            // The policy's own calendar was checked above.
+            Some(_) => {}
+            None if l.within.needs_calendar() => r.error_at(
                 &format!("limit.{id}.within"),
                 format!(
                     "limit `{id}` counts `{}` but neither it nor `[policy]` names a calendar",
                     l.within
                 ),
-            );
+            ),
+            None => {}
         }
         if let Some(m) = p.milestones.get(&l.milestone)
             && m.reached_by.is_empty()
@@ -187,7 +191,8 @@ impl Refs<'_> {
         let loc = self
             .ctx
             .spans
-            .get(key)
+            .get(&format!("{key}[{name}]"))
+            .or_else(|| self.ctx.spans.get(key))
             .or_else(|| self.ctx.spans.get(parent_key(key)));
         let mut d = Diagnostic::error(loc, format!("unknown {what} `{name}`"));
         d = match did_you_mean(name, known.iter().copied()) {

@@ -87,14 +87,17 @@ fn load_tree(
     sources: &mut SourceMap,
     ctx: &mut Ctx,
     chain: &mut Vec<PathBuf>,
-    stack: &mut Vec<PathBuf>,
+    // (identity, path as resolved from `extends`): the identity detects a cycle,
+    // the path names it, so the message does not depend on where the repo lives.
+    stack: &mut Vec<(PathBuf, PathBuf)>,
     from: Option<Loc>,
 ) -> Option<(Table, Loc)> {
     let identity = files.identity(path);
-    if stack.contains(&identity) {
+    if stack.iter().any(|(id, _)| *id == identity) {
         let cycle: Vec<String> = stack
             .iter()
-            .chain([&identity])
+            .map(|(_, p)| p.as_path())
+            .chain([path])
             .map(|p| p.display().to_string())
             .collect();
         ctx.push(
@@ -158,7 +161,7 @@ fn load_tree(
     let Some((parent_path, extends_loc)) = take_extends(&mut table, sources, ctx) else {
         return Some((table, first_loc));
     };
-    stack.push(identity);
+    stack.push((identity, path.to_path_buf()));
     let parent = load_tree(
         files,
         &parent_path,

@@ -67,12 +67,12 @@ pub fn overlay(mut parent: Table, mut child: Table, diags: &mut Vec<Diagnostic>)
         apply_removals(&mut parent, remove, diags);
     }
     for entry in child.entries {
-        overlay_entry(&mut parent, entry);
+        overlay_entry(&mut parent, entry, diags);
     }
     parent
 }
 
-fn overlay_entry(into: &mut Table, entry: Entry) {
+fn overlay_entry(into: &mut Table, entry: Entry, diags: &mut Vec<Diagnostic>) {
     let Some(existing) = into.get_mut(&entry.key) else {
         into.entries.push(entry);
         return;
@@ -80,18 +80,29 @@ fn overlay_entry(into: &mut Table, entry: Entry) {
     match (&mut existing.node.val, entry.node.val) {
         (Val::Table(a), Val::Table(b)) => {
             for e in b.entries {
-                overlay_entry(a, e);
+                overlay_entry(a, e, diags);
             }
         }
         (Val::Array(a), Val::Array(b))
             if a.iter().all(|n| id_of(n).is_some()) && b.iter().all(|n| id_of(n).is_some()) =>
         {
+            // Ids the overlay itself uses: a second use is a duplicate (say, the same
+            // rule in two files of the overlay), not a second change to the same rule.
+            let mut seen: Vec<String> = Vec::new();
             for item in b {
-                let id = id_of(&item).map(str::to_string);
-                match a.iter_mut().find(|n| id_of(n).map(str::to_string) == id) {
-                    Some(target) => overlay_rule(target, item),
+                let id = id_of(&item).map(str::to_string).unwrap_or_default();
+                if seen.contains(&id) {
+                    diags.push(
+                        Diagnostic::error(id_loc(&item), format!("duplicate {} id `{id}`", entry.key))
+                            .with_help("ids must be unique within a policy; an overlay changes a rule by reusing its id in the policy that `extends`"),
+                    );
+                    continue;
+                }
+                match a.iter_mut().find(|n| id_of(n) == Some(id.as_str())) {
+                    Some(target) => overlay_rule(target, item, diags),
                     None => a.push(item),
                 }
+                seen.push(id);
             }
         }
         (_, val) => {
@@ -104,11 +115,19 @@ fn overlay_entry(into: &mut Table, entry: Entry) {
     }
 }
 
-fn overlay_rule(target: &mut Node, item: Node) {
+fn overlay_rule(target: &mut Node, item: Node, diags: &mut Vec<Diagnostic>) {
     if let (Val::Table(a), Val::Table(b)) = (&mut target.val, item.val) {
         for e in b.entries {
-            overlay_entry(a, e);
+            overlay_entry(a, e, diags);
         }
+    }
+}
+
+/// Where a rule's `id` value is written, or the rule itself.
+fn id_loc(node: &Node) -> crate::diagnostic::Loc {
+    match &node.val {
+        Val::Table(t) => t.get("id").map(|e| e.node.loc).unwrap_or(node.loc),
+        _ => node.loc,
     }
 }
 
@@ -140,11 +159,14 @@ fn apply_removals(parent: &mut Table, remove: Entry, diags: &mut Vec<Diagnostic>
     }
 }
 
+/// Rule ids may contain dots (`limit.L2.inquiry`), so every split of the path into
+/// a section and an id is tried, the shortest section first.
 fn remove_path(table: &mut Table, path: &str) -> bool {
     let parts: Vec<&str> = path.split('.').collect();
-    let Some((id, sections)) = parts.split_last() else {
-        return false;
-    };
+    (1..parts.len()).any(|i| remove_rule(table, &parts[..i], &parts[i..].join(".")))
+}
+
+fn remove_rule(table: &mut Table, sections: &[&str], id: &str) -> bool {
     let mut current = table;
     for (i, key) in sections.iter().enumerate() {
         let Some(entry) = current.get_mut(key) else {
@@ -236,6 +258,49 @@ mod tests {
         assert_eq!(limits.len(), 1);
         assert_eq!(diags.len(), 1);
         assert!(diags[0].message.contains("`limit.L7`"));
+    }
+
+    #[test]
+    fn remove_accepts_ids_with_dots_and_nested_sections() {
+        let parent = t(
+            "[[limit]]\nid = \"L2.inquiry\"\n[[limit]]\nid = \"L2\"\n[escalation]\n[[escalation.ladder]]\nid = \"a\"\n[[escalation.ladder]]\nid = \"b\"\n",
+            0,
+        );
+        let child = t(
+            "remove = [\"limit.L2.inquiry\", \"escalation.ladder.b\"]\n",
+            1,
+        );
+        let mut diags = vec![];
+        let out = overlay(parent, child, &mut diags);
+        assert!(
+            diags.is_empty(),
+            "{:?}",
+            diags.iter().map(|d| &d.message).collect::<Vec<_>>()
+        );
+        let Val::Array(limits) = &out.get("limit").unwrap().node.val else {
+            panic!()
+        };
+        assert_eq!(limits.iter().map(id_of).collect::<Vec<_>>(), [Some("L2")]);
+    }
+
+    #[test]
+    fn a_rule_twice_in_an_overlay_is_a_duplicate() {
+        let parent = t("[[limit]]\nid = \"L4\"\nwithin = \"2h\"\n", 0);
+        let child = t(
+            "[[limit]]\nid = \"L4\"\nwithin = \"4h\"\n[[limit]]\nid = \"L4\"\nwithin = \"8h\"\n",
+            1,
+        );
+        let mut diags = vec![];
+        let out = overlay(parent, child, &mut diags);
+        assert_eq!(diags.len(), 1);
+        assert_eq!(diags[0].message, "duplicate limit id `L4`");
+        let Val::Array(limits) = &out.get("limit").unwrap().node.val else {
+            panic!()
+        };
+        let Val::Table(l4) = &limits[0].val else {
+            panic!()
+        };
+        assert_eq!(get_str(l4, &["within"]), Some("4h"));
     }
 
     #[test]

@@ -176,7 +176,11 @@ impl<'t> Reader<'t> {
             Val::Array(items) => items
                 .iter()
                 .filter_map(|n| match &n.val {
-                    Val::Str(s) => Some((s.clone(), n.loc)),
+                    Val::Str(s) => {
+                        // Each item too, so a check can point at the one name it rejects.
+                        self.record(ctx, &format!("{key}[{s}]"), n.loc);
+                        Some((s.clone(), n.loc))
+                    }
                     _ => {
                         self.type_error(ctx, key, n, "a list of strings");
                         None
