@@ -17,6 +17,7 @@ pub mod embedded;
 pub mod explain;
 mod expr_loc;
 pub mod files;
+pub mod hooks;
 mod load;
 mod merge;
 pub mod model;

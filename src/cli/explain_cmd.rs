@@ -141,7 +141,10 @@ fn render(e: &Explanation) -> String {
     let c = &e.category;
     out.push_str(&format!("category   {}  {}\n", c.id, c.label));
     let why = match (&c.error, &c.matched, c.default) {
-        (Some(err), _, _) => format!("a condition failed, the default category applies: {err}"),
+        _ if c.hook.is_some() => {
+            format!("decided by hook {}", c.hook.as_deref().unwrap_or_default())
+        }
+        (Some(err), _, _) => format!("the policy's fallback applies: {err}"),
         (None, Some(m), _) => format!("matched `{}`", flat(m, 120)),
         (None, None, true) => {
             "no category matched; the policy's default category applies".to_string()

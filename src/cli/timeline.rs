@@ -19,17 +19,24 @@ pub fn summary(fact: &Fact, tz: Tz) -> String {
             category,
             class,
             matched,
+            hook,
             ..
         } => {
             let class = class.map(|c| format!(", class {c}")).unwrap_or_default();
-            match matched {
-                Some(m) => format!(
+            match (hook, matched) {
+                (Some(h), _) => format!("classified {category}{class} by hook {h}"),
+                (None, Some(m)) => format!(
                     "classified {category}{class} (matched `{}`)",
                     clip(&m.split_whitespace().collect::<Vec<_>>().join(" "), 40)
                 ),
-                None => format!("classified {category}{class}"),
+                (None, None) => format!("classified {category}{class}"),
             }
         }
+        Fact::HookFailed {
+            hook,
+            error,
+            fallback,
+        } => format!("hook {hook} FAILED, fell back to {fallback}: {error}"),
         Fact::ConditionFailed { error, fallback } => {
             format!("condition failed, fell back to {fallback}: {error}")
         }

@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::policy::CompiledPolicy;
+use crate::policy::hooks::{HookDeadline, HookOutcome};
 use crate::policy::model::{Action, ClockStart, EscalateTo, Limit, RevisitAnchor, RevisitStep};
 use crate::script::facts::TicketFacts;
 use crate::span::Span;
@@ -88,6 +89,17 @@ fn open(
     run.classify(now, None, None, None)?;
     run.catch_up(now, false)?;
     Ok((run.t, run.out))
+}
+
+/// What a classify hook said beyond the category.
+#[derive(Default)]
+struct Decided {
+    hook: Option<String>,
+    hook_id: Option<String>,
+    urgency: Option<String>,
+    major: Option<bool>,
+    emergency: Option<bool>,
+    class: Option<u8>,
 }
 
 struct Run<'a> {
@@ -305,22 +317,10 @@ impl Run<'_> {
         if let Some(m) = major {
             self.t.major = m;
         }
+        let mut decided = Decided::default();
         let (category, matched) = match forced {
             Some(c) => (c, None),
-            None => {
-                let result = self.p.classify(&self.facts());
-                if let Some(err) = &result.error {
-                    self.emit(
-                        now,
-                        Fact::ConditionFailed {
-                            error: err.clone(),
-                            fallback: result.category.clone(),
-                        },
-                        Some(&result.category),
-                    );
-                }
-                (result.category, result.matched)
-            }
+            None => self.choose_category(now, &mut decided),
         };
         let Some(cat) = self.p.policy.categories.get(&category) else {
             return Err(EngineError::Invalid(format!(
@@ -328,16 +328,92 @@ impl Run<'_> {
                 self.p.policy.id
             )));
         };
+        let urgency_emergency =
+            decided.urgency.as_deref().unwrap_or(&self.t.intake.urgency) == "emergency";
         let fact = Fact::Classified {
             category: category.clone(),
-            class: cat.class.or(class).or(self.t.class),
-            emergency: cat.emergency || self.t.intake.urgency == "emergency",
-            major: cat.major || self.t.major,
+            class: decided.class.or(cat.class).or(class).or(self.t.class),
+            emergency: decided
+                .emergency
+                .unwrap_or(cat.emergency || urgency_emergency),
+            major: decided.major.unwrap_or(cat.major || self.t.major),
             route: cat.route.clone(),
             matched,
+            hook: decided.hook.clone(),
         };
-        self.emit(now, fact, Some(&category));
+        let rule = decided.hook_id.clone().unwrap_or_else(|| category.clone());
+        self.emit(now, fact, Some(&rule));
+        self.route(now);
         self.sync_limits(now, "no longer applies after reclassification")
+    }
+
+    /// The classify hook decides first; without one, or when it has no opinion,
+    /// the categories' conditions do. A failing hook falls back to its declared
+    /// category; a failing condition to the policy default.
+    fn choose_category(
+        &mut self,
+        now: DateTime<Utc>,
+        decided: &mut Decided,
+    ) -> (String, Option<String>) {
+        let choice = self.p.choose_category(&self.facts());
+        if let Some((hook, error, fallback)) = choice.hook_failure {
+            self.emit(
+                now,
+                Fact::HookFailed {
+                    hook: hook.clone(),
+                    error,
+                    fallback,
+                },
+                Some(&hook),
+            );
+        }
+        if let Some(err) = choice.condition_error {
+            let fact = Fact::ConditionFailed {
+                error: err,
+                fallback: choice.category.clone(),
+            };
+            self.emit(now, fact, Some(&choice.category));
+        }
+        decided.hook = choice.by_hook;
+        decided.hook_id = choice.hook_id;
+        if let Some(o) = choice.overrides {
+            decided.urgency = o.urgency;
+            decided.major = o.major;
+            decided.emergency = o.emergency;
+            decided.class = o.class;
+        }
+        (choice.category, choice.matched)
+    }
+
+    /// The route hook may dispatch the ticket (department, tier, lead); on failure
+    /// the category's own route stands.
+    fn route(&mut self, now: DateTime<Utc>) {
+        match self.p.hook_route(&self.facts()) {
+            HookOutcome::Decided { value, hook, .. } => {
+                let fact = Fact::Assigned {
+                    department: value.department,
+                    tier: value.tier,
+                    lead: value.lead,
+                };
+                self.emit(now, fact, Some(&hook));
+            }
+            HookOutcome::Failed { hook, error } => {
+                let fallback = format!(
+                    "the category's route ({})",
+                    self.t.department.as_deref().unwrap_or("none")
+                );
+                self.emit(
+                    now,
+                    Fact::HookFailed {
+                        hook: hook.clone(),
+                        error,
+                        fallback,
+                    },
+                    Some(&hook),
+                );
+            }
+            HookOutcome::NoHook | HookOutcome::NoOpinion => {}
+        }
     }
 
     /// Start clocks of limits that apply and are not running; cancel clocks of
@@ -411,12 +487,45 @@ impl Run<'_> {
         start: DateTime<Utc>,
     ) -> Result<(), EngineError> {
         let cal = self.p.calendar_for(limit);
-        let (deadline, warn_at, total) = clock::start(cal, &limit.within, limit.warn_at, start)
-            .map_err(|e| EngineError::Invalid(format!("limit `{id}`: {e}")))?;
+        let mut within = limit.within;
+        let mut fixed_deadline = None;
+        match self.p.hook_deadline(&self.facts(), id) {
+            HookOutcome::Decided {
+                value: HookDeadline::Within(span),
+                ..
+            } => within = span,
+            HookOutcome::Decided {
+                value: HookDeadline::At(at),
+                ..
+            } => fixed_deadline = Some(at),
+            HookOutcome::Failed { hook, error } => {
+                let fallback = format!("the policy's `{}`", limit.within);
+                self.emit(
+                    now,
+                    Fact::HookFailed {
+                        hook: hook.clone(),
+                        error,
+                        fallback,
+                    },
+                    Some(&hook),
+                );
+            }
+            HookOutcome::NoHook | HookOutcome::NoOpinion => {}
+        }
+        let (mut deadline, warn_at, mut total) =
+            clock::start(cal, &within, limit.warn_at, start)
+                .map_err(|e| EngineError::Invalid(format!("limit `{id}`: {e}")))?;
+        if let Some(at) = fixed_deadline {
+            deadline = at.max(start);
+            total = (deadline - start).num_minutes();
+            within = Span::Wall {
+                minutes: total.max(1),
+            };
+        }
         let fact = Fact::ClockStarted {
             limit: id.to_string(),
             milestone: limit.milestone.clone(),
-            within: limit.within,
+            within,
             start,
             deadline,
             warn_at,
@@ -939,6 +1048,32 @@ impl Run<'_> {
                 "close",
                 "no callback recorded (V6): record one with `ticket revisit`",
             ));
+        }
+        match self.p.hook_before_close(&self.facts()) {
+            HookOutcome::Decided {
+                value: Some(reason),
+                hook,
+                line,
+            } => {
+                let at = match line {
+                    Some(l) => format!(" (hook {hook}, line {l})"),
+                    None => format!(" (hook {hook})"),
+                };
+                return Err(self.refuse("close", format!("{reason}{at}")));
+            }
+            HookOutcome::Failed { hook, error } => {
+                let fallback = "closing allowed by the policy's own rules".to_string();
+                self.emit(
+                    now,
+                    Fact::HookFailed {
+                        hook: hook.clone(),
+                        error,
+                        fallback,
+                    },
+                    Some(&hook),
+                );
+            }
+            _ => {}
         }
         let rule = closing
             .rules

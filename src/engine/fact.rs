@@ -21,6 +21,16 @@ pub enum Fact {
         major: bool,
         route: Option<String>,
         matched: Option<String>,
+        /// The hook (and script line) that chose the category, when one did.
+        #[serde(default)]
+        hook: Option<String>,
+    },
+    /// A hook script failed or returned something the policy rejects; `fallback`
+    /// says what the engine did instead.
+    HookFailed {
+        hook: String,
+        error: String,
+        fallback: String,
     },
     ConditionFailed {
         error: String,
@@ -141,6 +151,7 @@ impl Fact {
             Fact::Opened { .. } => "opened",
             Fact::Classified { .. } => "classified",
             Fact::ConditionFailed { .. } => "condition_failed",
+            Fact::HookFailed { .. } => "hook_failed",
             Fact::ActionRecorded { .. } => "action_recorded",
             Fact::MilestoneReached { .. } => "milestone_reached",
             Fact::ClockStarted { .. } => "clock_started",

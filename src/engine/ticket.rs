@@ -125,6 +125,7 @@ impl Ticket {
             Fact::Opened { .. }
             | Fact::ActionRecorded { .. }
             | Fact::ConditionFailed { .. }
+            | Fact::HookFailed { .. }
             | Fact::Notified { .. } => {}
             Fact::Classified {
                 category,

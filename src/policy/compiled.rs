@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use crate::calendar::Calendar;
 use crate::script::condition::{self, Condition, ConditionError};
 use crate::script::facts::TicketFacts;
+use crate::script::hook::CompiledHook;
 
 use super::model::{Kind, Limit, Policy};
 
@@ -19,6 +20,7 @@ pub struct CompiledPolicy {
     conditions: HashMap<String, Condition>,
     calendars: BTreeMap<String, Calendar>,
     always: Calendar,
+    pub(super) hooks: Vec<CompiledHook>,
 }
 
 /// The category chosen for a ticket and why.
@@ -70,6 +72,11 @@ impl CompiledPolicy {
             .map_err(|e| format!("calendar `{id}`: {e}"))?;
             calendars.insert(id.clone(), cal);
         }
+        let hooks = policy
+            .hooks
+            .iter()
+            .map(|(id, h)| CompiledHook::compile(id, h).map_err(|e| e.to_string()))
+            .collect::<Result<Vec<_>, _>>()?;
         let fingerprint = super::fingerprint(&policy);
 
         Ok(CompiledPolicy {
@@ -80,6 +87,7 @@ impl CompiledPolicy {
             conditions,
             calendars,
             always: Calendar::always(tz),
+            hooks,
         })
     }
 

@@ -15,6 +15,10 @@ const FILES: &[(&str, &str)] = &[
         include_str!("../../policies/vk-shanghai/policy.toml"),
     ),
     (
+        "policies/vk-shanghai/scripts/classify.rhai",
+        include_str!("../../policies/vk-shanghai/scripts/classify.rhai"),
+    ),
+    (
         "policies/vk-shanghai/calendar.toml",
         include_str!("../../policies/vk-shanghai/calendar.toml"),
     ),

@@ -35,6 +35,8 @@ pub struct CategoryChoice {
     pub kind: String,
     /// The `when` condition that matched; `None` when the category has none.
     pub matched: Option<String>,
+    /// `hook (script:line)` when the classify hook chose the category.
+    pub hook: Option<String>,
     /// No category of the ticket's kind matched (or a condition failed): the
     /// policy's `default_category` applies.
     pub default: bool,
@@ -126,7 +128,7 @@ pub fn explain(
     facts.hour = i64::from(local.hour());
     facts.weekday = local.format("%a").to_string().to_lowercase();
 
-    let chosen = compiled.classify(&facts);
+    let chosen = compiled.choose_category(&facts);
     let category = p.categories.get(&chosen.category);
     facts.category = chosen.category.clone();
     if let Some(c) = category {
@@ -142,9 +144,17 @@ pub fn explain(
             .map(|c| c.kind.as_str().to_string())
             .unwrap_or_default(),
         matched: chosen.matched.clone(),
-        default: chosen.error.is_some()
-            || (chosen.matched.is_none() && chosen.category == p.default_category),
-        error: chosen.error.clone(),
+        hook: chosen.by_hook.clone(),
+        default: chosen.condition_error.is_some()
+            || (chosen.matched.is_none()
+                && chosen.by_hook.is_none()
+                && chosen.category == p.default_category),
+        error: chosen.condition_error.clone().or_else(|| {
+            chosen
+                .hook_failure
+                .as_ref()
+                .map(|(h, e, f)| format!("hook {h} failed ({e}); used {f}"))
+        }),
         class: category.and_then(|c| c.class),
         emergency: facts.emergency,
         major: facts.major,

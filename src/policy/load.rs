@@ -55,7 +55,7 @@ pub fn load(files: &dyn Files, path: &Path) -> Result<Loaded, LoadFailure> {
     };
     let built = build::build(&table, loc, &sources, &mut ctx);
     let mut policy = built.policy;
-    let wasm = attach_files(files, &built.file_refs, &mut policy, &sources, &mut ctx);
+    let wasm = attach_files(files, &built.file_refs, &mut policy, &mut sources, &mut ctx);
     super::check::check(&policy, &mut ctx);
     let (errors, warnings): (Vec<_>, Vec<_>) = ctx
         .diags
@@ -210,12 +210,16 @@ fn attach_files(
     files: &dyn Files,
     refs: &[FileRef],
     policy: &mut Policy,
-    sources: &SourceMap,
+    sources: &mut SourceMap,
     ctx: &mut Ctx,
 ) -> Vec<(String, Vec<u8>)> {
     let mut wasm = Vec::new();
     for r in refs {
-        let dir = sources.path(r.loc.file).parent().unwrap_or(Path::new(""));
+        let dir = sources
+            .path(r.loc.file)
+            .parent()
+            .unwrap_or(Path::new(""))
+            .to_path_buf();
         let full = normalize(&dir.join(&r.path));
         let bytes = match files.read(&full) {
             Ok(b) => b,
@@ -231,7 +235,9 @@ fn attach_files(
             "hook" => match String::from_utf8(bytes) {
                 Ok(text) => {
                     if let Some(h) = policy.hooks.get_mut(&r.id) {
-                        h.source = text;
+                        h.source = text.clone();
+                        let file = sources.add(&full, text);
+                        check_hook(&r.id, h, file, sources, ctx);
                     }
                 }
                 Err(_) => ctx.error(r.loc, format!("script `{}` is not UTF-8 text", r.path)),
@@ -262,4 +268,61 @@ fn attach_files(
 
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Compile a hook script now so `policy check` reports its errors in the script
+/// file itself, at line and column.
+fn check_hook(
+    id: &str,
+    hook: &super::model::Hook,
+    file: crate::diagnostic::FileId,
+    sources: &SourceMap,
+    ctx: &mut Ctx,
+) {
+    use crate::script::hook::{CompiledHook, HookError};
+    match CompiledHook::compile(id, hook) {
+        Ok(_) => {}
+        Err(HookError::Compile {
+            line,
+            column,
+            message,
+            ..
+        }) => {
+            let offset = offset_of(sources.text(file), line, column);
+            ctx.push(Diagnostic::error(
+                Loc {
+                    file,
+                    start: offset,
+                    end: offset + 1,
+                },
+                format!("invalid hook script: {message}"),
+            ));
+        }
+        Err(e) => {
+            let len = sources.text(file).len().min(1);
+            ctx.push(Diagnostic::error(
+                Loc {
+                    file,
+                    start: 0,
+                    end: len,
+                },
+                e.to_string(),
+            ));
+        }
+    }
+}
+
+fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    let rest = text.get(start..).unwrap_or("");
+    start
+        + rest
+            .chars()
+            .take(column.saturating_sub(1))
+            .map(char::len_utf8)
+            .sum::<usize>()
 }
