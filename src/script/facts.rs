@@ -71,6 +71,30 @@ impl TicketFacts {
         scope
     }
 
+    /// The facts as a rhai object map, the `ticket` argument of hook functions.
+    /// Built by hand: going through serde costs several times more per call.
+    pub fn to_map(&self) -> rhai::Map {
+        let mut m = rhai::Map::new();
+        m.insert("kind".into(), self.kind.clone().into());
+        m.insert("category".into(), self.category.clone().into());
+        m.insert("class".into(), self.class.into());
+        m.insert("text".into(), self.text.clone().into());
+        m.insert("estate".into(), self.estate.clone().into());
+        m.insert("unit".into(), self.unit.clone().into());
+        m.insert("channel".into(), self.channel.clone().into());
+        m.insert("urgency".into(), self.urgency.clone().into());
+        m.insert("major".into(), self.major.into());
+        m.insert("emergency".into(), self.emergency.into());
+        m.insert("phase".into(), self.phase.clone().into());
+        let tags: Array = self.tags.iter().cloned().map(Dynamic::from).collect();
+        m.insert("tags".into(), tags.into());
+        m.insert("hour".into(), self.hour.into());
+        m.insert("weekday".into(), self.weekday.clone().into());
+        m.insert("revisits".into(), self.revisits.into());
+        m.insert("department".into(), self.department.clone().into());
+        m
+    }
+
     /// A scope with every variable present, for compile-time checking.
     pub fn declaration_scope() -> Scope<'static> {
         TicketFacts::default().scope()
@@ -80,6 +104,15 @@ impl TicketFacts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn map_holds_every_variable() {
+        let m = TicketFacts::default().to_map();
+        for name in VARIABLES {
+            assert!(m.contains_key(name), "missing {name}");
+        }
+        assert_eq!(m.len(), VARIABLES.len());
+    }
 
     #[test]
     fn scope_declares_every_variable() {

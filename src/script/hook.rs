@@ -142,8 +142,7 @@ impl CompiledHook {
         facts: &TicketFacts,
         limit: Option<&str>,
     ) -> Result<Option<HookResult>, HookError> {
-        let ticket = rhai::serde::to_dynamic(facts)
-            .map_err(|e| self.bad(format!("an unreadable ticket: {e}")))?;
+        let ticket = Dynamic::from_map(facts.to_map());
         let mut scope = Scope::new();
         let function = function_name(self.on);
         let result = match limit {
