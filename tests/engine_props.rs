@@ -5,7 +5,8 @@
 //! (b) `tick` is idempotent: a second tick at the same `now` decides nothing;
 //! (c) extra ticks between commands change nothing (catch-up fires due timers first);
 //! (d) no decision is dated after the command's `now`;
-//! (e) every Breached, Escalated and ClockStarted decision names its rule (E3).
+//! (e) every Breached, Escalated and ClockStarted decision names its rule (E3);
+//! and a closed ticket is never left paused.
 
 use std::sync::OnceLock;
 
@@ -245,6 +246,13 @@ fn run(s: &Script, extra_ticks: bool) -> Result<Run, TestCaseError> {
                     "replay differs after {:?} at {}",
                     cmd,
                     now
+                );
+                // A ticket that is closed is not left paused (E2, D5).
+                prop_assert!(
+                    t.is_open() || t.pause.is_none(),
+                    "{:?} ticket still paused: {:?}",
+                    t.status,
+                    t.pause
                 );
                 ticket = t;
                 accepted.push(true);

@@ -692,3 +692,43 @@ fn policy_apply_moves_open_tickets_and_leaves_closed_ones() {
     assert_eq!(done.fingerprint, old_fp);
     assert_verified(&svc);
 }
+
+/// D5 + E2: closing a paused complaint as invalid ends the pause (its minutes are
+/// counted up to the close), and the closed ticket cannot be resumed afterwards.
+/// Before the fix the ticket stayed paused forever and a later `resume` was
+/// accepted on the closed ticket, counting minutes after the close.
+#[test]
+fn closing_as_invalid_while_paused_ends_the_pause() {
+    let mut svc = service();
+    let t0 = local(2026, 7, 1, 9, 0);
+    svc.open_ticket(intake("C9", "E1", "complaint", "保洁不到位"), t0)
+        .unwrap();
+    svc.execute(
+        "C9",
+        &Command::Pause {
+            reason: "waiting_owner".into(),
+        },
+        t0 + Duration::hours(1),
+    )
+    .unwrap();
+    let (t, ds) = svc
+        .execute(
+            "C9",
+            &Command::Close {
+                invalid: Some("无故障".into()),
+            },
+            t0 + Duration::hours(3),
+        )
+        .unwrap();
+    assert_eq!(t.status, Status::Invalid);
+    assert_eq!(t.pause, None);
+    assert_eq!(t.paused_minutes.get("waiting_owner"), Some(&120));
+    assert!(t.clocks.values().all(|c| !c.is_live()), "{:?}", t.clocks);
+    assert!(
+        ds.iter()
+            .any(|d| matches!(&d.fact, Fact::Resumed { minutes: 120, .. }))
+    );
+    let err = refusal(svc.execute("C9", &Command::Resume, t0 + Duration::hours(5)));
+    assert!(err.contains("not paused"), "{err}");
+    assert_verified(&svc);
+}
