@@ -1016,6 +1016,10 @@ impl Run<'_> {
                     "an invalid complaint is closed with an explanation to the owner (D5)",
                 ));
             }
+            // As on resolve: a pause ends with the ticket, so its minutes are counted.
+            if self.t.pause.is_some() {
+                self.resume(now);
+            }
             self.cancel_clocks(now, "closed as invalid");
             self.cancel_revisits(now);
             self.emit(
