@@ -13,6 +13,7 @@ use toml::{Table, Value};
 const BASE: &str = include_str!("../policies/base/policy.toml");
 const VK_POLICY: &str = include_str!("../policies/vk-shanghai/policy.toml");
 const VK_CALENDAR: &str = include_str!("../policies/vk-shanghai/calendar.toml");
+const VK_CLASSIFY: &str = include_str!("../policies/vk-shanghai/scripts/classify.rhai");
 
 // ---------------------------------------------------------------------------
 // Loading never panics, and a failure always explains itself.
@@ -644,6 +645,8 @@ fn reparse(text: &str) -> Result<Table, TestCaseError> {
 fn vk_files(base: &str, vk: &[(&str, String)]) -> MemFiles {
     let mut files = MemFiles::default();
     files.insert("policies/base/policy.toml", base);
+    // The hook script is not TOML: it is not reordered, only carried along.
+    files.insert("policies/vk-shanghai/scripts/classify.rhai", VK_CLASSIFY);
     for (name, text) in vk {
         files.insert(format!("policies/vk-shanghai/{name}"), text.as_str());
     }
