@@ -732,3 +732,34 @@ fn closing_as_invalid_while_paused_ends_the_pause() {
     assert!(err.contains("not paused"), "{err}");
     assert_verified(&svc);
 }
+
+/// E3: a direct complaint that misses both L1 (answer in 24 h) and L3 (plan in
+/// 24 h) at the same minute moves up one ladder step, not two; the second breach
+/// notifies instead.
+#[test]
+fn e3_two_limits_missed_at_the_same_instant_escalate_once() {
+    let mut svc = service();
+    let t0 = local(2026, 7, 6, 9, 0);
+    svc.open_ticket(intake("T1", "riverside", "complaint", "楼道灯不亮"), t0)
+        .unwrap();
+    let fired = svc.tick(t0 + Duration::hours(24)).unwrap();
+    let decisions: Vec<&Decision> = fired.iter().flat_map(|(_, d)| d).collect();
+    let breaches: Vec<&str> = decisions
+        .iter()
+        .filter_map(|d| match &d.fact {
+            Fact::Breached { limit, .. } => Some(limit.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        breaches.contains(&"L1") && breaches.contains(&"L3"),
+        "{breaches:?}"
+    );
+    let escalations = decisions
+        .iter()
+        .filter(|d| matches!(d.fact, Fact::Escalated { .. }))
+        .count();
+    assert_eq!(escalations, 1);
+    let (t, _) = svc.ticket("T1").unwrap();
+    assert_eq!(t.ladder_id.as_deref(), Some("service_center"));
+}

@@ -1265,6 +1265,9 @@ impl Run<'_> {
             .and_then(|id| ladder.iter().position(|s| &s.id == id))
             .unwrap_or(0);
         let target = match &l.on_breach.escalate {
+            // Several limits missed at the same instant are one failure to act:
+            // the ticket moves up one step, and the other breaches notify.
+            Some(EscalateTo::Next) if self.t.escalated_at == Some(at) => None,
             Some(EscalateTo::Next) => Some(current + 1),
             Some(EscalateTo::Step(s)) => ladder
                 .iter()

@@ -48,6 +48,9 @@ pub struct Ticket {
     /// Index into the policy's escalation ladder.
     pub ladder_step: usize,
     pub ladder_id: Option<String>,
+    /// When the ticket last moved up the ladder.
+    #[serde(default)]
+    pub escalated_at: Option<DateTime<Utc>>,
     pub clocks: BTreeMap<String, Clock>,
     pub milestones: BTreeMap<String, DateTime<Utc>>,
     pub revisits: Vec<RevisitSlot>,
@@ -103,6 +106,7 @@ impl Ticket {
             lead: None,
             ladder_step: 0,
             ladder_id: None,
+            escalated_at: None,
             clocks: BTreeMap::new(),
             milestones: BTreeMap::new(),
             revisits: Vec::new(),
@@ -210,6 +214,7 @@ impl Ticket {
             Fact::Escalated { to, .. } => {
                 self.ladder_id = Some(to.clone());
                 self.ladder_step += 1;
+                self.escalated_at = Some(at);
             }
             Fact::Assigned {
                 department,
