@@ -274,10 +274,7 @@ impl Builder<'_> {
     }
 
     fn rule_ids(&mut self, r: &Reader) -> Vec<String> {
-        r.str_list(self.ctx, "rules")
-            .into_iter()
-            .map(|v| v.0)
-            .collect()
+        r.strings(self.ctx, "rules")
     }
 
     /// Compile a condition now so syntax errors and unknown variables are reported
@@ -372,11 +369,7 @@ impl Builder<'_> {
                 phase,
                 route: r.opt_str(self.ctx, "route").map(|v| v.0),
                 form: r.opt_str(self.ctx, "form").map(|v| v.0),
-                report_to: r
-                    .str_list(self.ctx, "report_to")
-                    .into_iter()
-                    .map(|v| v.0)
-                    .collect(),
+                report_to: r.strings(self.ctx, "report_to"),
                 publish_result: r.bool_or(self.ctx, "publish_result", false),
                 rules: self.rule_ids(&r),
             };
@@ -448,11 +441,7 @@ impl Builder<'_> {
                 format!("escalation.ladder.{id}"),
                 &[],
             );
-            let notify = step_reader
-                .str_list(self.ctx, "notify")
-                .into_iter()
-                .map(|v| v.0)
-                .collect();
+            let notify = step_reader.strings(self.ctx, "notify");
             ladder.push(LadderStep {
                 label: sr.string_or(self.ctx, "label", &id),
                 id,
@@ -535,11 +524,7 @@ impl Builder<'_> {
     }
 
     fn breach(&mut self, r: &Reader) -> Breach {
-        let notify = r
-            .str_list(self.ctx, "notify")
-            .into_iter()
-            .map(|v| v.0)
-            .collect();
+        let notify = r.strings(self.ctx, "notify");
         let escalate = match (
             r.opt_str(self.ctx, "on_breach"),
             r.opt_str(self.ctx, "escalate_to"),
@@ -562,11 +547,7 @@ impl Builder<'_> {
     fn pauses(&mut self, top: &Reader) -> BTreeMap<String, PauseRule> {
         let mut out = BTreeMap::new();
         for (id, r) in self.rules(top, "pause", &["id", "label", "applies", "stops", "rules"]) {
-            let stops: Vec<String> = r
-                .str_list(self.ctx, "stops")
-                .into_iter()
-                .map(|v| v.0)
-                .collect();
+            let stops: Vec<String> = r.strings(self.ctx, "stops");
             if stops.is_empty() {
                 self.ctx.push(
                     Diagnostic::error(r.loc_of("id"), format!("pause `{id}` stops no clock"))
@@ -665,11 +646,7 @@ impl Builder<'_> {
         };
         Reopen {
             notice_within: self.span(&r, "notice_within"),
-            notify: r
-                .str_list(self.ctx, "notify")
-                .into_iter()
-                .map(|v| v.0)
-                .collect(),
+            notify: r.strings(self.ctx, "notify"),
             rules: self.rule_ids(&r),
         }
     }
@@ -691,11 +668,7 @@ impl Builder<'_> {
         };
         Closing {
             invalid_requires_explanation: r.bool_or(self.ctx, "invalid_requires_explanation", true),
-            callback_channels: r
-                .str_list(self.ctx, "callback_channels")
-                .into_iter()
-                .map(|v| v.0)
-                .collect(),
+            callback_channels: r.strings(self.ctx, "callback_channels"),
             require_callback: r.bool_or(self.ctx, "require_callback", false),
             rules: self.rule_ids(&r),
         }
@@ -709,11 +682,7 @@ impl Builder<'_> {
             };
         };
         Compensation {
-            notify: r
-                .str_list(self.ctx, "notify")
-                .into_iter()
-                .map(|v| v.0)
-                .collect(),
+            notify: r.strings(self.ctx, "notify"),
             rules: self.rule_ids(&r),
         }
     }

@@ -194,6 +194,11 @@ impl<'t> Reader<'t> {
         }
     }
 
+    /// [`Reader::str_list`] without the locations.
+    pub fn strings(&self, ctx: &mut Ctx, key: &str) -> Vec<String> {
+        self.str_list(ctx, key).into_iter().map(|v| v.0).collect()
+    }
+
     /// The tables of an array of tables (or a single inline table).
     pub fn tables(&self, ctx: &mut Ctx, key: &str) -> Vec<(&'t Table, Loc)> {
         let Some(entry) = self.entry(key) else {
