@@ -2,6 +2,10 @@
 //! one transaction. Loads each ticket's own policy by fingerprint (open tickets keep
 //! their policy until `policy apply` moves them), appends the decided facts to the
 //! hash-chained log and updates the ticket and timer projections.
+//!
+//! [`Service::batch`] runs several commands in one transaction for bulk work
+//! (imports, load tests), where a commit per command costs more than the command.
+//! Single commands and batches go through the same functions over a [`Tx`].
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -121,29 +125,13 @@ impl Service {
         Ok(applied)
     }
 
-    fn compiled(
-        &mut self,
-        tx_fp: &str,
-        canonical: Option<String>,
-    ) -> Result<&CompiledPolicy, AppError> {
-        if !self.policies.contains_key(tx_fp) {
-            let text = canonical.ok_or_else(|| {
-                AppError::Policy(format!("policy {tx_fp} is not in the database"))
-            })?;
-            let c = CompiledPolicy::from_canonical(&text).map_err(AppError::Policy)?;
-            self.policies.insert(tx_fp.to_string(), c);
-        }
-        self.policies.get(tx_fp).ok_or(AppError::NoPolicy)
-    }
-
     /// The active policy for an estate (its own, else the company-wide one).
     pub fn active_policy_for(&mut self, estate: Option<&str>) -> Result<&CompiledPolicy, AppError> {
-        let (fp, text) = self.store.read(|tx| -> Result<_, AppError> {
+        let Service { store, policies } = self;
+        store.read(move |tx| -> Result<_, AppError> {
             let fp = active_fingerprint(tx, estate)?;
-            let text = tx.policy(&fp)?;
-            Ok((fp, text))
-        })?;
-        self.compiled(&fp, text)
+            compiled(policies, tx, &fp)
+        })
     }
 
     pub fn active_policy(&mut self) -> Result<&CompiledPolicy, AppError> {
@@ -156,21 +144,7 @@ impl Service {
         intake: engine::OpenTicket,
         now: DateTime<Utc>,
     ) -> Result<(Ticket, Vec<Decision>), AppError> {
-        let fp = self
-            .active_policy_for(Some(&intake.estate))?
-            .fingerprint
-            .clone();
-        let Service { store, policies } = self;
-        let policy = policies.get(&fp).ok_or(AppError::NoPolicy)?;
-        store.write(|tx| -> Result<_, AppError> {
-            if tx.ticket(&intake.id)?.is_some() {
-                return Err(EngineError::Exists(intake.id.clone()).into());
-            }
-            let (ticket, decisions) =
-                engine::decide(None, &Command::Open(intake.clone()), now, policy)?;
-            persist(tx, &ticket, &decisions, &fp)?;
-            Ok((ticket, decisions))
-        })
+        self.batch(|b| b.open_ticket(intake, now))
     }
 
     /// Run one command on one ticket, under the ticket's own policy.
@@ -180,30 +154,21 @@ impl Service {
         cmd: &Command,
         now: DateTime<Utc>,
     ) -> Result<(Ticket, Vec<Decision>), AppError> {
-        let fp = self
-            .store
-            .read(|tx| -> Result<_, AppError> { Ok(tx.ticket(id)?.map(|r| r.fingerprint)) })?
-            .ok_or_else(|| AppError::UnknownTicket(id.to_string()))?;
-        self.ensure_policy(&fp)?;
-        let Service { store, policies } = self;
-        let policy = policies.get(&fp).ok_or(AppError::NoPolicy)?;
-        store.write(|tx| -> Result<_, AppError> {
-            let row = tx
-                .ticket(id)?
-                .ok_or_else(|| AppError::UnknownTicket(id.to_string()))?;
-            let ticket = parse_ticket(&row)?;
-            let (ticket, decisions) = engine::decide(Some(&ticket), cmd, now, policy)?;
-            persist(tx, &ticket, &decisions, &fp)?;
-            Ok((ticket, decisions))
-        })
+        self.batch(|b| b.execute(id, cmd, now))
     }
 
-    fn ensure_policy(&mut self, fp: &str) -> Result<(), AppError> {
-        if !self.policies.contains_key(fp) {
-            let text = self.store.read(|tx| tx.policy(fp))?;
-            self.compiled(fp, text)?;
-        }
-        Ok(())
+    /// Run `f` in one transaction: everything its commands decide is kept if it
+    /// returns `Ok`, nothing if it returns `Err`.
+    ///
+    /// Return the first error a command gives rather than carrying on: a command
+    /// that failed in the store may have appended part of its facts, and only
+    /// rolling back the whole batch removes them.
+    pub fn batch<T>(
+        &mut self,
+        f: impl FnOnce(&mut Batch<'_, '_>) -> Result<T, AppError>,
+    ) -> Result<T, AppError> {
+        let Service { store, policies } = self;
+        store.write(|tx| f(&mut Batch { tx, policies }))
     }
 
     /// Fire every timer due at `now`, across all tickets, in one transaction.
@@ -236,20 +201,6 @@ impl Service {
         now: DateTime<Utc>,
         header: Option<String>,
     ) -> Result<Vec<(String, Vec<Decision>)>, AppError> {
-        let fps: Vec<String> = self.store.read(|tx| -> Result<Vec<String>, AppError> {
-            let mut fps = Vec::new();
-            for id in ids {
-                if let Some(r) = tx.ticket(id)?
-                    && !fps.contains(&r.fingerprint)
-                {
-                    fps.push(r.fingerprint);
-                }
-            }
-            Ok(fps)
-        })?;
-        for fp in &fps {
-            self.ensure_policy(fp)?;
-        }
         let Service { store, policies } = self;
         store.write(|tx| -> Result<_, AppError> {
             if let Some(payload) = &header {
@@ -267,10 +218,10 @@ impl Service {
             for id in ids {
                 let Some(row) = tx.ticket(id)? else { continue };
                 let ticket = parse_ticket(&row)?;
-                let policy = policies.get(&row.fingerprint).ok_or(AppError::NoPolicy)?;
+                // Timers fire at their own time, never before the ticket's last event.
                 let at = now.max(ticket.updated_at);
-                let (ticket, decisions) = engine::decide(Some(&ticket), cmd, at, policy)?;
-                persist(tx, &ticket, &decisions, &row.fingerprint)?;
+                let (_, decisions) =
+                    decide_and_persist(tx, policies, Some(&ticket), &row.fingerprint, cmd, at)?;
                 if !decisions.is_empty() {
                     out.push((id.clone(), decisions));
                 }
@@ -356,6 +307,90 @@ impl Service {
             })
         })
     }
+}
+
+/// Commands inside one transaction of [`Service::batch`].
+pub struct Batch<'a, 'c> {
+    tx: &'a mut Tx<'c>,
+    policies: &'a mut HashMap<String, CompiledPolicy>,
+}
+
+impl Batch<'_, '_> {
+    /// [`Service::open_ticket`] inside the batch.
+    pub fn open_ticket(
+        &mut self,
+        intake: engine::OpenTicket,
+        now: DateTime<Utc>,
+    ) -> Result<(Ticket, Vec<Decision>), AppError> {
+        // Read in the writing transaction, so an `apply_policy` by another process
+        // cannot slip in between choosing the policy and opening under it.
+        let fp = active_fingerprint(self.tx, Some(&intake.estate))?;
+        if self.tx.ticket(&intake.id)?.is_some() {
+            return Err(EngineError::Exists(intake.id).into());
+        }
+        decide_and_persist(
+            self.tx,
+            self.policies,
+            None,
+            &fp,
+            &Command::Open(intake),
+            now,
+        )
+    }
+
+    /// [`Service::execute`] inside the batch; sees what earlier commands of the batch wrote.
+    pub fn execute(
+        &mut self,
+        id: &str,
+        cmd: &Command,
+        now: DateTime<Utc>,
+    ) -> Result<(Ticket, Vec<Decision>), AppError> {
+        let row = self
+            .tx
+            .ticket(id)?
+            .ok_or_else(|| AppError::UnknownTicket(id.to_string()))?;
+        let ticket = parse_ticket(&row)?;
+        decide_and_persist(
+            self.tx,
+            self.policies,
+            Some(&ticket),
+            &row.fingerprint,
+            cmd,
+            now,
+        )
+    }
+}
+
+/// The policy stored under `fp`, compiled once per [`Service`].
+fn compiled<'p>(
+    policies: &'p mut HashMap<String, CompiledPolicy>,
+    tx: &Tx<'_>,
+    fp: &str,
+) -> Result<&'p CompiledPolicy, AppError> {
+    if !policies.contains_key(fp) {
+        let text = tx
+            .policy(fp)?
+            .ok_or_else(|| AppError::Policy(format!("policy {fp} is not in the database")))?;
+        let c = CompiledPolicy::from_canonical(&text).map_err(AppError::Policy)?;
+        policies.insert(fp.to_string(), c);
+    }
+    policies.get(fp).ok_or(AppError::NoPolicy)
+}
+
+/// Decide `cmd` under policy `fp` and persist the outcome: the one write path of
+/// every ticket command.
+fn decide_and_persist(
+    tx: &mut Tx<'_>,
+    policies: &mut HashMap<String, CompiledPolicy>,
+    current: Option<&Ticket>,
+    fp: &str,
+    cmd: &Command,
+    now: DateTime<Utc>,
+) -> Result<(Ticket, Vec<Decision>), AppError> {
+    let policy = compiled(policies, tx, fp)?;
+    let (ticket, decisions) = engine::decide(current, cmd, now, policy)?;
+    persist(tx, &ticket, &decisions, fp)?;
+    Ok((ticket, decisions))
 }
 
 fn active_key(estate: Option<&str>) -> String {
