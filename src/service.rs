@@ -113,9 +113,9 @@ impl Service {
                     if row.fingerprint == fp || (estate.is_none() && tx.meta(&active_key(Some(&row.estate)))?.is_some()) {
                         continue;
                     }
-                    let ticket = parse_ticket(&row)?;
-                    let (ticket, decisions) = engine::decide(Some(&ticket), &Command::MovePolicy, now.max(ticket.updated_at), &compiled)?;
-                    persist(tx, &ticket, &decisions, &fp)?;
+                    let old = parse_ticket(&row)?;
+                    let (ticket, decisions) = engine::decide(Some(&old), &Command::MovePolicy, now.max(old.updated_at), &compiled)?;
+                    persist(tx, Some(&old), &ticket, &decisions, &fp)?;
                     moved += 1;
                 }
             }
@@ -389,7 +389,7 @@ fn decide_and_persist(
 ) -> Result<(Ticket, Vec<Decision>), AppError> {
     let policy = compiled(policies, tx, fp)?;
     let (ticket, decisions) = engine::decide(current, cmd, now, policy)?;
-    persist(tx, &ticket, &decisions, fp)?;
+    persist(tx, current, &ticket, &decisions, fp)?;
     Ok((ticket, decisions))
 }
 
@@ -417,13 +417,18 @@ fn parse_decision(id: &str, payload: &str) -> Result<Decision, AppError> {
     serde_json::from_str(payload).map_err(|e| AppError::Corrupt(id.to_string(), e.to_string()))
 }
 
-/// Append the decisions and refresh the ticket's projections.
+/// Append the decisions and refresh the ticket's projections. Nothing decided
+/// means nothing changed; timers are rewritten only when they changed.
 fn persist(
     tx: &mut Tx<'_>,
+    previous: Option<&Ticket>,
     ticket: &Ticket,
     decisions: &[Decision],
     fp: &str,
 ) -> Result<(), AppError> {
+    if decisions.is_empty() && previous.is_some() {
+        return Ok(());
+    }
     for d in decisions {
         let payload = serde_json::to_string(d)
             .map_err(|e| AppError::Corrupt(ticket.id().into(), e.to_string()))?;
@@ -447,7 +452,10 @@ fn persist(
         updated_at: ticket.updated_at,
         state,
     })?;
-    tx.replace_timers(ticket.id(), &ticket.intake.estate, &timers_of(ticket))?;
+    let timers = timers_of(ticket);
+    if previous.is_none_or(|p| timers_of(p) != timers) {
+        tx.replace_timers(ticket.id(), &ticket.intake.estate, &timers)?;
+    }
     Ok(())
 }
 

@@ -408,7 +408,8 @@ impl<'c> Tx<'c> {
             rows.push((timer, due_at));
         }
         self.tx
-            .execute("DELETE FROM timers WHERE ticket = ?1", [ticket])
+            .prepare_cached("DELETE FROM timers WHERE ticket = ?1")
+            .and_then(|mut stmt| stmt.execute([ticket]))
             .ctx(self.name)?;
         let mut stmt = self
             .tx
