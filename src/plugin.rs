@@ -12,6 +12,7 @@
 //! | [`wire`] | the text formats both ways, parsed strictly |
 //! | [`error`] | [`PluginError`]: plug-in id + kind + detail |
 //! | [`check`] | what `policy check` runs for each pinned plug-in |
+//! | [`fallback`] | a classify call's answer, or the fallback and the error to record |
 //!
 //! # The plug-in ABI, version 1
 //!
@@ -83,6 +84,7 @@
 pub mod abi;
 pub mod check;
 pub mod error;
+pub mod fallback;
 pub mod host;
 mod limits;
 pub mod loaded;
@@ -90,6 +92,7 @@ pub mod wire;
 
 pub use abi::ABI_VERSION;
 pub use error::{PluginError, PluginErrorKind};
+pub use fallback::{Decision, classify_or_fallback};
 pub use host::{CacheStats, HostError, PluginHost};
 pub use loaded::LoadedPlugin;
 pub use wire::{PluginClassification, PluginEvent};
