@@ -66,7 +66,9 @@ fn classifier_sorts_emergency_leak_and_complaint_classes() {
     let mut kw = host
         .load_for_policy("keywords", wasm(&l, "keywords"), &l.policy)
         .unwrap();
-    let cases: &[(&str, &str, Option<&str>, bool, Option<u8>)] = &[
+    // (kind, text, category, emergency, class)
+    type Case<'a> = (&'a str, &'a str, Option<&'a str>, bool, Option<u8>);
+    let cases: &[Case] = &[
         (
             "repair",
             "3号楼电梯困人，请尽快派人",

@@ -160,7 +160,7 @@ impl PluginHost {
             self.memory_hits.fetch_add(1, Ordering::Relaxed);
             return Ok(m);
         }
-        let module = match self.from_disk(&key) {
+        let module = match self.read_artifact(&key) {
             Some(m) => {
                 self.disk_hits.fetch_add(1, Ordering::Relaxed);
                 m
@@ -170,7 +170,7 @@ impl PluginHost {
                     PluginError::new(id, PluginErrorKind::Invalid, format!("{e:#}"))
                 })?;
                 self.compiled.fetch_add(1, Ordering::Relaxed);
-                self.to_disk(&key, &m);
+                self.write_artifact(&key, &m);
                 m
             }
         };
@@ -189,12 +189,12 @@ impl PluginHost {
         Some(dir.join(format!("{key}-{:016x}.cwasm", h.finish())))
     }
 
-    fn from_disk(&self, key: &str) -> Option<Module> {
+    fn read_artifact(&self, key: &str) -> Option<Module> {
         let path = self.artifact(key)?;
         if !path.is_file() {
             return None;
         }
-        // SAFETY: the artifact was written by `to_disk` of an engine with the same
+        // SAFETY: the artifact was written by `write_artifact` of an engine with the same
         // compatibility hash (it is in the name) into the operator's private cache
         // directory; `deserialize_file` checks the header and version besides.
         let module = unsafe { Module::deserialize_file(&self.engine, &path) };
@@ -202,7 +202,7 @@ impl PluginHost {
     }
 
     /// Best effort: a cache that cannot be written only costs a compile next time.
-    fn to_disk(&self, key: &str, module: &Module) {
+    fn write_artifact(&self, key: &str, module: &Module) {
         let (Some(path), Ok(bytes)) = (self.artifact(key), module.serialize()) else {
             return;
         };
