@@ -373,6 +373,83 @@ fn policy_check_refuses_a_wrong_interface() {
     );
 }
 
+/// A copy of the plug-in policy's chain and its plug-ins under a temp dir, laid out
+/// like the repository so the relative `wasm` paths resolve.
+fn copy_repo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let files = [
+        "policies/base/policy.toml",
+        "policies/vk-shanghai/policy.toml",
+        "policies/vk-shanghai/calendar.toml",
+        "policies/vk-shanghai-plugins/policy.toml",
+        "plugins/keyword-classifier/keyword-classifier.wasm",
+        "plugins/weather/weather.wasm",
+    ];
+    for f in files {
+        let to = dir.path().join(f);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(root().join(f), to).unwrap();
+    }
+    dir
+}
+
+fn steward(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_steward"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn one_flipped_byte_fails_policy_check() {
+    let dir = copy_repo();
+    let policy = dir.path().join(POLICY);
+    let ok = steward(&["policy", "check", policy.to_str().unwrap()]);
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let wasm = dir.path().join("plugins/weather/weather.wasm");
+    let mut bytes = std::fs::read(&wasm).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    std::fs::write(&wasm, bytes).unwrap();
+    let out = steward(&["policy", "check", policy.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("plug-in `weather` does not match its pinned sha256"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_plugin_change_shows_in_policy_diff() {
+    let dir = copy_repo();
+    // The same module with a custom section appended: valid, but other bytes.
+    let wasm = dir
+        .path()
+        .join("plugins/keyword-classifier/keyword-classifier.wasm");
+    let mut bytes = std::fs::read(&wasm).unwrap();
+    let old = policy::hex(&<sha2::Sha256 as sha2::Digest>::digest(&bytes));
+    bytes.extend_from_slice(&[0, 4, 3, b'v', b'2', b'!']);
+    std::fs::write(&wasm, &bytes).unwrap();
+    let new = policy::hex(&<sha2::Sha256 as sha2::Digest>::digest(&bytes));
+    let toml = dir.path().join(POLICY).join("policy.toml");
+    let text = std::fs::read_to_string(&toml).unwrap().replace(&old, &new);
+    std::fs::write(&toml, text).unwrap();
+    let new_policy = dir.path().join(POLICY);
+    let out = steward(&["policy", "diff", POLICY, new_policy.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    // The diff shortens digests.
+    assert!(stdout.contains(&format!("sha256:{}", &old[..40])), "{stdout}");
+    assert!(stdout.contains(&format!("sha256:{}", &new[..40])), "{stdout}");
+    assert!(stdout.contains("plugin keywords sha256"), "{stdout}");
+}
+
 // --- the module cache -----------------------------------------------------------------
 
 #[test]

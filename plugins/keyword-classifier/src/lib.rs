@@ -140,7 +140,7 @@ impl<'a> Table<'a> {
                         return Err(at("empty keyword"));
                     }
                     rule.keywords += 1;
-                    into.add_keyword(value, i as u16).map_err(|m| at(m))?;
+                    into.add_keyword(value, i as u16).map_err(at)?;
                 }
                 _ => return Err(at("unknown rule key: expected category, kind, urgency, emergency, major, class or keywords")),
             }
@@ -221,7 +221,11 @@ impl<'a> Table<'a> {
             if !r.urgency.is_empty() {
                 out.field(false, "urgency", r.urgency);
             }
-            out.field(false, "emergency", if r.emergency { "true" } else { "false" });
+            out.field(
+                false,
+                "emergency",
+                if r.emergency { "true" } else { "false" },
+            );
             out.field(false, "major", if r.major { "true" } else { "false" });
             if !r.class.is_empty() {
                 out.field(false, "class", r.class);
@@ -362,6 +366,9 @@ mod tests {
         let mut buf = [0u8; 256];
         let mut w = Writer::new(&mut buf);
         t.categories(&mut w);
-        assert_eq!(w.as_str(), "repair.emergency\nrepair.leak\ncomplaint.engineering\n");
+        assert_eq!(
+            w.as_str(),
+            "repair.emergency\nrepair.leak\ncomplaint.engineering\n"
+        );
     }
 }

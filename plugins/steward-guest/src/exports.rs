@@ -24,7 +24,8 @@ pub fn alloc(len: i32) -> i32 {
 pub fn config(ptr: i32, len: i32, f: Config) -> i64 {
     // SAFETY: the host wrote `len` bytes at `ptr`, which `alloc` handed out and
     // `keep` below preserves for the instance's life.
-    let bytes: &'static [u8] = unsafe { core::slice::from_raw_parts(ptr as *const u8, len as usize) };
+    let bytes: &'static [u8] =
+        unsafe { core::slice::from_raw_parts(ptr as *const u8, len as usize) };
     arena::keep();
     let text = match core::str::from_utf8(bytes) {
         Ok(t) => t,

@@ -145,12 +145,22 @@ mod tests {
             run("threshold_mm=5\n", csv).unwrap(),
             "event=rain\testate=gardens\thour=2026-11-20T14:00\nevent=rain\testate=gardens\thour=2026-11-20T15:00\n"
         );
-        assert_eq!(run("event=storm\nthreshold_mm=12\n", csv).unwrap().matches("event=storm").count(), 1);
+        assert_eq!(
+            run("event=storm\nthreshold_mm=12\n", csv)
+                .unwrap()
+                .matches("event=storm")
+                .count(),
+            1
+        );
     }
 
     #[test]
     fn bad_rows_name_their_line() {
-        let e = run("threshold_mm=5\n", "estate,hour,rainfall_mm\ngardens,14h,3\n").err();
+        let e = run(
+            "threshold_mm=5\n",
+            "estate,hour,rainfall_mm\ngardens,14h,3\n",
+        )
+        .err();
         assert_eq!(e.map(|e| e.line), Some(2));
         assert!(run("threshold_mm=5\n", "gardens,2026-11-20T14:00,-1\n").is_err());
         assert!(run("threshold_mm=5\n", "gardens,2026-11-20T14:00\n").is_err());
