@@ -445,8 +445,14 @@ fn a_plugin_change_shows_in_policy_diff() {
     let out = steward(&["policy", "diff", POLICY, new_policy.to_str().unwrap()]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     // The diff shortens digests.
-    assert!(stdout.contains(&format!("sha256:{}", &old[..40])), "{stdout}");
-    assert!(stdout.contains(&format!("sha256:{}", &new[..40])), "{stdout}");
+    assert!(
+        stdout.contains(&format!("sha256:{}", &old[..40])),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("sha256:{}", &new[..40])),
+        "{stdout}"
+    );
     assert!(stdout.contains("plugin keywords sha256"), "{stdout}");
 }
 
