@@ -27,16 +27,18 @@ esac
 skip() { echo "plugins: skipped: $*"; exit 0; }
 
 # --- find the toolchain ---------------------------------------------------------
-RUSTC="${WASM_RUSTC:-}"
-if [[ -z "$RUSTC" ]]; then
-  for c in /usr/bin/rustc rustc; do
-    if command -v "$c" >/dev/null && [[ -n "$("$c" --print target-libdir --target wasm32-unknown-unknown 2>/dev/null)" ]] \
-       && compgen -G "$("$c" --print target-libdir --target wasm32-unknown-unknown 2>/dev/null)/libcore-*.rlib" >/dev/null; then
-      RUSTC="$c"; break
-    fi
-  done
-fi
-[[ -n "$RUSTC" ]] || skip "no wasm32 rustc (install rustc + libstd-rust-dev-wasm32, or set WASM_RUSTC)"
+has_wasm32() {
+  local dir
+  command -v "$1" >/dev/null || return 1
+  dir="$("$1" --print target-libdir --target wasm32-unknown-unknown 2>/dev/null)" || return 1
+  compgen -G "$dir/libcore-*.rlib" >/dev/null
+}
+RUSTC=""
+if [[ -n "${WASM_RUSTC:-}" ]]; then candidates=("$WASM_RUSTC"); else candidates=(/usr/bin/rustc rustc); fi
+for c in "${candidates[@]}"; do
+  if has_wasm32 "$c"; then RUSTC="$c"; break; fi
+done
+[[ -n "$RUSTC" ]] || skip "no wasm32 rustc (tried ${candidates[*]}; install rustc + libstd-rust-dev-wasm32, or set WASM_RUSTC)"
 LD="${WASM_LD:-}"
 if [[ -z "$LD" ]]; then
   for c in wasm-ld-14 wasm-ld; do
