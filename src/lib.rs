@@ -5,6 +5,7 @@
 //! | [`policy`] | loading, overlays, validation, fingerprint, diff of policy files |
 //! | [`calendar`], [`span`] | business calendars and limit durations |
 //! | [`script`] | rhai conditions and hooks in a sandbox |
+//! | [`plugin`] | WebAssembly plug-ins (wasmtime): ABI 1, sandbox, module cache |
 //! | [`engine`] | the pure ticket state machine: `(ticket, command, now, policy) -> facts` |
 //! | [`store`] | SQLite: hash-chained event log, projections, timers |
 //! | [`cli`] | the `steward` command line |
@@ -13,6 +14,7 @@ pub mod calendar;
 pub mod cli;
 pub mod diagnostic;
 pub mod engine;
+pub mod plugin;
 pub mod policy;
 pub mod script;
 pub mod service;

@@ -6,6 +6,7 @@ const SHIPPED: &[&str] = &[
     "policies/base",
     "policies/vk-shanghai",
     "policies/vk-shanghai-gardens",
+    "policies/vk-shanghai-plugins",
 ];
 
 fn steward(args: &[&str]) -> Output {

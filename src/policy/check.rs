@@ -150,6 +150,12 @@ pub fn check(p: &Policy, ctx: &mut Ctx) {
         r.known("compensation.notify", t, "notify target", &targets);
     }
     for (id, h) in &p.hooks {
+        if h.on == HookPoint::Events {
+            r.error_at(
+                &format!("hook.{id}.on"),
+                "`events` is a plug-in hook point: a rhai hook cannot be an event source".into(),
+            );
+        }
         if let Some(f) = &h.fallback {
             r.known(&format!("hook.{id}.fallback"), f, "category", &categories);
         }

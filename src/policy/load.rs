@@ -57,6 +57,7 @@ pub fn load(files: &dyn Files, path: &Path) -> Result<Loaded, LoadFailure> {
     let mut policy = built.policy;
     let wasm = attach_files(files, &built.file_refs, &mut policy, &mut sources, &mut ctx);
     super::check::check(&policy, &mut ctx);
+    check_plugins(&policy, &wasm, &built.file_refs, &mut ctx);
     let (errors, warnings): (Vec<_>, Vec<_>) = ctx
         .diags
         .into_iter()
@@ -264,6 +265,25 @@ fn attach_files(
         }
     }
     wasm
+}
+
+/// Compile each pinned plug-in and check its interface and config: the plug-in
+/// host's own check (`crate::plugin::check`), reported at the plug-in's `wasm` key.
+fn check_plugins(policy: &Policy, wasm: &[(String, Vec<u8>)], refs: &[FileRef], ctx: &mut Ctx) {
+    for err in crate::plugin::check::check_plugins(policy, wasm) {
+        let loc = refs
+            .iter()
+            .find(|r| r.section == "plugin" && r.id == err.plugin)
+            .map(|r| r.loc);
+        let help = match err.kind {
+            crate::plugin::PluginErrorKind::WrongInterface => format!(
+                "plug-ins must implement steward plug-in ABI {}; see plugins/README.md",
+                crate::plugin::ABI_VERSION
+            ),
+            _ => "see plugins/README.md".to_string(),
+        };
+        ctx.push(Diagnostic::error(loc, err.to_string()).with_help(help));
+    }
 }
 
 pub fn hex(bytes: &[u8]) -> String {

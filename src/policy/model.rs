@@ -345,10 +345,13 @@ pub enum HookPoint {
     Route,
     BeforeClose,
     Deadline,
+    /// An event source: a plug-in that turns an external feed (weather observations)
+    /// into events such as `rain` per estate. Plug-ins only; rhai hooks cannot.
+    Events,
 }
 
 impl HookPoint {
-    pub const ALL: [&'static str; 4] = ["classify", "route", "before_close", "deadline"];
+    pub const ALL: [&'static str; 5] = ["classify", "route", "before_close", "deadline", "events"];
 
     pub fn parse(s: &str) -> Option<HookPoint> {
         Some(match s {
@@ -356,8 +359,13 @@ impl HookPoint {
             "route" => HookPoint::Route,
             "before_close" => HookPoint::BeforeClose,
             "deadline" => HookPoint::Deadline,
+            "events" => HookPoint::Events,
             _ => return None,
         })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        HookPoint::ALL[self as usize]
     }
 }
 

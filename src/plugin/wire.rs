@@ -1,0 +1,361 @@
+//! The text that crosses the ABI, both ways: the flat config lines, the ticket record
+//! handed to `steward_classify`, and the record lines plug-ins answer with. Everything
+//! a plug-in returns is parsed strictly here, so garbage ends as a `bad result` error
+//! and never reaches the engine. Called by [`super::loaded`].
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDateTime;
+use serde_json::Value;
+
+use crate::script::facts::TicketFacts;
+
+/// One record: `key=value` fields, in the order written.
+pub type Record<'a> = Vec<(&'a str, &'a str)>;
+
+/// Format of an event's hour, local time of the policy's time zone.
+pub const HOUR_FORMAT: &str = "%Y-%m-%dT%H:%M";
+
+/// The policy's `[plugin.config]` as `path=value` lines: keys joined by `.`, array
+/// items by their index, strings as written, numbers and booleans as JSON text.
+/// Lines come in key order, depth first, so the items of one array entry are
+/// contiguous and entries follow in array order.
+pub fn flatten_config(config: &BTreeMap<String, Value>) -> Result<String, String> {
+    let mut out = String::new();
+    for (key, value) in config {
+        check_key(key)?;
+        flatten(key, value, &mut out)?;
+    }
+    Ok(out)
+}
+
+fn check_key(key: &str) -> Result<(), String> {
+    if key.is_empty() || key.contains(['.', '=', '\t', '\n', '\r']) {
+        return Err(format!(
+            "config key `{key}` must be non-empty without `.`, `=`, tabs or line breaks"
+        ));
+    }
+    Ok(())
+}
+
+fn flatten(path: &str, value: &Value, out: &mut String) -> Result<(), String> {
+    match value {
+        Value::Null => Ok(()),
+        Value::Bool(b) => {
+            line(out, path, if *b { "true" } else { "false" });
+            Ok(())
+        }
+        Value::Number(n) => {
+            line(out, path, &n.to_string());
+            Ok(())
+        }
+        Value::String(s) => {
+            if s.contains(['\t', '\n', '\r']) {
+                return Err(format!(
+                    "config value `{path}` may not contain tabs or line breaks"
+                ));
+            }
+            line(out, path, s);
+            Ok(())
+        }
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, v)| flatten(&format!("{path}.{i}"), v, out)),
+        Value::Object(map) => map.iter().try_for_each(|(k, v)| {
+            check_key(k)?;
+            flatten(&format!("{path}.{k}"), v, out)
+        }),
+    }
+}
+
+fn line(out: &mut String, path: &str, value: &str) {
+    out.push_str(path);
+    out.push('=');
+    out.push_str(value);
+    out.push('\n');
+}
+
+/// The ticket as `steward_classify` receives it: one record line of the short
+/// fields, then the owner's text, raw, to the end.
+pub fn encode_facts(f: &TicketFacts, out: &mut String) {
+    out.clear();
+    let fields: [(&str, &str); 11] = [
+        ("kind", &f.kind),
+        ("category", &f.category),
+        ("estate", &f.estate),
+        ("unit", &f.unit),
+        ("channel", &f.channel),
+        ("urgency", &f.urgency),
+        ("major", if f.major { "true" } else { "false" }),
+        ("emergency", if f.emergency { "true" } else { "false" }),
+        ("phase", &f.phase),
+        ("weekday", &f.weekday),
+        ("department", &f.department),
+    ];
+    for (k, v) in fields {
+        field(out, k, v);
+    }
+    field(out, "class", &f.class.to_string());
+    field(out, "hour", &f.hour.to_string());
+    field(out, "revisits", &f.revisits.to_string());
+    field(out, "tags", &f.tags.join(","));
+    out.pop();
+    out.push('\n');
+    out.push_str(&f.text);
+}
+
+fn field(out: &mut String, key: &str, value: &str) {
+    out.push_str(key);
+    out.push('=');
+    // Short fields are single-line by construction; a stray control character
+    // would break the record, so it becomes a space.
+    out.extend(value.chars().map(|c| {
+        if matches!(c, '\t' | '\n' | '\r') {
+            ' '
+        } else {
+            c
+        }
+    }));
+    out.push('\t');
+}
+
+/// Parse record lines. Blank lines are skipped; every field must be `key=value`
+/// with a lowercase key, and no key may repeat within a record.
+pub fn parse_records(text: &str) -> Result<Vec<Record<'_>>, String> {
+    let mut records = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let mut record: Record = Vec::new();
+        for f in line.split('\t') {
+            let Some((k, v)) = f.split_once('=') else {
+                return Err(format!(
+                    "line {}: field `{}` is not key=value",
+                    n + 1,
+                    clip(f)
+                ));
+            };
+            if k.is_empty() || !k.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
+                return Err(format!("line {}: bad key `{}`", n + 1, clip(k)));
+            }
+            if record.iter().any(|(seen, _)| *seen == k) {
+                return Err(format!("line {}: key `{k}` repeats", n + 1));
+            }
+            record.push((k, v));
+        }
+        records.push(record);
+    }
+    Ok(records)
+}
+
+/// The message of an `error=` record, the plug-in's way to reject its input.
+pub fn rejection(records: &[Record<'_>]) -> Option<String> {
+    match records {
+        [r] => r
+            .iter()
+            .find(|(k, _)| *k == "error")
+            .map(|(_, v)| v.to_string()),
+        _ => None,
+    }
+}
+
+/// What a classify plug-in decided. `category: None` means it has no opinion and
+/// the policy's own conditions decide.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PluginClassification {
+    pub category: Option<String>,
+    pub urgency: Option<String>,
+    pub major: bool,
+    pub emergency: bool,
+    /// Complaint class 1..=3 (D4).
+    pub class: Option<u8>,
+}
+
+pub fn classification(records: &[Record<'_>]) -> Result<PluginClassification, String> {
+    let record = match records {
+        [] => return Ok(PluginClassification::default()),
+        [r] => r,
+        _ => return Err(format!("expected one record, got {}", records.len())),
+    };
+    let mut out = PluginClassification::default();
+    for (k, v) in record {
+        match *k {
+            "category" => out.category = Some(identifier(k, v, true)?.to_string()),
+            "urgency" if v.is_empty() => {}
+            "urgency" => out.urgency = Some(identifier(k, v, false)?.to_string()),
+            "major" => out.major = boolean(k, v)?,
+            "emergency" => out.emergency = boolean(k, v)?,
+            "class" => {
+                out.class = match *v {
+                    "" | "0" => None,
+                    "1" => Some(1),
+                    "2" => Some(2),
+                    "3" => Some(3),
+                    _ => return Err(format!("`class` must be 0..3, got `{}`", clip(v))),
+                }
+            }
+            other => return Err(format!("unknown key `{other}`")),
+        }
+    }
+    if out.category.is_none() {
+        return Err("a classification needs `category`".into());
+    }
+    Ok(out)
+}
+
+/// An event an event-source plug-in emitted, e.g. rain at an estate in an hour.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PluginEvent {
+    pub kind: String,
+    pub estate: String,
+    /// Local time of the policy's time zone.
+    pub hour: NaiveDateTime,
+}
+
+pub fn events(records: &[Record<'_>]) -> Result<Vec<PluginEvent>, String> {
+    records
+        .iter()
+        .enumerate()
+        .map(|(i, r)| event(r).map_err(|e| format!("record {}: {e}", i + 1)))
+        .collect()
+}
+
+fn event(record: &Record<'_>) -> Result<PluginEvent, String> {
+    let (mut kind, mut estate, mut hour) = (None, None, None);
+    for (k, v) in record {
+        match *k {
+            "event" => kind = Some(identifier(k, v, false)?.to_string()),
+            "estate" if v.trim().is_empty() => return Err("empty `estate`".into()),
+            "estate" => estate = Some(v.to_string()),
+            "hour" => {
+                hour = Some(NaiveDateTime::parse_from_str(v, HOUR_FORMAT).map_err(|_| {
+                    format!("`hour` must be like 2026-11-20T14:00, got `{}`", clip(v))
+                })?)
+            }
+            other => return Err(format!("unknown key `{other}`")),
+        }
+    }
+    match (kind, estate, hour) {
+        (Some(kind), Some(estate), Some(hour)) => Ok(PluginEvent { kind, estate, hour }),
+        _ => Err("an event needs `event`, `estate` and `hour`".into()),
+    }
+}
+
+/// The categories a classify plug-in declares it can return, one per line.
+pub fn category_list(text: &str) -> Result<Vec<String>, String> {
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| identifier("category", l.trim(), true).map(str::to_string))
+        .collect()
+}
+
+/// Lowercase ASCII letters, digits, `_`, and (for category ids) `.` and `-`.
+fn identifier<'a>(key: &str, v: &'a str, dotted: bool) -> Result<&'a str, String> {
+    let ok = !v.is_empty()
+        && v.len() <= 64
+        && v.bytes().all(|b| {
+            b.is_ascii_lowercase()
+                || b.is_ascii_digit()
+                || b == b'_'
+                || (dotted && (b == b'.' || b == b'-'))
+        });
+    if ok {
+        Ok(v)
+    } else {
+        Err(format!("bad `{key}` value `{}`", clip(v)))
+    }
+}
+
+fn boolean(key: &str, v: &str) -> Result<bool, String> {
+    match v {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(format!("`{key}` must be true or false, got `{}`", clip(v))),
+    }
+}
+
+/// Guest text quoted in a message, cut to a readable length.
+fn clip(s: &str) -> String {
+    let mut out: String = s.chars().take(40).collect();
+    if out.len() < s.len() {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_flattens_depth_first() {
+        let config: BTreeMap<String, Value> = serde_json::from_str(
+            r#"{"threshold_mm": 10.5, "rule": [{"category": "a", "keywords": ["x", "y"]}, {"category": "b"}]}"#,
+        )
+        .unwrap_or_default();
+        let text = flatten_config(&config).unwrap_or_default();
+        assert_eq!(
+            text,
+            "rule.0.category=a\nrule.0.keywords.0=x\nrule.0.keywords.1=y\nrule.1.category=b\nthreshold_mm=10.5\n"
+        );
+    }
+
+    #[test]
+    fn config_rejects_line_breaks() {
+        let config = BTreeMap::from([("k".to_string(), Value::from("a\nb"))]);
+        assert!(flatten_config(&config).is_err());
+    }
+
+    #[test]
+    fn facts_are_one_record_then_text() {
+        let f = TicketFacts {
+            kind: "repair".into(),
+            text: "电梯困人\n快来".into(),
+            tags: vec!["a".into(), "b".into()],
+            ..TicketFacts::default()
+        };
+        let mut s = String::new();
+        encode_facts(&f, &mut s);
+        let (head, text) = s.split_once('\n').unwrap_or_default();
+        assert!(head.starts_with("kind=repair\t"));
+        assert!(head.ends_with("\ttags=a,b"));
+        assert_eq!(text, "电梯困人\n快来");
+    }
+
+    #[test]
+    fn classification_is_strict() {
+        let ok = parse_records("category=repair.emergency\temergency=true\tclass=0\n");
+        let c = classification(&ok.unwrap_or_default());
+        assert_eq!(
+            c.ok().and_then(|c| c.category),
+            Some("repair.emergency".into())
+        );
+        for bad in [
+            "category=x\tcategory=y",
+            "category=x\tcolour=red",
+            "category=x\tmajor=yes",
+            "nonsense",
+            "category=Repair",
+        ] {
+            let r = parse_records(bad).and_then(|r| classification(&r));
+            assert!(r.is_err(), "{bad}");
+        }
+        assert_eq!(
+            classification(&[]).ok(),
+            Some(PluginClassification::default())
+        );
+    }
+
+    #[test]
+    fn events_parse_hours() {
+        let r = parse_records("event=rain\testate=静安花园\thour=2026-11-20T14:00\n")
+            .and_then(|r| events(&r))
+            .unwrap_or_default();
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].estate, "静安花园");
+        let bad = parse_records("event=rain\testate=x\thour=14h").and_then(|r| events(&r));
+        assert!(bad.is_err());
+    }
+}

@@ -1,0 +1,7 @@
+;; Declares 100 pages (6.25 MiB) of memory up front: more than its limit allows.
+(module
+  (memory (export "memory") 100)
+  (func (export "steward_abi_version") (result i32) (i32.const 1))
+  (func (export "steward_alloc") (param i32) (result i32) (i32.const 1024))
+  (func (export "steward_config") (param i32 i32) (result i64) (i64.const 0))
+  (func (export "steward_classify") (param i32 i32) (result i64) (i64.const 0)))

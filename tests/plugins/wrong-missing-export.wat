@@ -1,0 +1,6 @@
+;; Looks like a plug-in but has no `steward_classify`.
+(module
+  (memory (export "memory") 1)
+  (func (export "steward_abi_version") (result i32) (i32.const 1))
+  (func (export "steward_alloc") (param i32) (result i32) (i32.const 1024))
+  (func (export "steward_config") (param i32 i32) (result i64) (i64.const 0)))

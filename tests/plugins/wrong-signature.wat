@@ -1,0 +1,7 @@
+;; `steward_classify` takes one argument and returns i32: not ABI 1.
+(module
+  (memory (export "memory") 1)
+  (func (export "steward_abi_version") (result i32) (i32.const 1))
+  (func (export "steward_alloc") (param i32) (result i32) (i32.const 1024))
+  (func (export "steward_config") (param i32 i32) (result i64) (i64.const 0))
+  (func (export "steward_classify") (param i32) (result i32) (i32.const 0)))
