@@ -47,6 +47,15 @@ pub struct Applied {
     pub moved: usize,
 }
 
+/// One event a feed produced, and what it did to the tickets waiting on it.
+#[derive(Debug, Clone)]
+pub struct FedEvent {
+    pub estate: String,
+    pub kind: String,
+    pub at: DateTime<Utc>,
+    pub fired: Vec<(String, Vec<Decision>)>,
+}
+
 /// What `audit verify` found.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Verification {
@@ -93,12 +102,32 @@ impl Service {
         estate: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<Applied, AppError> {
+        self.apply_policy_with_plugins(policy, &[], source, estate, now)
+    }
+
+    /// [`Service::apply_policy`] for a policy with plug-ins: `modules` are
+    /// `(plug-in id, module bytes)` as the loader returns them. The modules are
+    /// stored beside the canonical text, so tickets run from the database alone.
+    pub fn apply_policy_with_plugins(
+        &mut self,
+        policy: &Policy,
+        modules: &[(String, Vec<u8>)],
+        source: Option<&str>,
+        estate: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Applied, AppError> {
         let meta_key = active_key(estate);
         let canonical = policy::canonical(policy);
-        let compiled = CompiledPolicy::new(policy.clone()).map_err(AppError::Policy)?;
+        let compiled =
+            CompiledPolicy::with_plugins(policy.clone(), modules).map_err(AppError::Policy)?;
         let fp = compiled.fingerprint.clone();
         let applied = self.store.write(|tx| -> Result<Applied, AppError> {
             let previous = tx.meta(&meta_key)?;
+            for (id, bytes) in modules {
+                if let Some(p) = policy.plugins.get(id) {
+                    tx.put_blob(&p.sha256, bytes)?;
+                }
+            }
             tx.put_policy(&fp, &canonical, source, now)?;
             if previous.as_deref() == Some(fp.as_str()) {
                 return Ok(Applied { fingerprint: fp.clone(), previous, moved: 0 });
@@ -175,6 +204,45 @@ impl Service {
     pub fn tick(&mut self, now: DateTime<Utc>) -> Result<Vec<(String, Vec<Decision>)>, AppError> {
         let due = self.store.read(|tx| tx.due_tickets(now))?;
         self.run_many(&due, &Command::Tick, now, None)
+    }
+
+    /// Turn a feed into events with the active policy's event-source plug-in `plugin`
+    /// and apply each event (at its own hour, in the policy's time zone) that is not
+    /// later than `now`. Returns the events applied and what they did.
+    pub fn feed(
+        &mut self,
+        plugin: &str,
+        input: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<FedEvent>, AppError> {
+        let policy = self.active_policy()?;
+        let tz = policy.tz;
+        let mut events = policy
+            .plugin_events(plugin, input)
+            .map_err(AppError::Policy)?;
+        events.sort_by_key(|e| e.hour);
+        let mut out = Vec::new();
+        for e in events {
+            let Some(at) = e
+                .hour
+                .and_local_timezone(tz)
+                .earliest()
+                .map(|t| t.with_timezone(&Utc))
+            else {
+                continue;
+            };
+            if at > now {
+                continue;
+            }
+            let fired = self.event(&e.estate, &e.kind, at)?;
+            out.push(FedEvent {
+                estate: e.estate,
+                kind: e.kind,
+                at,
+                fired,
+            });
+        }
+        Ok(out)
     }
 
     /// An external event (e.g. rain) for every ticket of an estate waiting on it.
@@ -371,7 +439,8 @@ fn compiled<'p>(
         let text = tx
             .policy(fp)?
             .ok_or_else(|| AppError::Policy(format!("policy {fp} is not in the database")))?;
-        let c = CompiledPolicy::from_canonical(&text).map_err(AppError::Policy)?;
+        let c = CompiledPolicy::from_canonical(&text, |sha| tx.blob(sha).ok().flatten())
+            .map_err(AppError::Policy)?;
         policies.insert(fp.to_string(), c);
     }
     policies.get(fp).ok_or(AppError::NoPolicy)

@@ -381,6 +381,7 @@ fn copy_repo() -> tempfile::TempDir {
         "policies/base/policy.toml",
         "policies/vk-shanghai/policy.toml",
         "policies/vk-shanghai/calendar.toml",
+        "policies/vk-shanghai/scripts/classify.rhai",
         "policies/vk-shanghai-plugins/policy.toml",
         "plugins/keyword-classifier/keyword-classifier.wasm",
         "plugins/weather/weather.wasm",

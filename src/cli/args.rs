@@ -64,6 +64,14 @@ pub enum EventCmd {
         #[arg(long)]
         estate: String,
     },
+    /// Run a feed (e.g. hourly rainfall CSV) through the active policy's event-source plug-in
+    Feed {
+        /// The plug-in id, e.g. `weather`
+        #[arg(long)]
+        plugin: String,
+        #[arg(long)]
+        file: std::path::PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]

@@ -140,8 +140,14 @@ fn apply(path: &Path, estate: Option<&str>, g: &Global) -> i32 {
     let result = (|| -> Result<_, String> {
         let at = super::context::now(g)?;
         let mut svc = super::context::open(g).map_err(|e| e.to_string())?;
-        svc.apply_policy(&l.policy, Some(&path.display().to_string()), estate, at)
-            .map_err(|e| e.to_string())
+        svc.apply_policy_with_plugins(
+            &l.policy,
+            &l.wasm,
+            Some(&path.display().to_string()),
+            estate,
+            at,
+        )
+        .map_err(|e| e.to_string())
     })();
     match result {
         Ok(a) => {

@@ -268,7 +268,10 @@ pub fn tick(g: &Global) -> i32 {
 }
 
 pub fn event(cmd: EventCmd, g: &Global) -> i32 {
-    let EventCmd::Rain { estate } = cmd;
+    let estate = match cmd {
+        EventCmd::Rain { estate } => estate,
+        EventCmd::Feed { plugin, file } => return feed(&plugin, &file, g),
+    };
     let result = (|| -> Result<_, String> {
         let at = now(g)?;
         let mut svc = open(g).map_err(|e| e.to_string())?;
@@ -341,4 +344,58 @@ pub fn audit(cmd: AuditCmd, g: &Global) -> i32 {
         }
     }
     if ok { EXIT_OK } else { EXIT_FOUND }
+}
+
+fn feed(plugin: &str, file: &std::path::Path, g: &Global) -> i32 {
+    let result = (|| -> Result<_, String> {
+        let at = now(g)?;
+        let input = std::fs::read_to_string(file)
+            .map_err(|e| format!("cannot read `{}`: {e}", file.display()))?;
+        let mut svc = open(g).map_err(|e| e.to_string())?;
+        let applied = svc.feed(plugin, &input, at).map_err(|e| e.to_string())?;
+        Ok((tz_of(&mut svc), applied))
+    })();
+    let (tz, applied) = match result {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    if g.format == Format::Json {
+        let v: Vec<_> = applied
+            .iter()
+            .map(|e| {
+                let fired: Vec<_> = e
+                    .fired
+                    .iter()
+                    .map(|(id, d)| serde_json::json!({"ticket": id, "decisions": d}))
+                    .collect();
+                serde_json::json!({"estate": e.estate, "event": e.kind, "at": e.at, "fired": fired})
+            })
+            .collect();
+        output::json(&serde_json::Value::Array(v));
+        return EXIT_OK;
+    }
+    if applied.is_empty() {
+        println!("the feed produced no event up to now");
+    }
+    for e in &applied {
+        println!(
+            "{} {} at {}: {} ticket(s) affected",
+            timeline::local(e.at, tz),
+            e.kind,
+            e.estate,
+            e.fired.len()
+        );
+        let rows: Vec<Vec<String>> = e
+            .fired
+            .iter()
+            .flat_map(|(id, d)| timeline::rows(id, d, tz))
+            .collect();
+        if !rows.is_empty() {
+            print!(
+                "{}",
+                output::table(&["time", "ticket", "what happened", "rule"], &rows)
+            );
+        }
+    }
+    EXIT_OK
 }

@@ -356,7 +356,7 @@ impl Run<'_> {
         decided: &mut Decided,
     ) -> (String, Option<String>) {
         let choice = self.p.choose_category(&self.facts());
-        if let Some((hook, error, fallback)) = choice.hook_failure {
+        for (hook, error, fallback) in choice.hook_failures {
             self.emit(
                 now,
                 Fact::HookFailed {

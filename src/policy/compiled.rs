@@ -21,6 +21,9 @@ pub struct CompiledPolicy {
     calendars: BTreeMap<String, Calendar>,
     always: Calendar,
     pub(super) hooks: Vec<CompiledHook>,
+    /// Classify and event-source plug-ins, by id; a call needs `&mut` (the live
+    /// instance), hence the lock.
+    pub(super) plugins: Vec<(String, std::sync::Mutex<crate::plugin::LoadedPlugin>)>,
 }
 
 /// The category chosen for a ticket and why.
@@ -33,8 +36,56 @@ pub struct Classification {
     pub error: Option<String>,
 }
 
+/// One wasmtime engine and module cache for the whole process.
+fn plugin_host() -> Result<&'static crate::plugin::PluginHost, String> {
+    static HOST: std::sync::OnceLock<Result<crate::plugin::PluginHost, String>> =
+        std::sync::OnceLock::new();
+    HOST.get_or_init(|| crate::plugin::PluginHost::new().map_err(|e| e.to_string()))
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
 impl CompiledPolicy {
+    /// A policy without plug-ins, or whose plug-ins are not needed (they are
+    /// reported missing only if the policy declares some).
     pub fn new(policy: Policy) -> Result<CompiledPolicy, String> {
+        CompiledPolicy::with_plugins(policy, &[])
+    }
+
+    /// A policy with its plug-in modules, as `(plug-in id, module bytes)`; every
+    /// plug-in the policy declares must be given, matching its pinned SHA-256.
+    pub fn with_plugins(
+        policy: Policy,
+        modules: &[(String, Vec<u8>)],
+    ) -> Result<CompiledPolicy, String> {
+        let mut plugins = Vec::new();
+        for (id, plugin) in &policy.plugins {
+            let Some((_, bytes)) = modules.iter().find(|(m, _)| m == id) else {
+                return Err(format!(
+                    "plug-in `{id}`: its module (sha256 {}) is not available",
+                    plugin.sha256
+                ));
+            };
+            let digest = super::hex(&sha2::Digest::finalize(
+                <sha2::Sha256 as sha2::Digest>::new_with_prefix(bytes),
+            ));
+            if digest != plugin.sha256 {
+                return Err(format!(
+                    "plug-in `{id}`: module sha256 {digest} does not match the pinned {}",
+                    plugin.sha256
+                ));
+            }
+            let loaded = plugin_host()?
+                .load_for_policy(id, bytes, &policy)
+                .map_err(|e| e.to_string())?;
+            plugins.push((id.clone(), std::sync::Mutex::new(loaded)));
+        }
+        let mut compiled = CompiledPolicy::compile(policy)?;
+        compiled.plugins = plugins;
+        Ok(compiled)
+    }
+
+    fn compile(policy: Policy) -> Result<CompiledPolicy, String> {
         let engine = condition::engine();
         let tz: chrono_tz::Tz = policy
             .timezone
@@ -88,14 +139,24 @@ impl CompiledPolicy {
             calendars,
             always: Calendar::always(tz),
             hooks,
+            plugins: Vec::new(),
         })
     }
 
-    /// Load back from the canonical JSON stored in the database.
-    pub fn from_canonical(text: &str) -> Result<CompiledPolicy, String> {
+    /// Load back from the canonical JSON stored in the database, with the plug-in
+    /// modules `module(sha256)` finds.
+    pub fn from_canonical(
+        text: &str,
+        mut module: impl FnMut(&str) -> Option<Vec<u8>>,
+    ) -> Result<CompiledPolicy, String> {
         let policy: Policy =
             serde_json::from_str(text).map_err(|e| format!("stored policy is unreadable: {e}"))?;
-        CompiledPolicy::new(policy)
+        let modules: Vec<(String, Vec<u8>)> = policy
+            .plugins
+            .iter()
+            .filter_map(|(id, p)| module(&p.sha256).map(|b| (id.clone(), b)))
+            .collect();
+        CompiledPolicy::with_plugins(policy, &modules)
     }
 
     pub fn engine(&self) -> &rhai::Engine {

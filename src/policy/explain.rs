@@ -151,8 +151,8 @@ pub fn explain(
                 && chosen.category == p.default_category),
         error: chosen.condition_error.clone().or_else(|| {
             chosen
-                .hook_failure
-                .as_ref()
+                .hook_failures
+                .first()
                 .map(|(h, e, f)| format!("hook {h} failed ({e}); used {f}"))
         }),
         class: category.and_then(|c| c.class),

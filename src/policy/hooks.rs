@@ -64,13 +64,17 @@ pub struct CategoryChoice {
     /// The hook's id when it decided or when its declared fallback was used.
     pub hook_id: Option<String>,
     pub overrides: Option<HookCategory>,
-    /// (hook, error, what was used instead) when the hook failed.
-    pub hook_failure: Option<(String, String, String)>,
+    /// (hook or plug-in, error, what was used instead) for each source that failed.
+    pub hook_failures: Vec<(String, String, String)>,
     /// A condition failed; the policy default was used.
     pub condition_error: Option<String>,
 }
 
 impl CompiledPolicy {
+    /// Classify plug-ins first (in id order), then the rhai classify hook, then
+    /// the categories' conditions. A source that fails is recorded; its declared
+    /// fallback is used when it is a category of the ticket's kind, otherwise the
+    /// next source decides.
     pub fn choose_category(&self, facts: &TicketFacts) -> CategoryChoice {
         let mut choice = CategoryChoice {
             category: String::new(),
@@ -78,51 +82,167 @@ impl CompiledPolicy {
             by_hook: None,
             hook_id: None,
             overrides: None,
-            hook_failure: None,
+            hook_failures: Vec::new(),
             condition_error: None,
         };
-        match self.hook_classify(facts) {
-            HookOutcome::Decided { value, hook, line } => {
-                let script = self
-                    .policy
-                    .hooks
-                    .get(&hook)
-                    .map(|h| h.script.clone())
-                    .unwrap_or_default();
-                choice.by_hook = Some(match line {
-                    Some(l) => format!("{hook} ({script}:{l})"),
-                    None => format!("{hook} ({script})"),
-                });
-                choice.hook_id = Some(hook);
-                choice.category = value.category.clone();
-                choice.overrides = Some(value);
-                return choice;
-            }
-            HookOutcome::Failed { hook, error } => {
-                // The declared fallback when it is a category of the ticket's kind;
-                // otherwise the policy's own conditions decide.
-                let fallback = self.classify_fallback();
-                let fits = self
-                    .policy
-                    .categories
-                    .get(&fallback)
-                    .is_some_and(|c| c.kind.as_str() == facts.kind);
-                if fits {
-                    choice.hook_failure = Some((hook.clone(), error, fallback.clone()));
+        let mut sources: Vec<(HookOutcome<HookCategory>, String, Option<String>)> = Vec::new();
+        for (id, _) in self
+            .plugins
+            .iter()
+            .filter(|(id, _)| self.plugin_on(id) == Some(HookPoint::Classify))
+        {
+            let fallback = self.policy.plugins.get(id).and_then(|p| p.fallback.clone());
+            sources.push((
+                self.plugin_classify(id, facts),
+                format!("plug-in {id}"),
+                fallback,
+            ));
+        }
+        let hook_fallback = self
+            .hook_for(HookPoint::Classify)
+            .and_then(|h| self.policy.hooks.get(&h.id))
+            .and_then(|h| h.fallback.clone());
+        sources.push((self.hook_classify(facts), String::new(), hook_fallback));
+        for (outcome, label, fallback) in sources {
+            match outcome {
+                HookOutcome::Decided { value, hook, line } => {
+                    let what = if label.is_empty() {
+                        let script = self
+                            .policy
+                            .hooks
+                            .get(&hook)
+                            .map(|h| h.script.clone())
+                            .unwrap_or_default();
+                        match line {
+                            Some(l) => format!("{hook} ({script}:{l})"),
+                            None => format!("{hook} ({script})"),
+                        }
+                    } else {
+                        label
+                    };
+                    choice.by_hook = Some(what);
                     choice.hook_id = Some(hook);
-                    choice.category = fallback;
+                    choice.category = value.category.clone();
+                    choice.overrides = Some(value);
                     return choice;
                 }
-                choice.hook_failure =
-                    Some((hook, error, "the policy's category conditions".into()));
+                HookOutcome::Failed { hook, error } => {
+                    let fallback = fallback.unwrap_or_else(|| self.policy.default_category.clone());
+                    let fits = self
+                        .policy
+                        .categories
+                        .get(&fallback)
+                        .is_some_and(|c| c.kind.as_str() == facts.kind);
+                    if fits {
+                        choice
+                            .hook_failures
+                            .push((hook.clone(), error, fallback.clone()));
+                        choice.hook_id = Some(hook);
+                        choice.category = fallback;
+                        return choice;
+                    }
+                    // The rhai hook is the last classifier before the conditions.
+                    let next = if label.is_empty() {
+                        "the policy's category conditions"
+                    } else {
+                        "the policy's next classifier"
+                    };
+                    choice.hook_failures.push((hook, error, next.into()));
+                }
+                HookOutcome::NoHook | HookOutcome::NoOpinion => {}
             }
-            HookOutcome::NoHook | HookOutcome::NoOpinion => {}
         }
         let result = self.classify(facts);
         choice.category = result.category;
         choice.matched = result.matched;
         choice.condition_error = result.error;
         choice
+    }
+
+    /// Run an event-source plug-in (hook point `events`) on a feed's text.
+    pub fn plugin_events(
+        &self,
+        id: &str,
+        input: &str,
+    ) -> Result<Vec<crate::plugin::PluginEvent>, String> {
+        if self.plugin_on(id) != Some(HookPoint::Events) {
+            let known: Vec<&str> = self
+                .plugins
+                .iter()
+                .map(|(p, _)| p.as_str())
+                .filter(|p| self.plugin_on(p) == Some(HookPoint::Events))
+                .collect();
+            return Err(format!(
+                "policy `{}` has no event-source plug-in `{id}`; it has: {}",
+                self.policy.id,
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            ));
+        }
+        let Some((_, lock)) = self.plugins.iter().find(|(p, _)| p == id) else {
+            return Err(format!("plug-in `{id}` is not loaded"));
+        };
+        let mut loaded = lock
+            .lock()
+            .map_err(|_| format!("plug-in `{id}` is unusable after an earlier failure"))?;
+        loaded.events(input).map_err(|e| e.to_string())
+    }
+
+    fn plugin_on(&self, id: &str) -> Option<HookPoint> {
+        self.policy.plugins.get(id).map(|p| p.on)
+    }
+
+    /// One classify plug-in's answer, checked like a hook's.
+    fn plugin_classify(&self, id: &str, facts: &TicketFacts) -> HookOutcome<HookCategory> {
+        let Some((_, lock)) = self.plugins.iter().find(|(p, _)| p == id) else {
+            return HookOutcome::NoHook;
+        };
+        let result = match lock.lock() {
+            Ok(mut loaded) => loaded.classify(facts),
+            Err(_) => {
+                return HookOutcome::Failed {
+                    hook: id.into(),
+                    error: format!("plug-in `{id}` is unusable after an earlier failure"),
+                };
+            }
+        };
+        match result {
+            Ok(c) => match c.category {
+                None => HookOutcome::NoOpinion,
+                Some(category) => match self.policy.categories.get(&category) {
+                    Some(cat) if cat.kind.as_str() == facts.kind => HookOutcome::Decided {
+                        value: HookCategory {
+                            category,
+                            urgency: c.urgency,
+                            major: c.major.then_some(true),
+                            emergency: c.emergency.then_some(true),
+                            class: c.class,
+                        },
+                        hook: id.into(),
+                        line: None,
+                    },
+                    Some(cat) => HookOutcome::Failed {
+                        hook: id.into(),
+                        error: format!(
+                            "plug-in `{id}` answered `{category}`, a {} category, for a {} ticket",
+                            cat.kind.as_str(),
+                            facts.kind
+                        ),
+                    },
+                    None => HookOutcome::Failed {
+                        hook: id.into(),
+                        error: format!("plug-in `{id}` answered the unknown category `{category}`"),
+                    },
+                },
+            },
+            Err(e) => HookOutcome::Failed {
+                hook: id.into(),
+                error: e.to_string(),
+            },
+        }
     }
 
     fn hook_for(&self, on: HookPoint) -> Option<&CompiledHook> {
@@ -157,14 +277,6 @@ impl CompiledPolicy {
                 error: e.to_string(),
             },
         }
-    }
-
-    /// The declared fallback category of the classify hook, else the policy default.
-    pub fn classify_fallback(&self) -> String {
-        self.hook_for(HookPoint::Classify)
-            .and_then(|h| self.policy.hooks.get(&h.id))
-            .and_then(|h| h.fallback.clone())
-            .unwrap_or_else(|| self.policy.default_category.clone())
     }
 
     pub fn hook_classify(&self, facts: &TicketFacts) -> HookOutcome<HookCategory> {

@@ -300,6 +300,10 @@ fn check_hook(
     ctx: &mut Ctx,
 ) {
     use crate::script::hook::{CompiledHook, HookError};
+    if hook.on == super::model::HookPoint::Events {
+        // Already reported: `events` is a plug-in hook point.
+        return;
+    }
     match CompiledHook::compile(id, hook) {
         Ok(_) => {}
         Err(HookError::Compile {

@@ -70,6 +70,8 @@ pub fn function_name(on: HookPoint) -> &'static str {
         HookPoint::Route => "route",
         HookPoint::BeforeClose => "before_close",
         HookPoint::Deadline => "deadline",
+        // Event sources are plug-ins only; `policy check` rejects a script here.
+        HookPoint::Events => "events",
     }
 }
 

@@ -65,4 +65,12 @@ CREATE INDEX timers_due ON timers(due_at, ticket) WHERE due_at IS NOT NULL;
 -- ticket last so tickets_waiting_for is answered from the index, in order.
 CREATE INDEX timers_event ON timers(estate, event, ticket);
 ",
+    // 2: plug-in modules, stored once per SHA-256 so a ticket's policy can run
+    // from the database alone, as its canonical text does.
+    r"
+CREATE TABLE blobs (
+    sha256  TEXT PRIMARY KEY,
+    bytes   BLOB NOT NULL
+) STRICT;
+",
 ];

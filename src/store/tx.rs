@@ -254,6 +254,27 @@ impl<'c> Tx<'c> {
         Ok(())
     }
 
+    /// Stores a plug-in module under its SHA-256 (lowercase hex), once.
+    pub fn put_blob(&mut self, sha256: &str, bytes: &[u8]) -> Result<(), StoreError> {
+        self.tx
+            .execute(
+                "INSERT OR IGNORE INTO blobs (sha256, bytes) VALUES (?1, ?2)",
+                params![sha256, bytes],
+            )
+            .ctx(self.name)?;
+        Ok(())
+    }
+
+    /// The module stored under `sha256`.
+    pub fn blob(&self, sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.tx
+            .query_row("SELECT bytes FROM blobs WHERE sha256 = ?1", [sha256], |r| {
+                r.get(0)
+            })
+            .optional()
+            .ctx(self.name)
+    }
+
     /// The canonical text stored under `fingerprint`.
     pub fn policy(&self, fingerprint: &str) -> Result<Option<String>, StoreError> {
         self.tx
