@@ -7,6 +7,7 @@
 //! | [`script`] | rhai conditions and hooks in a sandbox |
 //! | [`engine`] | the pure ticket state machine: `(ticket, command, now, policy) -> facts` |
 //! | [`store`] | SQLite: hash-chained event log, projections, timers |
+//! | [`sim`] | scenarios, policy tests, history replay and compare, synthetic histories |
 //! | [`cli`] | the `steward` command line |
 
 pub mod calendar;
@@ -16,5 +17,6 @@ pub mod engine;
 pub mod policy;
 pub mod script;
 pub mod service;
+pub mod sim;
 pub mod span;
 pub mod store;
