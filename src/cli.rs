@@ -9,6 +9,7 @@ mod explain_cmd;
 mod output;
 mod policy_cmd;
 mod replay_cmd;
+mod replay_render;
 mod sim_cmd;
 mod sim_render;
 mod ticket_cmd;

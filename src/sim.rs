@@ -21,7 +21,13 @@
 
 pub mod coverage;
 pub mod expect;
+pub mod generate;
+pub mod history;
+pub mod outcome;
 pub mod parse;
+pub mod replay;
+pub mod report;
+pub mod rng;
 pub mod runner;
 pub mod scenario;
 pub mod suite;
