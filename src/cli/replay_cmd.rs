@@ -106,7 +106,11 @@ pub fn run(o: &Options, format: Format) -> i32 {
             peak_memory().unwrap_or_else(|| "unknown".into())
         );
     }
-    if report.malformed > 0 { EXIT_INPUT } else { EXIT_OK }
+    if report.malformed > 0 {
+        EXIT_INPUT
+    } else {
+        EXIT_OK
+    }
 }
 
 /// Peak resident set size of this process (Linux `VmHWM`).
@@ -126,7 +130,9 @@ pub fn generate(
     out: Option<&Path>,
 ) -> i32 {
     let Ok(start) = NaiveDate::parse_from_str(start, "%Y-%m-%d") else {
-        return super::context::fail(format!("bad --start `{start}`: expected a date like 2026-07-01"));
+        return super::context::fail(format!(
+            "bad --start `{start}`: expected a date like 2026-07-01"
+        ));
     };
     if days == 0 {
         return super::context::fail("--days must be at least 1");
@@ -161,7 +167,8 @@ pub fn generate(
                 w.tickets,
                 w.lines,
                 w.rain_days,
-                out.map(|p| format!(" into {}", p.display())).unwrap_or_default()
+                out.map(|p| format!(" into {}", p.display()))
+                    .unwrap_or_default()
             );
             EXIT_OK
         }

@@ -54,7 +54,10 @@ fn keyed<K: Ord + Clone>(
     let keys: BTreeSet<K> = stats.iter().flat_map(|s| get(s).keys().cloned()).collect();
     keys.iter()
         .map(|k| {
-            let vals: Vec<u64> = stats.iter().map(|s| get(s).get(k).copied().unwrap_or(0)).collect();
+            let vals: Vec<u64> = stats
+                .iter()
+                .map(|s| get(s).get(k).copied().unwrap_or(0))
+                .collect();
             row(label(k), &vals)
         })
         .collect()
@@ -115,19 +118,32 @@ pub fn table(r: &Report, daily: bool) -> String {
     let mut breaches = keyed(s, |x| &x.breaches, String::clone);
     breaches.push(row("total".into(), &pick(&|x| x.total_breaches())));
     section(&mut out, r, "limits breached per rule", breaches);
-    section(&mut out, r, "met late per rule", keyed(s, |x| &x.met_late, String::clone));
+    section(
+        &mut out,
+        r,
+        "met late per rule",
+        keyed(s, |x| &x.met_late, String::clone),
+    );
     section(
         &mut out,
         r,
         "escalations per ladder step",
         keyed(s, |x| &x.escalations, String::clone),
     );
-    let days: BTreeSet<NaiveDate> = s.iter().flat_map(|x| x.revisits_due.keys().copied()).collect();
+    let days: BTreeSet<NaiveDate> = s
+        .iter()
+        .flat_map(|x| x.revisits_due.keys().copied())
+        .collect();
     let weekly = !daily && days.len() > 31;
     if weekly {
         let w: Vec<BTreeMap<NaiveDate, u64>> = s.iter().map(|x| by_week(&x.revisits_due)).collect();
         let rows = keyed_maps(&w, |d| format!("week of {d}"));
-        section(&mut out, r, "revisits due per week (per day: --daily, --format json|csv)", rows);
+        section(
+            &mut out,
+            r,
+            "revisits due per week (per day: --daily, --format json|csv)",
+            rows,
+        );
     } else {
         section(
             &mut out,
@@ -185,7 +201,10 @@ pub fn table(r: &Report, daily: bool) -> String {
             })
             .collect();
         if !rows.is_empty() {
-            out.push_str(&output::table(&["ticket", "line", "differs", "A", "B"], &rows));
+            out.push_str(&output::table(
+                &["ticket", "line", "differs", "A", "B"],
+                &rows,
+            ));
         }
         if r.differing_total as usize > rows.len() {
             let _ = writeln!(
@@ -199,11 +218,17 @@ pub fn table(r: &Report, daily: bool) -> String {
     out
 }
 
-fn keyed_maps(maps: &[BTreeMap<NaiveDate, u64>], label: impl Fn(&NaiveDate) -> String) -> Vec<Vec<String>> {
+fn keyed_maps(
+    maps: &[BTreeMap<NaiveDate, u64>],
+    label: impl Fn(&NaiveDate) -> String,
+) -> Vec<Vec<String>> {
     let keys: BTreeSet<NaiveDate> = maps.iter().flat_map(|m| m.keys().copied()).collect();
     keys.iter()
         .map(|k| {
-            let vals: Vec<u64> = maps.iter().map(|m| m.get(k).copied().unwrap_or(0)).collect();
+            let vals: Vec<u64> = maps
+                .iter()
+                .map(|m| m.get(k).copied().unwrap_or(0))
+                .collect();
             row(label(k), &vals)
         })
         .collect()
@@ -226,7 +251,12 @@ pub fn csv(r: &Report) -> String {
     put("tickets", "closed_invalid", "", nums(&|x| x.closed_invalid));
     put("tickets", "unfinished", "", nums(&|x| x.unfinished));
     put("tickets", "reopened", "", nums(&|x| x.reopened));
-    put("tickets", "revisits_overdue", "", nums(&|x| x.revisits_overdue));
+    put(
+        "tickets",
+        "revisits_overdue",
+        "",
+        nums(&|x| x.revisits_overdue),
+    );
     put("tickets", "refused", "", nums(&|x| x.refused));
     let maps: [(&str, fn(&Stats) -> &BTreeMap<String, u64>); 3] = [
         ("breached", |x| &x.breaches),
@@ -236,22 +266,62 @@ pub fn csv(r: &Report) -> String {
     for (name, get) in maps {
         let keys: BTreeSet<&String> = s.iter().flat_map(|x| get(x).keys()).collect();
         for k in keys {
-            put(name, k, "", s.iter().map(|x| get(x).get(k).copied().unwrap_or(0).to_string()).collect());
+            put(
+                name,
+                k,
+                "",
+                s.iter()
+                    .map(|x| get(x).get(k).copied().unwrap_or(0).to_string())
+                    .collect(),
+            );
         }
     }
-    let days: BTreeSet<NaiveDate> = s.iter().flat_map(|x| x.revisits_due.keys().copied()).collect();
+    let days: BTreeSet<NaiveDate> = s
+        .iter()
+        .flat_map(|x| x.revisits_due.keys().copied())
+        .collect();
     for d in days {
-        put("revisits_due", "", &d.to_string(), s.iter().map(|x| x.revisits_due.get(&d).copied().unwrap_or(0).to_string()).collect());
+        put(
+            "revisits_due",
+            "",
+            &d.to_string(),
+            s.iter()
+                .map(|x| x.revisits_due.get(&d).copied().unwrap_or(0).to_string())
+                .collect(),
+        );
     }
     let depts: BTreeSet<&String> = s.iter().flat_map(|x| x.workload.keys()).collect();
     for dept in depts {
-        let days: BTreeSet<NaiveDate> = s.iter().filter_map(|x| x.workload.get(dept)).flat_map(|m| m.keys().copied()).collect();
+        let days: BTreeSet<NaiveDate> = s
+            .iter()
+            .filter_map(|x| x.workload.get(dept))
+            .flat_map(|m| m.keys().copied())
+            .collect();
         for d in days {
-            put("dispatched", dept, &d.to_string(), s.iter().map(|x| x.workload.get(dept).and_then(|m| m.get(&d)).copied().unwrap_or(0).to_string()).collect());
+            put(
+                "dispatched",
+                dept,
+                &d.to_string(),
+                s.iter()
+                    .map(|x| {
+                        x.workload
+                            .get(dept)
+                            .and_then(|m| m.get(&d))
+                            .copied()
+                            .unwrap_or(0)
+                            .to_string()
+                    })
+                    .collect(),
+            );
         }
     }
     for d in &r.differing {
-        put("differs", &d.ticket, "", vec![d.a.describe(), d.b.describe()]);
+        put(
+            "differs",
+            &d.ticket,
+            "",
+            vec![d.a.describe(), d.b.describe()],
+        );
     }
     drop(put);
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
@@ -264,10 +334,18 @@ pub fn warnings(r: &Report) -> String {
         let _ = writeln!(out, "error: {e}");
     }
     if r.malformed as usize > r.malformed_sample.len() {
-        let _ = writeln!(out, "error: … {} more malformed line(s)", r.malformed as usize - r.malformed_sample.len());
+        let _ = writeln!(
+            out,
+            "error: … {} more malformed line(s)",
+            r.malformed as usize - r.malformed_sample.len()
+        );
     }
     if r.malformed > 0 {
-        let _ = writeln!(out, "{}: {} malformed line(s) skipped", r.history, r.malformed);
+        let _ = writeln!(
+            out,
+            "{}: {} malformed line(s) skipped",
+            r.history, r.malformed
+        );
     }
     for (i, s) in r.stats.iter().enumerate() {
         let id = r.policies.get(i).map_or("", |p| p.id.as_str());
@@ -280,7 +358,12 @@ pub fn warnings(r: &Report) -> String {
         }
     }
     if r.orphan_lines > 0 {
-        let sample: Vec<String> = r.orphan_sample.iter().take(5).map(|(l, t)| format!("{}:{l} ({t})", r.history)).collect();
+        let sample: Vec<String> = r
+            .orphan_sample
+            .iter()
+            .take(5)
+            .map(|(l, t)| format!("{}:{l} ({t})", r.history))
+            .collect();
         let _ = writeln!(
             out,
             "warning: {} line(s) for tickets not open in the replay (never opened, already closed, or finished idle), e.g. {}",
@@ -289,7 +372,11 @@ pub fn warnings(r: &Report) -> String {
         );
     }
     if r.duplicate_opens > 0 {
-        let _ = writeln!(out, "warning: {} line(s) open a ticket id that is already open; skipped", r.duplicate_opens);
+        let _ = writeln!(
+            out,
+            "warning: {} line(s) open a ticket id that is already open; skipped",
+            r.duplicate_opens
+        );
     }
     out
 }

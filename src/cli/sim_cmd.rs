@@ -76,7 +76,7 @@ fn run_files(files: &[std::path::PathBuf], quiet: bool, format: Format) -> i32 {
     }
     if format == Format::Json {
         output::json(&serde_json::to_value(&outcomes).unwrap_or_default());
-    } else if outcomes.len() > 1 || code != EXIT_OK {
+    } else if outcomes.len() > 1 || (code != EXIT_OK && !outcomes.is_empty()) {
         let passed = outcomes.iter().filter(|o| o.passed()).count();
         println!(
             "{} scenario(s): {passed} passed, {} failed{}",
@@ -101,7 +101,11 @@ pub fn policy_test(path: &Path, quiet: bool, format: Format) -> i32 {
         Format::Json => output::json(&serde_json::to_value(&suite).unwrap_or_default()),
         _ => print!("{}", sim_render::suite(&suite, quiet)),
     }
-    if suite.cases.iter().any(|c| matches!(c, suite::Case::Error { .. })) {
+    if suite
+        .cases
+        .iter()
+        .any(|c| matches!(c, suite::Case::Error { .. }))
+    {
         EXIT_INPUT
     } else if suite.failed() > 0 {
         EXIT_FOUND

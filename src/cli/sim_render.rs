@@ -19,12 +19,11 @@ pub fn outcome(o: &Outcome, quiet: bool) -> String {
         o.policy
     );
     if !quiet {
-        let rows: Vec<Vec<String>> = o
-            .timeline
-            .iter()
-            .filter_map(|e| row(e, o))
-            .collect();
-        out.push_str(&output::table(&["time", "ticket", "what happened", "rule"], &rows));
+        let rows: Vec<Vec<String>> = o.timeline.iter().filter_map(|e| row(e, o)).collect();
+        out.push_str(&output::table(
+            &["time", "ticket", "what happened", "rule"],
+            &rows,
+        ));
     }
     out.push_str(&failures(o));
     let _ = writeln!(
@@ -67,7 +66,11 @@ fn row(e: &Event, o: &Outcome) -> Option<Vec<String>> {
             ticket.clone(),
             format!(
                 "{} {step}: {error}",
-                if *expected { "refused as expected:" } else { "REFUSED" }
+                if *expected {
+                    "refused as expected:"
+                } else {
+                    "REFUSED"
+                }
             ),
             String::new(),
         ],
@@ -87,7 +90,11 @@ fn row(e: &Event, o: &Outcome) -> Option<Vec<String>> {
             ticket.clone(),
             format!(
                 "{} ({location})",
-                if *ok { "✓ expectations hold" } else { "✗ EXPECTATION FAILED" }
+                if *ok {
+                    "✓ expectations hold"
+                } else {
+                    "✗ EXPECTATION FAILED"
+                }
             ),
             String::new(),
         ],
@@ -166,11 +173,6 @@ pub fn suite(s: &Suite, quiet: bool) -> String {
             c.unknown_claims.join(" ")
         );
     }
-    let _ = writeln!(
-        out,
-        "result: {} passed, {} failed",
-        s.passed(),
-        s.failed()
-    );
+    let _ = writeln!(out, "result: {} passed, {} failed", s.passed(), s.failed());
     out
 }

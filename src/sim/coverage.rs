@@ -12,9 +12,7 @@ use crate::policy::Policy;
 /// Other citations (a seed document number like `004`) are not rule ids.
 pub fn is_rule_id(s: &str) -> bool {
     let letters = s.chars().take_while(char::is_ascii_uppercase).count();
-    letters > 0
-        && s.len() > letters
-        && s[letters..].chars().all(|c| c.is_ascii_digit())
+    letters > 0 && s.len() > letters && s[letters..].chars().all(|c| c.is_ascii_digit())
 }
 
 /// Every rule id the policy cites, sorted.
@@ -29,10 +27,7 @@ pub fn cited(p: &Policy) -> BTreeSet<String> {
     all.extend(&p.reopen.rules);
     all.extend(&p.closing.rules);
     all.extend(&p.compensation.rules);
-    all.into_iter()
-        .filter(|r| is_rule_id(r))
-        .cloned()
-        .collect()
+    all.into_iter().filter(|r| is_rule_id(r)).cloned().collect()
 }
 
 /// The rule ids one decision exercises under `p`.
@@ -81,7 +76,11 @@ pub struct Coverage {
 }
 
 impl Coverage {
-    pub fn new(cited: &BTreeSet<String>, fired: &BTreeSet<String>, claimed: &BTreeSet<String>) -> Coverage {
+    pub fn new(
+        cited: &BTreeSet<String>,
+        fired: &BTreeSet<String>,
+        claimed: &BTreeSet<String>,
+    ) -> Coverage {
         let pick = |f: &dyn Fn(&String) -> bool| cited.iter().filter(|r| f(r)).cloned().collect();
         Coverage {
             cited: cited.iter().cloned().collect(),

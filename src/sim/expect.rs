@@ -66,13 +66,23 @@ pub fn check(c: &Check, t: &Ticket, log: &[Decision], tz: Tz) -> Option<Mismatch
                 .iter()
                 .map(|(k, d)| (k.clone(), local(*d, tz)))
                 .collect();
-            pairs(&want, |limit| t.clocks.get(limit).map(|c| local(c.deadline, tz)))
+            pairs(&want, |limit| {
+                t.clocks.get(limit).map(|c| local(c.deadline, tz))
+            })
         }
         Check::PausedMinutes(want) => {
-            let want: Vec<(String, String)> =
-                want.iter().map(|(k, m)| (k.clone(), m.to_string())).collect();
+            let want: Vec<(String, String)> = want
+                .iter()
+                .map(|(k, m)| (k.clone(), m.to_string()))
+                .collect();
             pairs(&want, |reason| {
-                Some(t.paused_minutes.get(reason).copied().unwrap_or(0).to_string())
+                Some(
+                    t.paused_minutes
+                        .get(reason)
+                        .copied()
+                        .unwrap_or(0)
+                        .to_string(),
+                )
             })
         }
         Check::Reopened(n) => (n.to_string(), t.reopened.to_string()),
@@ -84,10 +94,7 @@ pub fn check(c: &Check, t: &Ticket, log: &[Decision], tz: Tz) -> Option<Mismatch
     })
 }
 
-fn pairs(
-    want: &[(String, String)],
-    actual: impl Fn(&str) -> Option<String>,
-) -> (String, String) {
+fn pairs(want: &[(String, String)], actual: impl Fn(&str) -> Option<String>) -> (String, String) {
     let render = |v: Vec<String>| format!("{{ {} }}", v.join(", "));
     let expected = want.iter().map(|(k, v)| format!("{k} = {v}")).collect();
     let got = want

@@ -42,8 +42,22 @@ pub struct Written {
 }
 
 const NAMES: [&str; 16] = [
-    "gardens", "riverside", "lakeside", "hillview", "parkside", "central", "harbour", "orchard",
-    "maple", "bamboo", "lotus", "pine", "willow", "cedar", "jade", "pearl",
+    "gardens",
+    "riverside",
+    "lakeside",
+    "hillview",
+    "parkside",
+    "central",
+    "harbour",
+    "orchard",
+    "maple",
+    "bamboo",
+    "lotus",
+    "pine",
+    "willow",
+    "cedar",
+    "jade",
+    "pearl",
 ];
 
 /// Shanghai time: +08:00 all year, no daylight saving.
@@ -118,8 +132,8 @@ fn allocate(weights: &[f64], total: u64) -> Vec<u64> {
 }
 
 const HOURS: [f64; 24] = [
-    0.3, 0.2, 0.1, 0.1, 0.1, 0.2, 0.6, 1.5, 3.0, 4.5, 4.5, 3.5, 2.0, 2.5, 3.5, 3.5, 3.0, 2.5,
-    2.5, 3.0, 2.8, 2.0, 1.2, 0.6,
+    0.3, 0.2, 0.1, 0.1, 0.1, 0.2, 0.6, 1.5, 3.0, 4.5, 4.5, 3.5, 2.0, 2.5, 3.5, 3.5, 3.0, 2.5, 2.5,
+    3.0, 2.8, 2.0, 1.2, 0.6,
 ];
 
 pub fn generate(o: &Options, out: &mut dyn Write) -> io::Result<Written> {
@@ -145,7 +159,12 @@ pub fn generate(o: &Options, out: &mut dyn Write) -> io::Result<Written> {
     }
     let weather = Weather { rain };
     let weights: Vec<f64> = (0..o.days as i64)
-        .map(|d| day_weight(o.start + Duration::days(d), weather.rain[d as usize].is_some()))
+        .map(|d| {
+            day_weight(
+                o.start + Duration::days(d),
+                weather.rain[d as usize].is_some(),
+            )
+        })
         .collect();
     let per_day = allocate(&weights, o.tickets);
     let households: Vec<f64> = estates.iter().map(|e| f64::from(e.households)).collect();

@@ -77,7 +77,9 @@ pub enum Op {
     },
     Command(Command),
     /// An estate event (`rain`) for every ticket there that waits for it.
-    Event { kind: String },
+    Event {
+        kind: String,
+    },
 }
 
 /// A malformed line: where and why.
@@ -175,9 +177,10 @@ impl Row {
             }
             "assign" => {
                 let mut parts = detail.split('/').map(str::trim);
-                let department = parts.next().filter(|d| !d.is_empty()).ok_or(
-                    "`assign` needs a department in `detail`, e.g. `engineering/L2`",
-                )?;
+                let department = parts
+                    .next()
+                    .filter(|d| !d.is_empty())
+                    .ok_or("`assign` needs a department in `detail`, e.g. `engineering/L2`")?;
                 Op::Command(Command::Assign {
                     department: department.to_string(),
                     tier: parts.next().unwrap_or("L2").to_string(),
@@ -328,7 +331,10 @@ impl<R: Read> Read for Counting<R> {
 }
 
 enum Source {
-    Csv(csv::StringRecordsIntoIter<Counting<Box<dyn Read + Send>>>, Vec<Option<usize>>),
+    Csv(
+        csv::StringRecordsIntoIter<Counting<Box<dyn Read + Send>>>,
+        Vec<Option<usize>>,
+    ),
     Json(io::Lines<BufReader<Counting<Box<dyn Read + Send>>>>, u64),
 }
 
@@ -452,12 +458,8 @@ impl HistoryReader {
                 Some(match rec {
                     Ok(r) => {
                         let line = r.position().map(|p| p.line()).unwrap_or(0);
-                        let get = |c: usize| {
-                            index[c]
-                                .and_then(|i| r.get(i))
-                                .unwrap_or("")
-                                .to_string()
-                        };
+                        let get =
+                            |c: usize| index[c].and_then(|i| r.get(i)).unwrap_or("").to_string();
                         if r.len() > index.iter().flatten().count() {
                             return Some(Err(error(
                                 line,
@@ -547,9 +549,14 @@ mod tests {
     use super::*;
 
     fn read(text: &str, json: bool) -> Vec<Result<Record, LineError>> {
-        HistoryReader::from_reader("h.csv", Box::new(io::Cursor::new(text.to_string())), json, None)
-            .unwrap()
-            .collect()
+        HistoryReader::from_reader(
+            "h.csv",
+            Box::new(io::Cursor::new(text.to_string())),
+            json,
+            None,
+        )
+        .unwrap()
+        .collect()
     }
 
     #[test]
@@ -561,11 +568,18 @@ mod tests {
         let recs: Vec<_> = read(text, false).into_iter().map(Result::unwrap).collect();
         assert_eq!(recs.len(), 3);
         assert_eq!(recs[0].line, 2);
-        let Op::Open { intake, category } = &recs[0].op else { panic!("not open") };
+        let Op::Open { intake, category } = &recs[0].op else {
+            panic!("not open")
+        };
         assert_eq!(intake.unit, "3-1201");
         assert!(intake.major);
         assert_eq!(category.as_deref(), Some("repair.leak"));
-        assert_eq!(recs[2].op, Op::Event { kind: "rain".into() });
+        assert_eq!(
+            recs[2].op,
+            Op::Event {
+                kind: "rain".into()
+            }
+        );
         assert_eq!(recs[2].line, 4);
     }
 
@@ -576,7 +590,13 @@ mod tests {
         let e = out[0].as_ref().unwrap_err();
         assert_eq!((e.line, e.file.as_str()), (2, "h.csv"));
         assert!(e.message.contains("bad time"), "{e}");
-        assert!(out[1].as_ref().unwrap_err().message.contains("unknown action `fly`"));
+        assert!(
+            out[1]
+                .as_ref()
+                .unwrap_err()
+                .message
+                .contains("unknown action `fly`")
+        );
         assert!(out[2].is_ok());
     }
 

@@ -70,7 +70,10 @@ impl Summary {
             parts.push(format!("at {}", self.ladder));
         }
         if !self.revisits_overdue.is_empty() {
-            parts.push(format!("revisits overdue {}", self.revisits_overdue.join(" ")));
+            parts.push(format!(
+                "revisits overdue {}",
+                self.revisits_overdue.join(" ")
+            ));
         }
         if self.reopened > 0 {
             parts.push(format!("reopened {}x", self.reopened));

@@ -100,8 +100,8 @@ const EXPECT: &[&str] = &[
     "reopened",
 ];
 const OPEN: &[&str] = &[
-    "ref", "id", "estate", "unit", "owner", "channel", "kind", "text", "urgency", "major",
-    "phase", "tags", "class",
+    "ref", "id", "estate", "unit", "owner", "channel", "kind", "text", "urgency", "major", "phase",
+    "tags", "class",
 ];
 
 /// Read and check one scenario file.
@@ -274,7 +274,10 @@ fn when(ctx: &mut Ctx, r: &Reader<'_>, start: DateTime<Utc>) -> Option<(DateTime
 }
 
 fn rules(ctx: &mut Ctx, r: &Reader<'_>) -> Vec<String> {
-    r.str_list(ctx, "rules").into_iter().map(|(s, _)| s).collect()
+    r.str_list(ctx, "rules")
+        .into_iter()
+        .map(|(s, _)| s)
+        .collect()
 }
 
 fn step(ctx: &mut Ctx, t: &Table, loc: Loc, start: DateTime<Utc>) -> Option<Step> {
@@ -338,7 +341,9 @@ fn ticket_table<'t>(
                         other.type_name()
                     ),
                 )
-                .with_help(format!("write `{key} = \"T1\"` or `{key} = {{ ticket = \"T1\" }}`")),
+                .with_help(format!(
+                    "write `{key} = \"T1\"` or `{key} = {{ ticket = \"T1\" }}`"
+                )),
             );
             None
         }
@@ -421,10 +426,7 @@ fn action(ctx: &mut Ctx, key: &str, node: &Node) -> Option<StepAction> {
                     let problem = r.bool_or(ctx, "problem", false);
                     let ok = r.bool_or(ctx, "ok", !problem);
                     if ok == problem {
-                        ctx.error(
-                            r.loc,
-                            "a revisit is either `ok = true` or `problem = true`",
-                        );
+                        ctx.error(r.loc, "a revisit is either `ok = true` or `problem = true`");
                     }
                     (
                         ok,
@@ -500,7 +502,10 @@ fn small(ctx: &mut Ctx, n: i64, loc: Loc) -> Option<u8> {
     match u8::try_from(n) {
         Ok(v) => Some(v),
         Err(_) => {
-            ctx.error(loc, format!("expected a complaint class 1, 2 or 3, found {n}"));
+            ctx.error(
+                loc,
+                format!("expected a complaint class 1, 2 or 3, found {n}"),
+            );
             None
         }
     }
@@ -513,7 +518,9 @@ fn open(ctx: &mut Ctx, node: &Node) -> Option<OpenTicket> {
                 node.loc,
                 format!("`open` must be a table, found {}", node.val.type_name()),
             )
-            .with_help("open = { ref = \"T1\", estate = \"gardens\", kind = \"repair\", text = \"...\" }"),
+            .with_help(
+                "open = { ref = \"T1\", estate = \"gardens\", kind = \"repair\", text = \"...\" }",
+            ),
         );
         return None;
     };
@@ -552,7 +559,11 @@ fn open(ctx: &mut Ctx, node: &Node) -> Option<OpenTicket> {
         urgency: r.string_or(ctx, "urgency", ""),
         major: r.bool_or(ctx, "major", false),
         phase: r.string_or(ctx, "phase", ""),
-        tags: r.str_list(ctx, "tags").into_iter().map(|(s, _)| s).collect(),
+        tags: r
+            .str_list(ctx, "tags")
+            .into_iter()
+            .map(|(s, _)| s)
+            .collect(),
         class,
     })
 }
@@ -595,7 +606,11 @@ fn expect(ctx: &mut Ctx, t: &Table, loc: Loc, start: DateTime<Utc>) -> Option<Ex
         };
         checks.extend(check);
     }
-    if checks.is_empty() {
+    let asserts = t
+        .entries
+        .iter()
+        .any(|e| !matches!(e.key.as_str(), "at" | "ticket" | "rules" | "note"));
+    if !asserts {
         ctx.push(
             Diagnostic::error(loc, "this [[expect]] checks nothing")
                 .with_help("add e.g. `status = \"resolved\"` or `breached = [\"L4\"]`"),

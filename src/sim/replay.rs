@@ -77,7 +77,8 @@ pub fn replay(
             let compiled = &compiled;
             handles.push(s.spawn(move || work(rx, compiled, opts)));
         }
-        let mut batches: Vec<Vec<Record>> = (0..threads).map(|_| Vec::with_capacity(BATCH)).collect();
+        let mut batches: Vec<Vec<Record>> =
+            (0..threads).map(|_| Vec::with_capacity(BATCH)).collect();
         let mut last: Option<DateTime<Utc>> = None;
         let mut n: u64 = 0;
         let send = |w: usize, batches: &mut Vec<Vec<Record>>| {
@@ -238,19 +239,20 @@ impl Worker<'_> {
                 for (p, pol) in self.pols.iter().enumerate() {
                     let mut acc = Acc::default();
                     let stats = &mut self.part.stats[p];
-                    let ticket = match engine::decide(None, &Command::Open(intake.clone()), r.at, pol) {
-                        Ok((t, ds)) => {
-                            for d in &ds {
-                                stats.note(d, pol.tz, &mut acc);
+                    let ticket =
+                        match engine::decide(None, &Command::Open(intake.clone()), r.at, pol) {
+                            Ok((t, ds)) => {
+                                for d in &ds {
+                                    stats.note(d, pol.tz, &mut acc);
+                                }
+                                Some(t)
                             }
-                            Some(t)
-                        }
-                        Err(e) => {
-                            acc.refused += 1;
-                            stats.refusal(r.line, &r.ticket, e.to_string());
-                            None
-                        }
-                    };
+                            Err(e) => {
+                                acc.refused += 1;
+                                stats.refusal(r.line, &r.ticket, e.to_string());
+                                None
+                            }
+                        };
                     let done = ticket.is_none().then(|| Summary {
                         status: "not opened".into(),
                         category: String::new(),

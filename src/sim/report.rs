@@ -123,7 +123,10 @@ impl Stats {
         }
         self.refused += o.refused;
         for (c, (n, first)) in &o.unknown_categories {
-            let e = self.unknown_categories.entry(c.clone()).or_insert((0, *first));
+            let e = self
+                .unknown_categories
+                .entry(c.clone())
+                .or_insert((0, *first));
             e.0 += n;
             e.1 = e.1.min(*first);
         }

@@ -57,8 +57,14 @@ pub struct Step {
 #[derive(Debug, Clone)]
 pub enum StepAction {
     Open(OpenTicket),
-    Command { ticket: String, cmd: Command },
-    Event { kind: String, estate: String },
+    Command {
+        ticket: String,
+        cmd: Command,
+    },
+    Event {
+        kind: String,
+        estate: String,
+    },
     /// Time passes: fire the timers due up to `at`.
     Tick,
 }

@@ -16,7 +16,10 @@ use super::runner::{Outcome, RunError, Runner};
 pub enum Case {
     Ran(Outcome),
     /// The file does not parse, or its policy does not load.
-    Error { path: PathBuf, message: String },
+    Error {
+        path: PathBuf,
+        message: String,
+    },
 }
 
 impl Case {

@@ -87,7 +87,16 @@ mod tests {
 
     #[test]
     fn bad_offsets_are_errors_not_panics() {
-        for bad in ["", "+", "5h", "+h", "+5", "+5x", "+-1h", "+99999999999999999999d"] {
+        for bad in [
+            "",
+            "+",
+            "5h",
+            "+h",
+            "+5",
+            "+5x",
+            "+-1h",
+            "+99999999999999999999d",
+        ] {
             assert!(parse_offset(bad).is_err(), "{bad}");
         }
     }
@@ -95,7 +104,13 @@ mod tests {
     #[test]
     fn absolute_and_relative_times_resolve() {
         let start = parse_instant("2026-07-01T09:00:00+08:00").unwrap();
-        assert_eq!(resolve("+1h", start).unwrap(), parse_instant("2026-07-01T10:00:00+08:00").unwrap());
-        assert_eq!(resolve("2026-07-02T09:00:00+08:00", start).unwrap(), start + Duration::days(1));
+        assert_eq!(
+            resolve("+1h", start).unwrap(),
+            parse_instant("2026-07-01T10:00:00+08:00").unwrap()
+        );
+        assert_eq!(
+            resolve("2026-07-02T09:00:00+08:00", start).unwrap(),
+            start + Duration::days(1)
+        );
     }
 }

@@ -88,11 +88,7 @@ const MAJOR: &[&str] = &[
     "集体投诉小区停车收费不合理",
     "业主联系媒体反映电梯频繁故障",
 ];
-const ENGINEERING: &[&str] = &[
-    "新房墙体出现裂缝",
-    "客厅地面空鼓",
-    "交付房屋门窗质量问题",
-];
+const ENGINEERING: &[&str] = &["新房墙体出现裂缝", "客厅地面空鼓", "交付房屋门窗质量问题"];
 const ONLINE: &[&str] = &[
     "论坛发帖反映垃圾清运不及时",
     "邮箱投诉保安态度差",
@@ -204,9 +200,20 @@ pub fn ticket(
     let text = *rng.pick(texts);
     let channel: &'static str = match category {
         "complaint.online" => *rng.pick(&["forum", "mailbox"]),
-        _ => *rng.pick(&["hotline", "hotline", "hotline", "app", "wechat", "front_desk"]),
+        _ => *rng.pick(&[
+            "hotline",
+            "hotline",
+            "hotline",
+            "app",
+            "wechat",
+            "front_desk",
+        ]),
     };
-    let mut flags = vec![format!("unit={}-{}", rng.range(1, 30), rng.range(101, 2802))];
+    let mut flags = vec![format!(
+        "unit={}-{}",
+        rng.range(1, 30),
+        rng.range(101, 2802)
+    )];
     if category == "complaint.major" {
         flags.push("major".into());
     }
@@ -276,7 +283,11 @@ fn repair(p: &mut Plan<'_>, weather: &Weather) {
     if emergency {
         // L4: the handling form to the center — 2 h for most, 4 h at some estates.
         let due = p.delay(20, 110, 0.15, 121, 239);
-        let due = if p.rng.chance(0.03) { p.rng.range(241, 400) } else { due };
+        let due = if p.rng.chance(0.03) {
+            p.rng.range(241, 400)
+        } else {
+            due
+        };
         let at = opened + Duration::minutes(due);
         if at > p.now {
             p.now = at - Duration::minutes(1);
@@ -383,18 +394,35 @@ fn complaint(p: &mut Plan<'_>, unclear: bool) {
             }
         }
         "complaint.engineering" => {
-            todo.push((p.delay(4 * H, 23 * H, 0.12, 24 * H + 1, 40 * H), "plan", "项目部"));
+            todo.push((
+                p.delay(4 * H, 23 * H, 0.12, 24 * H + 1, 40 * H),
+                "plan",
+                "项目部",
+            ));
         }
         "complaint.online" => {
-            todo.push((p.delay(H, 3 * H + 50, 0.2, 4 * H + 1, 8 * H), "plan", "客服中心"));
+            todo.push((
+                p.delay(H, 3 * H + 50, 0.2, 4 * H + 1, 8 * H),
+                "plan",
+                "客服中心",
+            ));
         }
         _ => {
-            todo.push((p.delay(H, 23 * H, 0.05, 24 * H + 1, 30 * H), "plan", "客服专员"));
+            todo.push((
+                p.delay(H, 23 * H, 0.05, 24 * H + 1, 30 * H),
+                "plan",
+                "客服专员",
+            ));
             // The daily report before noon the next day (K1).
             let local_minutes = i64::from(opened.hour() * 60 + opened.minute());
             let next_day_9 = D - local_minutes + 9 * H;
             let late = p.rng.chance(0.1);
-            let r = next_day_9 + if late { p.rng.range(3 * H + 1, 5 * H) } else { p.rng.range(0, 3 * H - 1) };
+            let r = next_day_9
+                + if late {
+                    p.rng.range(3 * H + 1, 5 * H)
+                } else {
+                    p.rng.range(0, 3 * H - 1)
+                };
             todo.push((r, "report", "客服专员"));
         }
     }
