@@ -365,10 +365,13 @@ impl Worker<'_> {
             Ok((t, ds)) => {
                 account(stats, pol, &ds, &mut side.acc);
                 let waits = t.revisits.iter().any(|s| s.state == SlotState::Waiting);
-                let set = self.waiting[p].entry(t.intake.estate.clone()).or_default();
+                let index = &mut self.waiting[p];
                 if waits {
-                    set.insert(id.to_string());
-                } else {
+                    index
+                        .entry(t.intake.estate.clone())
+                        .or_default()
+                        .insert(id.to_string());
+                } else if let Some(set) = index.get_mut(&t.intake.estate) {
                     set.remove(id);
                 }
                 side.ticket = Some(t);
