@@ -258,7 +258,8 @@ pub fn csv(r: &Report) -> String {
         nums(&|x| x.revisits_overdue),
     );
     put("tickets", "refused", "", nums(&|x| x.refused));
-    let maps: [(&str, fn(&Stats) -> &BTreeMap<String, u64>); 3] = [
+    type Get = fn(&Stats) -> &BTreeMap<String, u64>;
+    let maps: [(&str, Get); 3] = [
         ("breached", |x| &x.breaches),
         ("met_late", |x| &x.met_late),
         ("escalated", |x| &x.escalations),
@@ -323,7 +324,6 @@ pub fn csv(r: &Report) -> String {
             vec![d.a.describe(), d.b.describe()],
         );
     }
-    drop(put);
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
 }
 

@@ -121,8 +121,10 @@ pub fn replay(
         total.records = n;
         for w in 0..threads {
             send(w, &mut batches);
-            if let Some(at) = last {
-                let _ = senders[w].send(Msg::End(at));
+        }
+        if let Some(at) = last {
+            for tx in &senders {
+                let _ = tx.send(Msg::End(at));
             }
         }
         drop(senders);

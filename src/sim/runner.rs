@@ -25,7 +25,10 @@ use super::scenario::{Scenario, StepAction};
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
     /// A fact the engine decided.
-    Fact { ticket: String, decision: Decision },
+    Fact {
+        ticket: String,
+        decision: Box<Decision>,
+    },
     /// A step the engine refused (expected or not).
     Refused {
         at: DateTime<Utc>,
@@ -162,7 +165,7 @@ impl Runner {
                 out.fired.extend(coverage::exercised(&main, &d));
                 out.timeline.push(Event::Fact {
                     ticket: id.to_string(),
-                    decision: d,
+                    decision: Box::new(d),
                 });
             }
         };

@@ -116,8 +116,6 @@ const SUGGESTION: &[&str] = &[
 struct Plan<'a> {
     rng: &'a mut Rng,
     id: String,
-    estate: String,
-    kind: &'static str,
     category: &'static str,
     now: DateTime<FixedOffset>,
     lines: Vec<Line>,
@@ -197,10 +195,10 @@ pub fn ticket(
         "inquiry" => ("inquiry.general", INQUIRY),
         _ => ("suggestion.general", SUGGESTION),
     };
-    let text = *rng.pick(texts);
+    let text = rng.pick(texts);
     let channel: &'static str = match category {
-        "complaint.online" => *rng.pick(&["forum", "mailbox"]),
-        _ => *rng.pick(&[
+        "complaint.online" => rng.pick(&["forum", "mailbox"]),
+        _ => rng.pick(&[
             "hotline",
             "hotline",
             "hotline",
@@ -224,8 +222,6 @@ pub fn ticket(
     let mut p = Plan {
         rng,
         id: id.to_string(),
-        estate: estate.to_string(),
-        kind,
         category,
         now: at,
         lines: Vec::new(),
@@ -265,7 +261,6 @@ pub fn ticket(
             p.after(c, "close", "", "");
         }
     }
-    let _ = (&p.kind, &p.estate, &p.category);
     p.lines
 }
 
