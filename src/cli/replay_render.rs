@@ -38,7 +38,11 @@ fn row(key: String, values: &[u64]) -> Vec<String> {
     v
 }
 
+/// A titled table; a section with no rows (e.g. nothing met late) is left out.
 fn section(out: &mut String, r: &Report, title: &str, rows: Vec<Vec<String>>) {
+    if rows.is_empty() {
+        return;
+    }
     let h = header(r, title);
     let hs: Vec<&str> = h.iter().map(String::as_str).collect();
     out.push_str(&output::table(&hs, &rows));
