@@ -8,6 +8,10 @@ mod demo;
 mod explain_cmd;
 mod output;
 mod policy_cmd;
+mod replay_cmd;
+mod replay_render;
+mod sim_cmd;
+mod sim_render;
 mod ticket_cmd;
 mod timeline;
 
@@ -44,5 +48,6 @@ fn dispatch(cli: Cli) -> i32 {
         Command::Event(cmd) => ticket_cmd::event(cmd, &global),
         Command::Audit(cmd) => ticket_cmd::audit(cmd, &global),
         Command::Demo => demo::run(&global),
+        Command::Sim(cmd) => sim_cmd::run(cmd, &global),
     }
 }

@@ -8,6 +8,7 @@
 //! | [`plugin`] | WebAssembly plug-ins (wasmtime): ABI 1, sandbox, module cache |
 //! | [`engine`] | the pure ticket state machine: `(ticket, command, now, policy) -> facts` |
 //! | [`store`] | SQLite: hash-chained event log, projections, timers |
+//! | [`sim`] | scenarios, policy tests, history replay and compare, synthetic histories |
 //! | [`cli`] | the `steward` command line |
 
 pub mod calendar;
@@ -18,5 +19,6 @@ pub mod plugin;
 pub mod policy;
 pub mod script;
 pub mod service;
+pub mod sim;
 pub mod span;
 pub mod store;

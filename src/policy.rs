@@ -23,7 +23,7 @@ mod merge;
 pub mod model;
 pub mod raw;
 mod raw_json;
-mod reader;
+pub mod reader;
 
 use std::path::Path;
 

@@ -35,6 +35,8 @@ pub enum Format {
     Table,
     Json,
     Toml,
+    /// Comma-separated values (`sim replay`); other commands print a table
+    Csv,
 }
 
 #[derive(Subcommand, Debug)]
@@ -55,6 +57,69 @@ pub enum Command {
     Audit(AuditCmd),
     /// The main job on the embedded default policy: a fresh database and a simulated week
     Demo,
+    /// Simulate before rollout: run scenarios, replay a history, generate a history
+    #[command(subcommand)]
+    Sim(SimCmd),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SimCmd {
+    /// Run scenario files on a virtual clock; print the timeline and check expectations
+    /// (exit 1 when an expectation fails, 2 on a malformed file)
+    Run {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Only the summary and failures, no timeline
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Replay a ticket history (CSV or JSON lines) under one or two policies and compare
+    Replay {
+        /// History file (`-` for standard input); `.jsonl`/`.json` is read as JSON lines
+        #[arg(long)]
+        history: PathBuf,
+        /// The policy to replay under; give it twice to compare (A, then B)
+        #[arg(long = "policy", required = true, num_args = 1)]
+        policy: Vec<PathBuf>,
+        /// Ignore the history's recorded categories: let each policy classify by its conditions
+        #[arg(long)]
+        reclassify: bool,
+        /// A ticket with no line for this many days is finished as it stands (bounds memory)
+        #[arg(long, default_value_t = 60)]
+        idle_days: u32,
+        /// At most this many differing tickets are listed (all are counted)
+        #[arg(long, default_value_t = 1000)]
+        max_diffs: usize,
+        /// Worker threads (default: the number of cores)
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Print tickets per second and peak memory to stderr
+        #[arg(long)]
+        stats: bool,
+        /// Per-day rows in the table even for long histories (default: weekly past 31 days)
+        #[arg(long)]
+        daily: bool,
+    },
+    /// Write a realistic synthetic ticket history (deterministic for a seed)
+    Generate {
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Number of tickets
+        #[arg(long, default_value_t = 1000)]
+        tickets: u64,
+        /// Days the history spans
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+        /// Number of estates
+        #[arg(long, default_value_t = 4)]
+        estates: u32,
+        /// First day (local date)
+        #[arg(long, default_value = "2026-07-01")]
+        start: String,
+        /// Output file (default: standard output); `.jsonl` writes JSON lines
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -253,6 +318,13 @@ pub enum PolicyCmd {
         /// The ticket as JSON: {"kind":"repair","text":"...","estate":"...","channel":"..."}
         #[arg(long)]
         ticket: String,
+    },
+    /// Run every scenario shipped with a policy (PATH/scenarios/*.toml); report rule coverage
+    Test {
+        path: PathBuf,
+        /// Only the summary, no per-scenario lines
+        #[arg(long, short)]
+        quiet: bool,
     },
     /// Semantic diff of two policies, rule by rule (exit 1 when they differ)
     Diff { old: PathBuf, new: PathBuf },

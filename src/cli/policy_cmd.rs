@@ -1,4 +1,4 @@
-//! `steward policy check|show|explain|diff`.
+//! `steward policy check|show|explain|diff|apply`; `test` lives in [`super::sim_cmd`].
 
 use std::path::Path;
 
@@ -10,6 +10,7 @@ use super::{EXIT_FOUND, EXIT_INPUT, EXIT_OK, output};
 pub fn run(cmd: PolicyCmd, g: &Global) -> i32 {
     match cmd {
         PolicyCmd::Check { paths } => check(&paths, g.format),
+        PolicyCmd::Test { path, quiet } => super::sim_cmd::policy_test(&path, quiet, g.format),
         PolicyCmd::Apply { path, estate } => apply(&path, estate.as_deref(), g),
         PolicyCmd::Show { path } => show(&path, g.format),
         PolicyCmd::Explain { path, ticket } => match load(&path, g.format) {

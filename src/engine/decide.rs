@@ -621,7 +621,6 @@ impl Run<'_> {
         now: DateTime<Utc>,
         pred: impl Fn(&ClockStart) -> bool,
     ) -> Result<(), EngineError> {
-        let mut scope = self.facts().scope();
         let candidates: Vec<(String, Limit)> = self
             .p
             .policy
@@ -630,6 +629,11 @@ impl Run<'_> {
             .filter(|(_, l)| pred(&l.from))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
+        if candidates.is_empty() {
+            // Most actions start nothing; building the script scope is the costly part.
+            return Ok(());
+        }
+        let mut scope = self.facts().scope();
         for (id, limit) in candidates {
             if self.t.clocks.get(&id).is_some_and(|c| c.is_live())
                 || self.t.milestones.contains_key(&limit.milestone)
