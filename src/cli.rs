@@ -8,6 +8,7 @@ mod demo;
 mod explain_cmd;
 mod output;
 mod policy_cmd;
+mod report_cmd;
 mod ticket_cmd;
 mod timeline;
 
@@ -37,6 +38,12 @@ pub fn run() -> i32 {
 
 fn dispatch(cli: Cli) -> i32 {
     let global = cli.global;
+    let report_only = matches!(global.format, args::Format::Csv | args::Format::Html);
+    if report_only && !matches!(cli.command, Command::Report(_)) {
+        return context::fail(
+            "--format csv and --format html are for `steward report`; use table or json here",
+        );
+    }
     match cli.command {
         Command::Policy(cmd) => policy_cmd::run(cmd, &global),
         Command::Ticket(cmd) => ticket_cmd::ticket(*cmd, &global),
@@ -44,5 +51,6 @@ fn dispatch(cli: Cli) -> i32 {
         Command::Event(cmd) => ticket_cmd::event(cmd, &global),
         Command::Audit(cmd) => ticket_cmd::audit(cmd, &global),
         Command::Demo => demo::run(&global),
+        Command::Report(cmd) => report_cmd::run(cmd, &global),
     }
 }

@@ -7,6 +7,7 @@
 //! | [`script`] | rhai conditions and hooks in a sandbox |
 //! | [`engine`] | the pure ticket state machine: `(ticket, command, now, policy) -> facts` |
 //! | [`store`] | SQLite: hash-chained event log, projections, timers |
+//! | [`report`] | daily, weekly and quarterly reports and KPIs from the event log |
 //! | [`cli`] | the `steward` command line |
 
 pub mod calendar;
@@ -14,6 +15,7 @@ pub mod cli;
 pub mod diagnostic;
 pub mod engine;
 pub mod policy;
+pub mod report;
 pub mod script;
 pub mod service;
 pub mod span;
