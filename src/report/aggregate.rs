@@ -407,10 +407,13 @@ impl Aggregator {
 
     /// Estates seen in the log, by name.
     pub fn estates(&self) -> Vec<String> {
-        self.estates_seen
+        let mut v: Vec<String> = self
+            .estates_seen
             .iter()
             .map(|&i| self.names.name(i).to_owned())
-            .collect()
+            .collect();
+        v.sort();
+        v
     }
 }
 

@@ -87,7 +87,11 @@ fn nice_max(v: u64) -> f64 {
 }
 
 fn count_label(v: f64) -> String {
-    format!("{v:.0}")
+    if v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
 }
 
 fn bucket_name(r: &Report, b: &Bucket) -> String {
@@ -107,7 +111,7 @@ pub fn tickets(r: &Report) -> String {
     };
     let mut svg = Svg::new("chart-tickets", W, H);
     f.axes(&mut svg, buckets, &count_label);
-    let bar = (f.slot() * 0.7).max(1.0);
+    let bar = (f.slot() * 0.7).clamp(1.0, 48.0);
     for (i, b) in buckets.iter().enumerate() {
         let mut base = 0.0;
         for (k, color) in KIND_COLORS.iter().enumerate() {
@@ -192,7 +196,7 @@ pub fn revisits(r: &Report) -> String {
     };
     let mut svg = Svg::new("chart-revisits", W, H);
     f.axes(&mut svg, buckets, &count_label);
-    let bar = (f.slot() * 0.7).max(1.0);
+    let bar = (f.slot() * 0.7).clamp(1.0, 48.0);
     for (i, b) in buckets.iter().enumerate() {
         if b.resolved == 0 {
             continue;

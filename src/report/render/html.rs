@@ -98,10 +98,11 @@ pub fn html(r: &Report) -> String {
     let p = &r.period;
     let _ = write!(
         o,
-        "<p class=\"meta\">{} to {} · {} days · {} · rules {} · estate {}</p>",
+        "<p class=\"meta\">{} to {} · {} day{} · {} · rules {} · estate {}</p>",
         p.first_day,
         p.last_day,
         p.days,
+        if p.days == 1 { "" } else { "s" },
         escape(&p.timezone),
         escape(&r.rules.join(", ")),
         escape(r.estate.as_deref().unwrap_or("all"))
@@ -171,14 +172,6 @@ pub fn html(r: &Report) -> String {
     card(&mut o, &r.breaches.to_string(), "limits breached", None);
     o.push_str("</div>\n");
 
-    o.push_str("<h2>Charts</h2>\n");
-    o.push_str(&charts::tickets(r));
-    o.push('\n');
-    o.push_str(&charts::on_time(r));
-    o.push('\n');
-    o.push_str(&charts::revisits(r));
-    o.push('\n');
-
     if !r.new_complaints.is_empty() {
         o.push_str("<h2>New complaints by specialist (K1, L3)</h2>");
         let rows: Vec<Vec<String>> = r
@@ -222,6 +215,27 @@ pub fn html(r: &Report) -> String {
             &rows,
         );
     }
+
+    let per = if r.period.bucket_days == 1 {
+        "day"
+    } else {
+        "7 days"
+    };
+    let _ = write!(
+        o,
+        "<h2>Tickets opened per {per}, by kind</h2>\n{}\n",
+        charts::tickets(r)
+    );
+    let _ = write!(
+        o,
+        "<h2>On-time rate per {per}, over all limits</h2>\n{}\n",
+        charts::on_time(r)
+    );
+    let _ = write!(
+        o,
+        "<h2>Revisit completion of repairs resolved per {per} (V1)</h2>\n{}\n",
+        charts::revisits(r)
+    );
 
     o.push_str("<h2>Tickets</h2>");
     let kinds: Vec<Vec<String>> = KindCounts::NAMES

@@ -10,10 +10,11 @@ pub fn table(r: &Report) -> String {
     let _ = writeln!(o, "{}", title(r));
     let _ = writeln!(
         o,
-        "period {} to {} ({} days, {}), rules {}",
+        "period {} to {} ({} day{}, {}), rules {}",
         r.period.first_day,
         r.period.last_day,
         r.period.days,
+        if r.period.days == 1 { "" } else { "s" },
         r.period.timezone,
         r.rules.join(", ")
     );
