@@ -7,6 +7,7 @@
 //! |---|---|
 //! | `period.rs` | report kinds, periods cut in the policy's timezone, chart buckets |
 //! | `aggregate.rs` | the single streaming fold over the log (pure) |
+//! | `event.rs` | the fields of each fact the fold reads, from a `Fact` or a payload |
 //! | `finish.rs` | rates, per-specialist/department tables, K4 against households (pure) |
 //! | `figures.rs` | the serializable [`Report`] every renderer prints |
 //! | `households.rs` | `--households E=N` and the `--estates` TOML file |
@@ -32,6 +33,7 @@
 
 mod aggregate;
 mod error;
+mod event;
 mod figures;
 mod finish;
 pub mod households;
@@ -46,12 +48,12 @@ use serde::Deserialize;
 
 pub use aggregate::{Aggregator, Heads};
 pub use error::ReportError;
+pub use event::Ev;
 pub use figures::*;
 pub use finish::finish;
 pub use households::Households;
 pub use period::{Period, PeriodSpec, ReportKind, parse_date, parse_quarter};
 
-use crate::engine::Decision;
 use crate::store::{Store, StoreError, Tx};
 
 /// What to report on.
@@ -89,8 +91,8 @@ pub fn generate(store: &Store, req: &Request) -> Result<Report, ReportError> {
             match &e.ticket {
                 Some(t) => {
                     if agg.observe(t, e.at, &e.kind, &e.fingerprint) {
-                        let d: Decision = serde_json::from_str(&e.payload).map_err(bad)?;
-                        agg.apply(t, &e.fingerprint, &d);
+                        let ev = Ev::from_payload(&e.kind, &e.payload).map_err(bad)?;
+                        agg.apply(t, &e.fingerprint, e.at, &ev);
                     }
                 }
                 None if e.kind == "policy_applied" => {

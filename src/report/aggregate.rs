@@ -13,9 +13,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 
+use super::event::Ev;
 use super::figures::{KindCounts, PolicyHead};
 use super::period::Period;
-use crate::engine::{Decision, Fact};
+use crate::engine::Decision;
 use crate::policy::model::Kind;
 
 const NONE: u32 = u32::MAX;
@@ -104,8 +105,10 @@ pub struct Aggregator {
     pub(super) opened: KindCounts,
     pub(super) series_opened: Vec<KindCounts>,
     pub(super) series_clocks: Vec<(u64, u64)>,
-    pub(super) limits: BTreeMap<String, LimitAcc>,
-    pub(super) escalations: BTreeMap<String, u64>,
+    /// Interned limit id → counts.
+    pub(super) limits: HashMap<u32, LimitAcc>,
+    /// Interned ladder step → escalations onto it.
+    pub(super) escalations: HashMap<u32, u64>,
     pub(super) reopened: u64,
     pub(super) compensation: u64,
     pub(super) revisits_overdue: u64,
@@ -133,8 +136,8 @@ impl Aggregator {
             opened: KindCounts::default(),
             series_opened: vec![KindCounts::default(); n],
             series_clocks: vec![(0, 0); n],
-            limits: BTreeMap::new(),
-            escalations: BTreeMap::new(),
+            limits: HashMap::new(),
+            escalations: HashMap::new(),
             reopened: 0,
             compensation: 0,
             revisits_overdue: 0,
@@ -194,7 +197,7 @@ impl Aggregator {
     /// that already hold parsed decisions (tests, simulations).
     pub fn push(&mut self, ticket: &str, fingerprint: &str, d: &Decision) {
         if self.observe(ticket, d.at, d.fact.kind(), fingerprint) {
-            self.apply(ticket, fingerprint, d);
+            self.apply(ticket, fingerprint, d.at, &Ev::from_fact(&d.fact));
         }
     }
 
@@ -216,134 +219,132 @@ impl Aggregator {
         }
     }
 
-    /// Applies a decision that [`Aggregator::observe`] asked for.
-    pub fn apply(&mut self, ticket: &str, fingerprint: &str, d: &Decision) {
-        let in_period = self.period.contains(d.at);
-        if let Fact::Opened { intake, .. } = &d.fact {
-            self.open(ticket, fingerprint, d.at, intake);
+    /// Applies an event that [`Aggregator::observe`] asked for.
+    pub fn apply(&mut self, ticket: &str, fingerprint: &str, at: DateTime<Utc>, ev: &Ev<'_>) {
+        let in_period = self.period.contains(at);
+        if let Ev::Opened { estate, kind, text } = ev {
+            self.open(ticket, fingerprint, at, estate, kind, text);
             return;
         }
         let Some(rec) = self.tickets.get_mut(ticket) else {
             return;
         };
-        match &d.fact {
-            Fact::Classified {
-                category, route, ..
-            } => {
+        match ev {
+            Ev::Classified { category, route } => {
                 rec.category = self.names.id(category);
                 if !rec.assigned {
                     rec.department = route.as_deref().map_or(NONE, |r| self.names.id(r));
                 }
             }
-            Fact::Assigned { department, .. } => {
+            Ev::Assigned { department } => {
                 rec.department = self.names.id(department);
                 rec.assigned = true;
             }
             _ if !in_period => {}
-            Fact::ActionRecorded { action, by, note } => {
-                let handling = matches!(action.as_str(), "respond" | "plan");
+            Ev::Action { action, by, note } => {
+                let handling = matches!(action.as_ref(), "respond" | "plan");
                 if handling && rec.specialist == NONE && !by.trim().is_empty() {
                     rec.specialist = self.names.id(by.trim());
                 }
                 if let Some(detail) = rec.detail.as_deref_mut() {
-                    match action.as_str() {
+                    match action.as_ref() {
                         "respond" if detail.first_response.is_none() => {
-                            detail.first_response = Some(d.at);
+                            detail.first_response = Some(at);
                         }
                         "plan" if detail.plan.is_none() => {
-                            detail.plan = Some((d.at, note.clone()));
+                            detail.plan = Some((at, note.to_string()));
                         }
                         _ => {}
                     }
                 }
             }
-            Fact::ClockStarted {
+            Ev::ClockStarted {
                 limit,
                 milestone,
                 deadline,
-                ..
             } => {
                 if let Some(detail) = rec.detail.as_deref_mut() {
                     if milestone == "initial_plan" && detail.plan_due.is_none() {
                         detail.plan_due = Some(*deadline);
                     }
-                    detail.clocks.insert(limit.clone(), *deadline);
+                    detail.clocks.insert(limit.to_string(), *deadline);
                 }
             }
-            Fact::ClockResumed {
-                limit, deadline, ..
-            } => {
+            Ev::ClockResumed { limit, deadline } => {
                 if let Some(detail) = rec.detail.as_deref_mut() {
-                    detail.clocks.insert(limit.clone(), *deadline);
+                    detail.clocks.insert(limit.to_string(), *deadline);
                 }
             }
-            Fact::ClockCancelled { limit, .. } => {
+            Ev::ClockCancelled { limit } => {
                 if let Some(detail) = rec.detail.as_deref_mut() {
-                    detail.clocks.remove(limit);
+                    detail.clocks.remove(limit.as_ref());
                 }
             }
-            Fact::ClockMet { limit, on_time } => {
+            Ev::ClockMet { limit, on_time } => {
                 if let Some(detail) = rec.detail.as_deref_mut() {
-                    detail.clocks.remove(limit);
+                    detail.clocks.remove(limit.as_ref());
                 }
-                let acc = self.limits.entry(limit.clone()).or_default();
+                let acc = self.limits.entry(self.names.id(limit)).or_default();
                 if *on_time {
                     acc.on_time += 1;
-                    let b = self.period.bucket(d.at);
+                    let b = self.period.bucket(at);
                     self.series_clocks[b].0 += 1;
                     self.series_clocks[b].1 += 1;
                 } else {
                     acc.met_late += 1;
                 }
             }
-            Fact::Breached { limit, .. } => {
+            Ev::Breached { limit } => {
                 if let Some(detail) = rec.detail.as_deref_mut() {
-                    detail.clocks.remove(limit);
+                    detail.clocks.remove(limit.as_ref());
                 }
-                self.limits.entry(limit.clone()).or_default().breached += 1;
-                let b = self.period.bucket(d.at);
+                self.limits
+                    .entry(self.names.id(limit))
+                    .or_default()
+                    .breached += 1;
+                let b = self.period.bucket(at);
                 self.series_clocks[b].1 += 1;
             }
-            Fact::Escalated { to, .. } => {
-                *self.escalations.entry(to.clone()).or_default() += 1;
+            Ev::Escalated { to } => {
+                *self.escalations.entry(self.names.id(to)).or_default() += 1;
             }
-            Fact::Resolved { .. } => {
+            Ev::Resolved => {
                 rec.resolved = true;
                 if rec.kind == 1 && rec.revisit.is_none() {
                     rec.revisit = Some(RevisitTrack {
-                        bucket: self.period.bucket(d.at),
+                        bucket: self.period.bucket(at),
                         first_due: None,
                         revisited: false,
                     });
                 }
             }
-            Fact::RevisitScheduled { due: Some(due), .. } => {
+            Ev::RevisitScheduled { due: Some(due) } => {
                 if let Some(t) = rec.revisit.as_mut()
                     && t.first_due.is_none()
                 {
                     t.first_due = Some(*due);
                 }
             }
-            Fact::RevisitDone { .. } => {
+            Ev::RevisitDone => {
                 if let Some(t) = rec.revisit.as_mut() {
                     t.revisited = true;
                 }
             }
-            Fact::RevisitOverdue { .. } => self.revisits_overdue += 1,
-            Fact::Reopened { .. } => {
+            Ev::RevisitOverdue => self.revisits_overdue += 1,
+            Ev::Reopened => {
                 self.reopened += 1;
                 rec.resolved = false;
                 rec.closed = false;
                 rec.invalid = false;
             }
-            Fact::Closed { invalid } => {
+            Ev::Closed { invalid } => {
                 rec.closed = true;
-                rec.invalid = invalid.is_some();
+                rec.invalid = *invalid;
                 if let Some(detail) = rec.detail.as_deref_mut() {
                     detail.clocks.clear();
                 }
             }
-            Fact::CompensationClaimed { .. } => self.compensation += 1,
+            Ev::Compensation => self.compensation += 1,
             _ => {}
         }
     }
@@ -353,19 +354,21 @@ impl Aggregator {
         ticket: &str,
         fingerprint: &str,
         at: DateTime<Utc>,
-        intake: &crate::engine::OpenTicket,
+        estate_name: &str,
+        kind: &str,
+        text: &str,
     ) {
-        let estate = self.names.id(&intake.estate);
+        let estate = self.names.id(estate_name);
         self.estates_seen.insert(estate);
-        if self.estate.as_deref().is_some_and(|e| e != intake.estate) {
+        if self.estate.as_deref().is_some_and(|e| e != estate_name) {
             return;
         }
-        let kind = Kind::parse(&intake.kind).map_or(NONE, |k| k as u32);
+        let kind = Kind::parse(kind).map_or(NONE, |k| k as u32);
         let cohort = self.period.contains(at);
         let detail = (cohort && self.detail && kind == Kind::Complaint as u32).then(|| {
             Box::new(Detail {
                 opened_at: Some(at),
-                text: intake.text.clone(),
+                text: text.to_owned(),
                 ..Detail::default()
             })
         });

@@ -194,8 +194,10 @@ pub fn finish(agg: Aggregator, kind: ReportKind, households: &Households, heads:
         ));
     }
 
-    let limits = agg
-        .limits
+    let mut limit_accs: Vec<(String, _)> =
+        agg.limits.iter().map(|(&i, a)| (name(i, ""), *a)).collect();
+    limit_accs.sort_by(|a, b| a.0.cmp(&b.0));
+    let limits = limit_accs
         .iter()
         .map(|(id, a)| LimitRow {
             limit: id.clone(),
@@ -209,6 +211,11 @@ pub fn finish(agg: Aggregator, kind: ReportKind, households: &Households, heads:
     let breaches = agg.limits.values().map(|a| a.breached).sum();
 
     // Escalations in ladder order, then any step the ladder no longer has.
+    let escalated: BTreeMap<String, u64> = agg
+        .escalations
+        .iter()
+        .map(|(&i, n)| (name(i, ""), *n))
+        .collect();
     let ladder: Vec<(String, String)> = heads
         .values()
         .max_by_key(|h| h.ladder.len())
@@ -220,10 +227,10 @@ pub fn finish(agg: Aggregator, kind: ReportKind, households: &Households, heads:
         .map(|(id, l)| StepRow {
             step: id.clone(),
             label: Some(l.clone()),
-            count: agg.escalations.get(id).copied().unwrap_or(0),
+            count: escalated.get(id).copied().unwrap_or(0),
         })
         .collect();
-    for (step, n) in &agg.escalations {
+    for (step, n) in &escalated {
         if !ladder.iter().any(|(id, _)| id == step) {
             escalations.push(StepRow {
                 step: step.clone(),
