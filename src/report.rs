@@ -89,17 +89,15 @@ pub fn generate(store: &Store, req: &Request) -> Result<Report, ReportError> {
                 detail: format!("event {} has an unreadable payload: {error}", e.seq),
             };
             match &e.ticket {
-                Some(t) => {
-                    if agg.observe(t, e.at, &e.kind, &e.fingerprint) {
-                        let ev = Ev::from_payload(&e.kind, &e.payload).map_err(bad)?;
-                        agg.apply(t, &e.fingerprint, e.at, &ev);
-                    }
+                Some(t) if agg.observe(t, e.at, &e.kind, &e.fingerprint) => {
+                    let ev = Ev::from_payload(&e.kind, &e.payload).map_err(bad)?;
+                    agg.apply(t, &e.fingerprint, e.at, &ev);
                 }
                 None if e.kind == "policy_applied" => {
                     let p: Applied = serde_json::from_str(&e.payload).map_err(bad)?;
                     agg.policy_applied(e.at, &p.fingerprint, p.estate.as_deref());
                 }
-                None => {}
+                _ => {}
             }
             Ok(())
         })?;
