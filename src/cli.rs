@@ -10,6 +10,7 @@ mod output;
 mod policy_cmd;
 mod replay_cmd;
 mod replay_render;
+mod report_cmd;
 mod sim_cmd;
 mod sim_render;
 mod ticket_cmd;
@@ -41,6 +42,21 @@ pub fn run() -> i32 {
 
 fn dispatch(cli: Cli) -> i32 {
     let global = cli.global;
+    let csv_ok = matches!(
+        cli.command,
+        Command::Report(_) | Command::Sim(args::SimCmd::Replay { .. })
+    );
+    let html_ok = matches!(cli.command, Command::Report(_));
+    let refused = match global.format {
+        args::Format::Csv => !csv_ok,
+        args::Format::Html => !html_ok,
+        _ => false,
+    };
+    if refused {
+        return context::fail(
+            "--format csv is for `steward report` and `sim replay`, --format html for `steward report`; use table or json here",
+        );
+    }
     match cli.command {
         Command::Policy(cmd) => policy_cmd::run(cmd, &global),
         Command::Ticket(cmd) => ticket_cmd::ticket(*cmd, &global),
@@ -49,5 +65,6 @@ fn dispatch(cli: Cli) -> i32 {
         Command::Audit(cmd) => ticket_cmd::audit(cmd, &global),
         Command::Demo => demo::run(&global),
         Command::Sim(cmd) => sim_cmd::run(cmd, &global),
+        Command::Report(cmd) => report_cmd::run(cmd, &global),
     }
 }

@@ -9,6 +9,7 @@
 //! | [`engine`] | the pure ticket state machine: `(ticket, command, now, policy) -> facts` |
 //! | [`store`] | SQLite: hash-chained event log, projections, timers |
 //! | [`sim`] | scenarios, policy tests, history replay and compare, synthetic histories |
+//! | [`report`] | daily, weekly and quarterly reports and KPIs from the event log |
 //! | [`cli`] | the `steward` command line |
 
 pub mod calendar;
@@ -17,6 +18,7 @@ pub mod diagnostic;
 pub mod engine;
 pub mod plugin;
 pub mod policy;
+pub mod report;
 pub mod script;
 pub mod service;
 pub mod sim;

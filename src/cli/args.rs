@@ -35,8 +35,10 @@ pub enum Format {
     Table,
     Json,
     Toml,
-    /// Comma-separated values (`sim replay`); other commands print a table
+    /// Comma-separated values (`sim replay`, `report`); other commands print a table
     Csv,
+    /// `steward report` only: one self-contained file with SVG charts
+    Html,
 }
 
 #[derive(Subcommand, Debug)]
@@ -60,6 +62,9 @@ pub enum Command {
     /// Simulate before rollout: run scenarios, replay a history, generate a history
     #[command(subcommand)]
     Sim(SimCmd),
+    /// Daily, weekly and quarterly reports and KPIs computed from the event log
+    #[command(subcommand)]
+    Report(ReportCmd),
 }
 
 #[derive(Subcommand, Debug)]
@@ -120,6 +125,58 @@ pub enum SimCmd {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ReportCmd {
+    /// Daily complaint report (日报): new complaints per specialist with initial plans and
+    /// committed dates, due before 12:00 the next day (K1, L3)
+    Daily {
+        /// The local day, YYYY-MM-DD; defaults to the day before --now
+        #[arg(value_name = "DATE", conflicts_with_all = ["from", "to"])]
+        date: Option<String>,
+        #[command(flatten)]
+        common: ReportArgs,
+    },
+    /// Weekly statistics, due every Monday (K2): close rates, valid-complaint rate, revisits,
+    /// on-time rates, escalations
+    Weekly {
+        /// Any day of the Monday–Sunday week, YYYY-MM-DD; defaults to last week
+        #[arg(value_name = "WEEK_OF", conflicts_with_all = ["from", "to"])]
+        week_of: Option<String>,
+        #[command(flatten)]
+        common: ReportArgs,
+    },
+    /// Quarterly report (K3, K4, V1): per-specialist and per-department close rates and more
+    Quarterly {
+        /// The quarter, e.g. 2026Q3; defaults to the last complete quarter
+        #[arg(value_name = "QUARTER", conflicts_with_all = ["from", "to"])]
+        quarter: Option<String>,
+        #[command(flatten)]
+        common: ReportArgs,
+    },
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ReportArgs {
+    /// Only this estate
+    #[arg(long)]
+    pub estate: Option<String>,
+    /// First local day of a custom period, YYYY-MM-DD (with --to)
+    #[arg(long, requires = "to")]
+    pub from: Option<String>,
+    /// Last local day of a custom period, inclusive (with --from)
+    #[arg(long, requires = "from")]
+    pub to: Option<String>,
+    /// Households of an estate, for the valid-complaint rate (K4); repeatable
+    #[arg(long = "households", value_name = "ESTATE=N")]
+    pub households: Vec<String>,
+    /// A TOML file of `[[estate]] id = "..", households = N` entries
+    #[arg(long, value_name = "FILE")]
+    pub estates: Option<PathBuf>,
+    /// Write the report to FILE instead of standard output
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
