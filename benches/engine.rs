@@ -18,6 +18,10 @@
 
 mod support;
 
+// The allocator the `steward` binary ships with, for steward and the raw baseline alike.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;

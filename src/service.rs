@@ -197,7 +197,16 @@ impl Service {
         f: impl FnOnce(&mut Batch<'_, '_>) -> Result<T, AppError>,
     ) -> Result<T, AppError> {
         let Service { store, policies } = self;
-        store.write(|tx| f(&mut Batch { tx, policies }))
+        store.write(|tx| {
+            let mut batch = Batch {
+                tx,
+                policies,
+                written: HashMap::new(),
+            };
+            let result = f(&mut batch)?;
+            batch.flush()?;
+            Ok(result)
+        })
     }
 
     /// Fire every timer due at `now`, across all tickets, in one transaction.
@@ -381,6 +390,17 @@ impl Service {
 pub struct Batch<'a, 'c> {
     tx: &'a mut Tx<'c>,
     policies: &'a mut HashMap<String, CompiledPolicy>,
+    /// Tickets this batch touched, as they stand now. The transaction is ours
+    /// alone (BEGIN IMMEDIATE), so a ticket is read and parsed once per batch, and
+    /// its projections are written once, when the batch ends.
+    written: HashMap<String, Touched>,
+}
+
+struct Touched {
+    ticket: Ticket,
+    /// The timers stored for it before the batch; `None` for a ticket it opened.
+    stored_timers: Option<Vec<Timer>>,
+    dirty: bool,
 }
 
 impl Batch<'_, '_> {
@@ -393,17 +413,19 @@ impl Batch<'_, '_> {
         // Read in the writing transaction, so an `apply_policy` by another process
         // cannot slip in between choosing the policy and opening under it.
         let fp = active_fingerprint(self.tx, Some(&intake.estate))?;
-        if self.tx.ticket(&intake.id)?.is_some() {
+        if self.written.contains_key(&intake.id) || self.tx.ticket(&intake.id)?.is_some() {
             return Err(EngineError::Exists(intake.id).into());
         }
-        decide_and_persist(
-            self.tx,
-            self.policies,
-            None,
-            &fp,
-            &Command::Open(intake),
-            now,
-        )
+        let policy = compiled(self.policies, self.tx, &fp)?;
+        let (ticket, decisions) = engine::decide(None, &Command::Open(intake), now, policy)?;
+        append(self.tx, ticket.id(), &decisions, &fp)?;
+        let touched = Touched {
+            ticket: ticket.clone(),
+            stored_timers: None,
+            dirty: true,
+        };
+        self.written.insert(ticket.id().to_string(), touched);
+        Ok((ticket, decisions))
     }
 
     /// [`Service::execute`] inside the batch; sees what earlier commands of the batch wrote.
@@ -413,19 +435,42 @@ impl Batch<'_, '_> {
         cmd: &Command,
         now: DateTime<Utc>,
     ) -> Result<(Ticket, Vec<Decision>), AppError> {
-        let row = self
-            .tx
-            .ticket(id)?
-            .ok_or_else(|| AppError::UnknownTicket(id.to_string()))?;
-        let ticket = parse_ticket(&row)?;
-        decide_and_persist(
-            self.tx,
-            self.policies,
-            Some(&ticket),
-            &row.fingerprint,
-            cmd,
-            now,
-        )
+        if !self.written.contains_key(id) {
+            let row = self
+                .tx
+                .ticket(id)?
+                .ok_or_else(|| AppError::UnknownTicket(id.to_string()))?;
+            let ticket = parse_ticket(&row)?;
+            let stored_timers = Some(timers_of(&ticket));
+            self.written.insert(
+                id.to_string(),
+                Touched {
+                    ticket,
+                    stored_timers,
+                    dirty: false,
+                },
+            );
+        }
+        let Some(touched) = self.written.get_mut(id) else {
+            return Err(AppError::UnknownTicket(id.to_string()));
+        };
+        let fp = touched.ticket.fingerprint.clone();
+        let policy = compiled(self.policies, self.tx, &fp)?;
+        let (ticket, decisions) = engine::decide(Some(&touched.ticket), cmd, now, policy)?;
+        if !decisions.is_empty() {
+            append(self.tx, id, &decisions, &fp)?;
+            touched.ticket = ticket.clone();
+            touched.dirty = true;
+        }
+        Ok((ticket, decisions))
+    }
+
+    /// Write the projections of every ticket the batch changed.
+    fn flush(&mut self) -> Result<(), AppError> {
+        for touched in self.written.values().filter(|t| t.dirty) {
+            project(self.tx, touched.stored_timers.as_deref(), &touched.ticket)?;
+        }
+        Ok(())
     }
 }
 
@@ -487,7 +532,7 @@ fn parse_decision(id: &str, payload: &str) -> Result<Decision, AppError> {
 }
 
 /// Append the decisions and refresh the ticket's projections. Nothing decided
-/// means nothing changed; timers are rewritten only when they changed.
+/// means nothing changed.
 fn persist(
     tx: &mut Tx<'_>,
     previous: Option<&Ticket>,
@@ -498,11 +543,17 @@ fn persist(
     if decisions.is_empty() && previous.is_some() {
         return Ok(());
     }
+    append(tx, ticket.id(), decisions, fp)?;
+    project(tx, previous.map(timers_of).as_deref(), ticket)
+}
+
+/// Append decided facts to the hash-chained log.
+fn append(tx: &mut Tx<'_>, id: &str, decisions: &[Decision], fp: &str) -> Result<(), AppError> {
     for d in decisions {
-        let payload = serde_json::to_string(d)
-            .map_err(|e| AppError::Corrupt(ticket.id().into(), e.to_string()))?;
+        let payload =
+            serde_json::to_string(d).map_err(|e| AppError::Corrupt(id.into(), e.to_string()))?;
         tx.append_event(&NewEvent {
-            ticket: Some(ticket.id()),
+            ticket: Some(id),
             at: d.at,
             kind: d.fact.kind(),
             payload: &payload,
@@ -510,6 +561,16 @@ fn persist(
             rule: d.rule.as_deref(),
         })?;
     }
+    Ok(())
+}
+
+/// Write the ticket's row, and its timers when they differ from `stored_timers`
+/// (`None`: the ticket has no timers stored yet).
+fn project(
+    tx: &mut Tx<'_>,
+    stored_timers: Option<&[Timer]>,
+    ticket: &Ticket,
+) -> Result<(), AppError> {
     let state = serde_json::to_string(ticket)
         .map_err(|e| AppError::Corrupt(ticket.id().into(), e.to_string()))?;
     tx.put_ticket(&TicketRow {
@@ -522,7 +583,7 @@ fn persist(
         state,
     })?;
     let timers = timers_of(ticket);
-    if previous.is_none_or(|p| timers_of(p) != timers) {
+    if stored_timers != Some(timers.as_slice()) {
         tx.replace_timers(ticket.id(), &ticket.intake.estate, &timers)?;
     }
     Ok(())
