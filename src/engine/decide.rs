@@ -119,6 +119,20 @@ impl Run<'_> {
         self.out.push(d);
     }
 
+    /// Record that a hook or plug-in failed and what was used instead.
+    fn hook_failed(&mut self, now: DateTime<Utc>, hook: String, error: String, fallback: String) {
+        let rule = hook.clone();
+        self.emit(
+            now,
+            Fact::HookFailed {
+                hook,
+                error,
+                fallback,
+            },
+            Some(&rule),
+        );
+    }
+
     fn refuse(&self, action: &str, reason: impl Into<String>) -> EngineError {
         EngineError::Refused {
             ticket: self.t.id().to_string(),
@@ -357,15 +371,7 @@ impl Run<'_> {
     ) -> (String, Option<String>) {
         let choice = self.p.choose_category(&self.facts());
         for (hook, error, fallback) in choice.hook_failures {
-            self.emit(
-                now,
-                Fact::HookFailed {
-                    hook: hook.clone(),
-                    error,
-                    fallback,
-                },
-                Some(&hook),
-            );
+            self.hook_failed(now, hook, error, fallback);
         }
         if let Some(err) = choice.condition_error {
             let fact = Fact::ConditionFailed {
@@ -402,15 +408,7 @@ impl Run<'_> {
                     "the category's route ({})",
                     self.t.department.as_deref().unwrap_or("none")
                 );
-                self.emit(
-                    now,
-                    Fact::HookFailed {
-                        hook: hook.clone(),
-                        error,
-                        fallback,
-                    },
-                    Some(&hook),
-                );
+                self.hook_failed(now, hook, error, fallback);
             }
             HookOutcome::NoHook | HookOutcome::NoOpinion => {}
         }
@@ -500,15 +498,7 @@ impl Run<'_> {
             } => fixed_deadline = Some(at),
             HookOutcome::Failed { hook, error } => {
                 let fallback = format!("the policy's `{}`", limit.within);
-                self.emit(
-                    now,
-                    Fact::HookFailed {
-                        hook: hook.clone(),
-                        error,
-                        fallback,
-                    },
-                    Some(&hook),
-                );
+                self.hook_failed(now, hook, error, fallback);
             }
             HookOutcome::NoHook | HookOutcome::NoOpinion => {}
         }
@@ -1071,15 +1061,7 @@ impl Run<'_> {
             }
             HookOutcome::Failed { hook, error } => {
                 let fallback = "closing allowed by the policy's own rules".to_string();
-                self.emit(
-                    now,
-                    Fact::HookFailed {
-                        hook: hook.clone(),
-                        error,
-                        fallback,
-                    },
-                    Some(&hook),
-                );
+                self.hook_failed(now, hook, error, fallback);
             }
             _ => {}
         }
