@@ -5,6 +5,7 @@
 mod charts;
 mod csv;
 mod html;
+mod sections;
 pub mod svg;
 mod text;
 

@@ -6,7 +6,7 @@
 use std::fmt::Write;
 
 use super::svg::escape;
-use super::{charts, pct, per_mille, short, title};
+use super::{charts, pct, per_mille, sections, short, title};
 use crate::report::figures::{CloseRow, KindCounts, Report};
 
 const CSS: &str = "body{font-family:system-ui,'Noto Sans CJK SC','PingFang SC','Microsoft YaHei',sans-serif;margin:24px auto;max-width:980px;color:#222;padding:0 16px}
@@ -328,66 +328,18 @@ pub fn html(r: &Report) -> String {
     );
 
     o.push_str("<h2>On-time rate per limit</h2>");
-    let rows: Vec<Vec<String>> = r
-        .limits
-        .iter()
-        .map(|l| {
-            vec![
-                l.limit.clone(),
-                l.label.clone().unwrap_or_default(),
-                l.on_time.to_string(),
-                l.breached.to_string(),
-                l.met_late.to_string(),
-                pct(l.rate),
-            ]
-        })
-        .collect();
-    table(
-        &mut o,
-        &[
-            "limit",
-            "label",
-            "on time",
-            "breached",
-            "met late",
-            "on-time rate",
-        ],
-        &rows,
-    );
+    let limits = sections::limits(r);
+    table(&mut o, limits.header, &limits.rows);
 
     o.push_str("<h2>Escalations per ladder step (E3)</h2>");
-    let rows: Vec<Vec<String>> = r
-        .escalations
-        .iter()
-        .map(|s| {
-            vec![
-                s.step.clone(),
-                s.label.clone().unwrap_or_default(),
-                s.count.to_string(),
-            ]
-        })
-        .collect();
-    table(&mut o, &["to step", "label", "escalations"], &rows);
+    let escalations = sections::escalations(r);
+    table(&mut o, escalations.header, &escalations.rows);
 
     o.push_str("<h2>Top categories and estates</h2>");
-    let rows: Vec<Vec<String>> = r
-        .top_categories
-        .iter()
-        .map(|x| {
-            vec![
-                x.name.clone(),
-                x.label.clone().unwrap_or_default(),
-                x.count.to_string(),
-            ]
-        })
-        .collect();
-    table(&mut o, &["category", "label", "tickets"], &rows);
-    let rows: Vec<Vec<String>> = r
-        .top_estates
-        .iter()
-        .map(|x| vec![x.name.clone(), x.count.to_string()])
-        .collect();
-    table(&mut o, &["estate", "tickets"], &rows);
+    let categories = sections::top_categories(r);
+    table(&mut o, categories.header, &categories.rows);
+    let estates = sections::top_estates(r);
+    table(&mut o, estates.header, &estates.rows);
 
     for n in &r.notes {
         let _ = write!(o, "<p class=\"note\">{}</p>", escape(n));

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::{pct, per_mille, short, title};
+use super::{pct, per_mille, sections, short, title};
 use crate::report::figures::{CloseRow, KindCounts, Report};
 
 pub fn table(r: &Report) -> String {
@@ -157,66 +157,19 @@ pub fn table(r: &Report) -> String {
     );
 
     let _ = writeln!(o, "\non-time rate per limit ({} breaches)", r.breaches);
-    let rows: Vec<Vec<String>> = r
-        .limits
-        .iter()
-        .map(|l| {
-            vec![
-                l.limit.clone(),
-                l.label.clone().unwrap_or_default(),
-                l.on_time.to_string(),
-                l.breached.to_string(),
-                l.met_late.to_string(),
-                pct(l.rate),
-            ]
-        })
-        .collect();
-    o.push_str(&grid(
-        &[
-            "limit",
-            "label",
-            "on time",
-            "breached",
-            "met late",
-            "on-time rate",
-        ],
-        &rows,
-    ));
+    let limits = sections::limits(r);
+    o.push_str(&grid(limits.header, &limits.rows));
 
     let _ = writeln!(o, "\nescalations per ladder step (E3)");
-    let rows: Vec<Vec<String>> = r
-        .escalations
-        .iter()
-        .map(|s| {
-            vec![
-                s.step.clone(),
-                s.label.clone().unwrap_or_default(),
-                s.count.to_string(),
-            ]
-        })
-        .collect();
-    o.push_str(&grid(&["to step", "label", "escalations"], &rows));
+    let escalations = sections::escalations(r);
+    o.push_str(&grid(escalations.header, &escalations.rows));
 
     let _ = writeln!(o, "\ntop categories");
-    let rows: Vec<Vec<String>> = r
-        .top_categories
-        .iter()
-        .map(|c| {
-            vec![
-                c.name.clone(),
-                c.label.clone().unwrap_or_default(),
-                c.count.to_string(),
-            ]
-        })
-        .collect();
-    o.push_str(&grid(&["category", "label", "tickets"], &rows));
+    let categories = sections::top_categories(r);
+    o.push_str(&grid(categories.header, &categories.rows));
     let _ = writeln!(o, "\ntop estates");
-    let rows: Vec<Vec<String>> = r
-        .top_estates
-        .iter()
-        .map(|c| vec![c.name.clone(), c.count.to_string()])
-        .collect();
-    o.push_str(&grid(&["estate", "tickets"], &rows));
+    let estates = sections::top_estates(r);
+    o.push_str(&grid(estates.header, &estates.rows));
 
     for n in &r.notes {
         let _ = writeln!(o, "\nnote: {n}");
