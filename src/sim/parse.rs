@@ -668,3 +668,22 @@ fn map_of<T>(
     }
     Some(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{ACTIONS, STEP};
+
+    /// `STEP` repeats the action keys (the reader wants one static list); they must
+    /// not drift apart.
+    #[test]
+    fn every_action_is_an_allowed_step_key() {
+        for a in ACTIONS {
+            assert!(STEP.contains(a), "`{a}` missing from STEP");
+        }
+        assert_eq!(
+            STEP.len(),
+            ACTIONS.len() + 4,
+            "STEP = at, rules, expect_error, note + ACTIONS"
+        );
+    }
+}
