@@ -3,11 +3,13 @@
 //! 0 ok, 1 differences or violations found, 2 usage or input error.
 
 mod args;
+mod audit_cmd;
 mod context;
 mod demo;
 mod explain_cmd;
 mod output;
 mod policy_cmd;
+mod policy_store_cmd;
 mod replay_cmd;
 mod replay_render;
 mod report_cmd;
@@ -62,7 +64,7 @@ fn dispatch(cli: Cli) -> i32 {
         Command::Ticket(cmd) => ticket_cmd::ticket(*cmd, &global),
         Command::Tick => ticket_cmd::tick(&global),
         Command::Event(cmd) => ticket_cmd::event(cmd, &global),
-        Command::Audit(cmd) => ticket_cmd::audit(cmd, &global),
+        Command::Audit(cmd) => audit_cmd::run(cmd, &global),
         Command::Demo => demo::run(&global),
         Command::Sim(cmd) => sim_cmd::run(cmd, &global),
         Command::Report(cmd) => report_cmd::run(cmd, &global),

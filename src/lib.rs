@@ -2,19 +2,23 @@
 //!
 //! | module | owns |
 //! |---|---|
+//! | [`audit`] | `audit verify` and checkpoints: the database proved against its own log |
 //! | [`policy`] | loading, overlays, validation, fingerprint, diff of policy files |
 //! | [`calendar`], [`span`] | business calendars and limit durations |
 //! | [`script`] | rhai conditions and hooks in a sandbox |
 //! | [`plugin`] | WebAssembly plug-ins (wasmtime): ABI 1, sandbox, module cache |
 //! | [`engine`] | the pure ticket state machine: `(ticket, command, now, policy) -> facts` |
+//! | [`digest`] | SHA-256 and hex, one helper for every digest steward prints |
 //! | [`store`] | SQLite: hash-chained event log, projections, timers |
 //! | [`sim`] | scenarios, policy tests, history replay and compare, synthetic histories |
 //! | [`report`] | daily, weekly and quarterly reports and KPIs from the event log |
 //! | [`cli`] | the `steward` command line |
 
+pub mod audit;
 pub mod calendar;
 pub mod cli;
 pub mod diagnostic;
+pub mod digest;
 pub mod engine;
 pub mod plugin;
 pub mod policy;

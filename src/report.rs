@@ -163,11 +163,11 @@ struct Applied {
 
 fn active_fingerprint(tx: &Tx<'_>, estate: Option<&str>) -> Result<String, ReportError> {
     if let Some(e) = estate
-        && let Some(fp) = tx.meta(&format!("active_policy:{e}"))?
+        && let Some(fp) = tx.applied_policy(Some(e))?
     {
         return Ok(fp);
     }
-    tx.meta("active_policy")?.ok_or(ReportError::NoPolicy)
+    tx.applied_policy(None)?.ok_or(ReportError::NoPolicy)
 }
 
 #[derive(Deserialize)]

@@ -32,11 +32,27 @@ pub enum AppError {
     Policy(String),
     #[error("stored ticket `{0}` is unreadable: {1}")]
     Corrupt(String, String),
+    #[error(
+        "ticket `{0}` was changed outside steward: its column {1} disagrees with its state; nothing was written (run `steward audit verify`)"
+    )]
+    Tampered(String, String),
 }
 
 pub struct Service {
     store: Store,
     policies: HashMap<String, CompiledPolicy>,
+}
+
+/// How a policy is applied: see [`Service::apply`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Applying<'a> {
+    /// `(plug-in id, module bytes)` as the loader returns them.
+    pub modules: &'a [(String, Vec<u8>)],
+    pub source: Option<&'a str>,
+    /// One estate only (an overlay); `None` company-wide.
+    pub estate: Option<&'a str>,
+    /// Who applied it, recorded in the event.
+    pub by: &'a str,
 }
 
 /// What `policy apply` did.
@@ -56,15 +72,7 @@ pub struct FedEvent {
     pub fired: Vec<(String, Vec<Decision>)>,
 }
 
-/// What `audit verify` found.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Verification {
-    pub events: i64,
-    pub chain_ok: bool,
-    pub chain_problem: Option<String>,
-    pub tickets: usize,
-    pub mismatched: Vec<String>,
-}
+pub use crate::audit::Verification;
 
 impl Service {
     pub fn open(path: &Path) -> Result<Service, AppError> {
@@ -102,27 +110,36 @@ impl Service {
         estate: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<Applied, AppError> {
-        self.apply_policy_with_plugins(policy, &[], source, estate, now)
+        let how = Applying {
+            source,
+            estate,
+            ..Applying::default()
+        };
+        self.apply(policy, &how, now)
     }
 
-    /// [`Service::apply_policy`] for a policy with plug-ins: `modules` are
-    /// `(plug-in id, module bytes)` as the loader returns them. The modules are
-    /// stored beside the canonical text, so tickets run from the database alone.
-    pub fn apply_policy_with_plugins(
+    /// [`Service::apply_policy`] with everything `policy apply` records: the
+    /// plug-in modules (stored beside the canonical text, so tickets run from the
+    /// database alone) and who applied it.
+    pub fn apply(
         &mut self,
         policy: &Policy,
-        modules: &[(String, Vec<u8>)],
-        source: Option<&str>,
-        estate: Option<&str>,
+        how: &Applying<'_>,
         now: DateTime<Utc>,
     ) -> Result<Applied, AppError> {
+        let Applying {
+            modules,
+            source,
+            estate,
+            by,
+        } = *how;
         let meta_key = active_key(estate);
         let canonical = policy::canonical(policy);
         let compiled =
             CompiledPolicy::with_plugins(policy.clone(), modules).map_err(AppError::Policy)?;
         let fp = compiled.fingerprint.clone();
         let applied = self.store.write(|tx| -> Result<Applied, AppError> {
-            let previous = tx.meta(&meta_key)?;
+            let previous = tx.applied_policy(estate)?;
             for (id, bytes) in modules {
                 if let Some(p) = policy.plugins.get(id) {
                     tx.put_blob(&p.sha256, bytes)?;
@@ -133,13 +150,13 @@ impl Service {
                 return Ok(Applied { fingerprint: fp.clone(), previous, moved: 0 });
             }
             tx.set_meta(&meta_key, &fp)?;
-            let payload = serde_json::json!({"fingerprint": fp, "previous": previous, "source": source, "estate": estate}).to_string();
+            let payload = serde_json::json!({"fingerprint": fp, "previous": previous, "source": source, "estate": estate, "by": by}).to_string();
             tx.append_event(&NewEvent { ticket: None, at: now, kind: "policy_applied", payload: &payload, fingerprint: &fp, rule: None })?;
             let mut moved = 0;
             for status in ["open", "resolved"] {
                 for row in tx.tickets(&TicketFilter { status: Some(status), estate, limit: None })? {
                     // A company-wide apply leaves estates that have their own policy alone.
-                    if row.fingerprint == fp || (estate.is_none() && tx.meta(&active_key(Some(&row.estate)))?.is_some()) {
+                    if row.fingerprint == fp || (estate.is_none() && tx.applied_policy(Some(&row.estate))?.is_some()) {
                         continue;
                     }
                     let old = parse_ticket(&row)?;
@@ -281,7 +298,7 @@ impl Service {
         let Service { store, policies } = self;
         store.write(|tx| -> Result<_, AppError> {
             if let Some(payload) = &header {
-                let fp = tx.meta(ACTIVE_POLICY)?.unwrap_or_default();
+                let fp = tx.applied_policy(None)?.unwrap_or_default();
                 tx.append_event(&NewEvent {
                     ticket: None,
                     at: now,
@@ -339,50 +356,17 @@ impl Service {
         })
     }
 
-    /// Check the hash chain and rebuild every ticket from the log, comparing with
-    /// the stored projection.
+    /// Everything `audit verify` checks; see [`crate::audit`].
     pub fn verify(&self) -> Result<Verification, AppError> {
-        self.store.read(|tx| -> Result<_, AppError> {
-            let chain = tx.verify_chain()?;
-            let mut logs: std::collections::BTreeMap<String, Vec<Decision>> = Default::default();
-            tx.for_each_event(|e| {
-                if let Some(t) = &e.ticket
-                    && let Ok(d) = serde_json::from_str::<Decision>(&e.payload)
-                {
-                    logs.entry(t.clone()).or_default().push(d);
-                }
-                Ok(())
-            })?;
-            let mut mismatched = Vec::new();
-            for (id, log) in &logs {
-                let rebuilt = Ticket::replay(log);
-                let stored = tx.ticket(id)?.map(|r| parse_ticket(&r)).transpose()?;
-                let timers_ok = match &rebuilt {
-                    Some(t) => same_timers(&tx.timers_for(id)?, &timers_of(t)),
-                    None => false,
-                };
-                if rebuilt != stored || !timers_ok {
-                    mismatched.push(id.clone());
-                }
-            }
-            let projected = tx.tickets(&TicketFilter::default())?.len();
-            if projected != logs.len() {
-                mismatched.push(format!(
-                    "{} projected tickets but {} in the log",
-                    projected,
-                    logs.len()
-                ));
-            }
-            Ok(Verification {
-                events: chain.events,
-                chain_ok: chain.first_bad.is_none(),
-                chain_problem: chain
-                    .first_bad
-                    .map(|(seq, why)| format!("event {seq}: {why}")),
-                tickets: logs.len(),
-                mismatched,
-            })
-        })
+        crate::audit::verify(&self.store, None)
+    }
+
+    /// [`Service::verify`] against a checkpoint kept outside the database.
+    pub fn verify_against(
+        &self,
+        against: crate::audit::Against<'_>,
+    ) -> Result<Verification, AppError> {
+        crate::audit::verify(&self.store, Some(against))
     }
 }
 
@@ -481,11 +465,31 @@ fn compiled<'p>(
     fp: &str,
 ) -> Result<&'p CompiledPolicy, AppError> {
     if !policies.contains_key(fp) {
+        // `tx.policy` and `tx.blob` refuse text and modules that no longer hash
+        // to their keys, so what runs is what the events will be stamped with.
         let text = tx
             .policy(fp)?
             .ok_or_else(|| AppError::Policy(format!("policy {fp} is not in the database")))?;
-        let c = CompiledPolicy::from_canonical(&text, |sha| tx.blob(sha).ok().flatten())
-            .map_err(AppError::Policy)?;
+        let mut blob_error = None;
+        let c = CompiledPolicy::from_canonical(&text, |sha| match tx.blob(sha) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                blob_error.get_or_insert(e);
+                None
+            }
+        });
+        if let Some(e) = blob_error {
+            return Err(e.into());
+        }
+        let c = c.map_err(AppError::Policy)?;
+        if c.fingerprint != fp {
+            // The text hashes to `fp` but does not read back to the same model:
+            // a hand-written text under a real digest, or a steward bug.
+            return Err(AppError::Store(StoreError::Tampered {
+                path: tx.name().to_owned(),
+                what: format!("stored policy {fp} (it reads back as {})", c.fingerprint),
+            }));
+        }
         policies.insert(fp.to_string(), c);
     }
     policies.get(fp).ok_or(AppError::NoPolicy)
@@ -514,17 +518,41 @@ fn active_key(estate: Option<&str>) -> String {
     }
 }
 
+/// The policy a new ticket of `estate` opens under, from the log (the setting
+/// beside it is a projection that `audit verify` checks, never an input).
 fn active_fingerprint(tx: &Tx<'_>, estate: Option<&str>) -> Result<String, AppError> {
     if let Some(e) = estate
-        && let Some(fp) = tx.meta(&active_key(Some(e)))?
+        && let Some(fp) = tx.applied_policy(Some(e))?
     {
         return Ok(fp);
     }
-    tx.meta(ACTIVE_POLICY)?.ok_or(AppError::NoPolicy)
+    tx.applied_policy(None)?.ok_or(AppError::NoPolicy)
 }
 
+/// The ticket of a projection row, refused when the row's queried columns
+/// disagree with its state: `ticket list --status`, `policy apply` and `tick`
+/// select by the columns and decide by the state, so the two must be one.
 fn parse_ticket(row: &TicketRow) -> Result<Ticket, AppError> {
-    serde_json::from_str(&row.state).map_err(|e| AppError::Corrupt(row.id.clone(), e.to_string()))
+    let ticket: Ticket = serde_json::from_str(&row.state)
+        .map_err(|e| AppError::Corrupt(row.id.clone(), e.to_string()))?;
+    let columns = [
+        ("estate", row.estate == ticket.intake.estate),
+        ("status", row.status == ticket.status.as_str()),
+        ("fingerprint", row.fingerprint == ticket.fingerprint),
+        ("id", row.id == ticket.id()),
+        (
+            "opened_at",
+            row.opened_at.timestamp() == ticket.opened_at.timestamp(),
+        ),
+        (
+            "updated_at",
+            row.updated_at.timestamp() == ticket.updated_at.timestamp(),
+        ),
+    ];
+    if let Some((column, _)) = columns.iter().find(|(_, same)| !same) {
+        return Err(AppError::Tampered(row.id.clone(), (*column).to_owned()));
+    }
+    Ok(ticket)
 }
 
 fn parse_decision(id: &str, payload: &str) -> Result<Decision, AppError> {
@@ -589,7 +617,8 @@ fn project(
     Ok(())
 }
 
-fn timers_of(ticket: &Ticket) -> Vec<Timer> {
+/// The timers a ticket's state schedules: what the `timers` projection holds.
+pub(crate) fn timers_of(ticket: &Ticket) -> Vec<Timer> {
     let (due, waiting) = engine::pending_timers(ticket);
     let mut out: Vec<Timer> = due
         .iter()
@@ -607,19 +636,4 @@ fn timers_of(ticket: &Ticket) -> Vec<Timer> {
         event: Some(event),
     }));
     out
-}
-
-fn same_timers(stored: &[Timer], rebuilt: &[Timer]) -> bool {
-    let key = |t: &Timer| {
-        (
-            t.key.clone(),
-            t.due_at.map(|d| d.timestamp()),
-            t.event.clone(),
-        )
-    };
-    let mut a: Vec<_> = stored.iter().map(key).collect();
-    let mut b: Vec<_> = rebuilt.iter().map(key).collect();
-    a.sort();
-    b.sort();
-    a == b
 }

@@ -7,8 +7,10 @@
 //! reads go through [`Store::read`] and see one consistent snapshot. The
 //! store never reads the clock: every time it records is handed in.
 
+mod applied;
 mod chain;
 mod error;
+mod scan;
 mod schema;
 mod time;
 mod tx;
@@ -21,12 +23,19 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
-pub use chain::{ChainReport, GENESIS_HASH};
+pub use applied::Application;
+pub use chain::{ChainHead, ChainReport, GENESIS_HASH};
 pub use error::StoreError;
+pub use scan::{RawEvent, RawTicket, RawTimer, TicketRecord, expected_schema};
 pub use tx::{EventRow, NewEvent, TicketFilter, TicketRow, Timer, Tx};
 
 use error::Ctx;
 use schema::MIGRATIONS;
+
+/// `at` as the store writes it: RFC 3339 UTC to the second.
+pub fn time_text(at: chrono::DateTime<chrono::Utc>) -> Result<String, StoreError> {
+    time::format(at)
+}
 
 /// `PRAGMA application_id` of every steward database: "STWD" in ASCII.
 pub const APPLICATION_ID: u32 = 0x5354_5744;

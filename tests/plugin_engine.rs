@@ -73,8 +73,11 @@ fn misbehaving_plugin_calls_fall_back_and_the_host_survives() {
     });
     let mut svc = Service::in_memory().unwrap();
     let t0 = at("2026-07-01T09:00:00+08:00");
-    svc.apply_policy_with_plugins(&loaded.policy, &loaded.wasm, None, None, t0)
-        .unwrap();
+    let how = steward::service::Applying {
+        modules: &loaded.wasm,
+        ..Default::default()
+    };
+    svc.apply(&loaded.policy, &how, t0).unwrap();
     let cases = [
         ("T1", "Trap"),
         ("T2", "Loop"),

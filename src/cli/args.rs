@@ -198,8 +198,42 @@ pub enum EventCmd {
 
 #[derive(Subcommand, Debug)]
 pub enum AuditCmd {
-    /// Verify the hash chain and that tickets and timers rebuild from the log
-    Verify,
+    /// Prove the database unchanged: the hash chain, every stored policy and module
+    /// against its digest, every projection column and setting rebuilt from the log,
+    /// the schema's append-only triggers, and (with --checkpoint) the log's head
+    /// (exit 1 on any finding)
+    #[command(after_help = "Example:\n  steward audit verify --checkpoint head-2026-07-10.json")]
+    Verify {
+        /// A checkpoint saved earlier (`audit checkpoint --out`): the log must still
+        /// contain its head unchanged, so a truncated or rewritten log fails
+        #[arg(long, value_name = "FILE")]
+        checkpoint: Option<PathBuf>,
+        /// Require the checkpoint to be signed by this Ed25519 public key (64 hex
+        /// digits, or a file holding them, as `audit keygen` prints)
+        #[arg(long, value_name = "KEY", requires = "checkpoint")]
+        public_key: Option<String>,
+    },
+    /// Print the head of the log (sequence, hash, time, event count) as a record to
+    /// keep outside the database; `audit verify --checkpoint` checks it later
+    #[command(
+        after_help = "Example:\n  steward audit checkpoint --out head.json --sign auditor.key\n  steward audit verify --checkpoint head.json --public-key $(cat auditor.pub)"
+    )]
+    Checkpoint {
+        /// Also write the record (JSON) to this file
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Sign the record with the Ed25519 secret key in this file (`audit keygen`)
+        #[arg(long, value_name = "KEYFILE")]
+        sign: Option<PathBuf>,
+    },
+    /// Make an Ed25519 key pair for signing checkpoints: the secret key goes to
+    /// FILE (mode 0600, never into the database), the public key to FILE.pub and
+    /// standard output
+    Keygen {
+        /// Where to write the secret key; refuses to overwrite an existing file
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Args, Debug, Clone)]
@@ -367,8 +401,21 @@ pub enum PolicyCmd {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
-    /// Print the resolved policy (after overlays) and its fingerprint
-    Show { path: PathBuf },
+    /// Print the resolved policy (after overlays) and its fingerprint: from policy
+    /// files, or with --fingerprint as stored in the database
+    Show {
+        #[arg(
+            required_unless_present = "fingerprint",
+            conflicts_with = "fingerprint"
+        )]
+        path: Option<PathBuf>,
+        /// A fingerprint (or a unique prefix of one) stored in the database (--db)
+        #[arg(long, value_name = "SHA256")]
+        fingerprint: Option<String>,
+    },
+    /// Every policy stored in the database: fingerprint, id, version, and each time
+    /// it was applied, to which scope, by whom
+    List,
     /// Explain which category, limits, deadlines, ladder and revisits apply to a ticket
     Explain {
         path: PathBuf,
@@ -391,5 +438,8 @@ pub enum PolicyCmd {
         /// Apply to one estate only (an estate overlay)
         #[arg(long)]
         estate: Option<String>,
+        /// Who applies it, recorded in the log (shown by `policy list`)
+        #[arg(long, default_value = "")]
+        by: String,
     },
 }

@@ -11,8 +11,15 @@ pub fn run(cmd: PolicyCmd, g: &Global) -> i32 {
     match cmd {
         PolicyCmd::Check { paths } => check(&paths, g.format),
         PolicyCmd::Test { path, quiet } => super::sim_cmd::policy_test(&path, quiet, g.format),
-        PolicyCmd::Apply { path, estate } => apply(&path, estate.as_deref(), g),
-        PolicyCmd::Show { path } => show(&path, g.format),
+        PolicyCmd::Apply { path, estate, by } => apply(&path, estate.as_deref(), &by, g),
+        PolicyCmd::Show {
+            path: Some(path),
+            fingerprint: None,
+        } => show(&path, g.format),
+        PolicyCmd::Show { fingerprint, .. } => {
+            super::policy_store_cmd::show(fingerprint.as_deref().unwrap_or_default(), g)
+        }
+        PolicyCmd::List => super::policy_store_cmd::list(g),
         PolicyCmd::Explain { path, ticket } => match load(&path, g.format) {
             Some(l) => super::explain_cmd::run(&l, &ticket, g),
             None => EXIT_INPUT,
@@ -134,21 +141,21 @@ fn show(path: &Path, format: Format) -> i32 {
     EXIT_OK
 }
 
-fn apply(path: &Path, estate: Option<&str>, g: &Global) -> i32 {
+fn apply(path: &Path, estate: Option<&str>, by: &str, g: &Global) -> i32 {
     let Some(l) = load(path, g.format) else {
         return EXIT_INPUT;
     };
     let result = (|| -> Result<_, String> {
         let at = super::context::now(g)?;
         let mut svc = super::context::open(g).map_err(|e| e.to_string())?;
-        svc.apply_policy_with_plugins(
-            &l.policy,
-            &l.wasm,
-            Some(&path.display().to_string()),
+        let source = path.display().to_string();
+        let how = crate::service::Applying {
+            modules: &l.wasm,
+            source: Some(&source),
             estate,
-            at,
-        )
-        .map_err(|e| e.to_string())
+            by,
+        };
+        svc.apply(&l.policy, &how, at).map_err(|e| e.to_string())
     })();
     match result {
         Ok(a) => {

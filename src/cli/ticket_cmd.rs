@@ -1,14 +1,14 @@
-//! `steward ticket ...`, `tick`, `event rain` and `audit verify`: each one command,
+//! `steward ticket ...`, `tick` and `event rain`: each one command,
 //! one transaction against the database.
 
 use crate::engine::{Command, Decision, OpenTicket, Ticket};
 use crate::policy::model::Action;
 use crate::service::{AppError, Service};
 
-use super::args::{AuditCmd, EventCmd, Format, Global, TicketCmd};
+use super::args::{EventCmd, Format, Global, TicketCmd};
 use super::context::{fail, now, open, open_read_only};
 use super::timeline;
-use super::{EXIT_FOUND, EXIT_OK, output};
+use super::{EXIT_OK, output};
 
 pub fn ticket(cmd: TicketCmd, g: &Global) -> i32 {
     match run_ticket(cmd, g) {
@@ -311,39 +311,6 @@ fn print_batch(
         }
     }
     EXIT_OK
-}
-
-pub fn audit(cmd: AuditCmd, g: &Global) -> i32 {
-    let AuditCmd::Verify = cmd;
-    let svc = match open_read_only(g) {
-        Ok(s) => s,
-        Err(e) => return fail(e),
-    };
-    let v = match svc.verify() {
-        Ok(v) => v,
-        Err(e) => return fail(e),
-    };
-    let ok = v.chain_ok && v.mismatched.is_empty();
-    match g.format {
-        Format::Json => output::json(&serde_json::to_value(&v).unwrap_or_default()),
-        _ => {
-            println!("events: {}  tickets: {}", v.events, v.tickets);
-            match &v.chain_problem {
-                None => println!("hash chain: intact"),
-                Some(p) => println!("hash chain: BROKEN at {p}"),
-            }
-            if v.mismatched.is_empty() {
-                println!("projections: every ticket and timer rebuilds from the log");
-            } else {
-                println!(
-                    "projections: {} differ from the log: {}",
-                    v.mismatched.len(),
-                    v.mismatched.join(", ")
-                );
-            }
-        }
-    }
-    if ok { EXIT_OK } else { EXIT_FOUND }
 }
 
 fn feed(plugin: &str, file: &std::path::Path, g: &Global) -> i32 {

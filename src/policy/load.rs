@@ -286,9 +286,7 @@ fn check_plugins(policy: &Policy, wasm: &[(String, Vec<u8>)], refs: &[FileRef], 
     }
 }
 
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use crate::digest::hex;
 
 /// Compile a hook script now so `policy check` reports its errors in the script
 /// file itself, at line and column.

@@ -2,9 +2,13 @@
 //! fields and the previous event's hash, so changing, removing or reordering
 //! any stored event breaks every later link and [`Tx::verify_chain`] finds
 //! the first broken one. Removing events from the end cannot be detected
-//! from the log alone; an anchor kept elsewhere (a printed head hash) is
-//! needed for that.
+//! from the log alone; an anchor kept elsewhere (a checkpoint of the head,
+//! `steward audit checkpoint`) is needed for that.
 
+use std::collections::BTreeSet;
+
+use rusqlite::Row;
+use rusqlite::types::ValueRef;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -54,18 +58,8 @@ impl Canonical<'_> {
             }
             hasher.update(field.as_bytes());
         }
-        hex(&hasher.finalize())
+        crate::digest::hex(&hasher.finalize())
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
-    }
-    out
 }
 
 /// The outcome of [`Tx::verify_chain`].
@@ -77,6 +71,19 @@ pub struct ChainReport {
     /// "previous hash does not match row N", "sequence gap after N"; N = 0
     /// stands for the start of the log).
     pub first_bad: Option<(i64, String)>,
+    /// The last event as stored; `None` for an empty log.
+    pub head: Option<ChainHead>,
+    /// Every policy fingerprint an event names (empty ones left out).
+    pub fingerprints: BTreeSet<String>,
+}
+
+/// The newest event of the log: what a checkpoint records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainHead {
+    pub seq: i64,
+    pub hash: String,
+    /// As stored (RFC 3339 UTC).
+    pub at: String,
 }
 
 impl ChainReport {
@@ -85,62 +92,95 @@ impl ChainReport {
     }
 }
 
+/// Text of column `i`, borrowed from SQLite's row buffer: the chain pass reads
+/// every event, and an allocation per field showed in its profile.
+fn text<'r>(row: &'r Row<'_>, i: usize, name: &str) -> Result<&'r str, StoreError> {
+    match row.get_ref(i).ctx(name)? {
+        ValueRef::Text(t) => std::str::from_utf8(t).map_err(|_| StoreError::Corrupt {
+            path: name.to_owned(),
+            detail: format!("column {i} of an event is not UTF-8"),
+        }),
+        ValueRef::Null => Ok(""),
+        _ => Err(StoreError::Corrupt {
+            path: name.to_owned(),
+            detail: format!("column {i} of an event is not text"),
+        }),
+    }
+}
+
 impl Tx<'_> {
     /// Recomputes every hash in `seq` order and reports the first event
     /// whose hash, link or sequence number is wrong.
     pub fn verify_chain(&self) -> Result<ChainReport, StoreError> {
-        // Raw columns rather than EventRow: a tampered `at` that no longer
-        // parses is a finding to report, not an error to abort on.
+        let name = self.name;
         let mut stmt = self
             .tx
             .prepare(
                 "SELECT seq, ticket, at, kind, payload, fingerprint, rule, prev_hash, hash
                  FROM events ORDER BY seq",
             )
-            .ctx(self.name)?;
-        let mut rows = stmt.query([]).ctx(self.name)?;
+            .ctx(name)?;
+        let mut rows = stmt.query([]).ctx(name)?;
         let mut events = 0i64;
         let mut first_bad = None;
         let mut prev_seq = 0i64;
         let mut prev_hash = GENESIS_HASH.to_owned();
-        while let Some(row) = rows.next().ctx(self.name)? {
+        let mut last_at = String::new();
+        let mut fingerprints = BTreeSet::new();
+        let mut last_fingerprint = String::new();
+        while let Some(row) = rows.next().ctx(name)? {
             events += 1;
-            if first_bad.is_some() {
-                continue;
-            }
-            let seq: i64 = row.get(0).ctx(self.name)?;
-            let ticket: Option<String> = row.get(1).ctx(self.name)?;
-            let rule: Option<String> = row.get(6).ctx(self.name)?;
-            let stored_prev: String = row.get(7).ctx(self.name)?;
-            let hash: String = row.get(8).ctx(self.name)?;
-            let why = if Some(seq) != prev_seq.checked_add(1) {
-                Some(format!("sequence gap after {prev_seq}"))
-            } else if stored_prev != prev_hash {
-                Some(format!("previous hash does not match row {prev_seq}"))
-            } else {
-                let at: String = row.get(2).ctx(self.name)?;
-                let kind: String = row.get(3).ctx(self.name)?;
-                let payload: String = row.get(4).ctx(self.name)?;
-                let fingerprint: String = row.get(5).ctx(self.name)?;
-                let expected = Canonical {
-                    prev_hash: &stored_prev,
-                    seq,
-                    ticket: ticket.as_deref().unwrap_or(""),
-                    at: &at,
-                    kind: &kind,
-                    payload: &payload,
-                    fingerprint: &fingerprint,
-                    rule: rule.as_deref().unwrap_or(""),
+            let seq: i64 = row.get(0).ctx(name)?;
+            let fingerprint = text(row, 5, name)?;
+            if fingerprint != last_fingerprint {
+                if !fingerprint.is_empty() && !fingerprints.contains(fingerprint) {
+                    fingerprints.insert(fingerprint.to_owned());
                 }
-                .hash();
-                (expected != hash).then(|| "hash mismatch".to_owned())
-            };
-            if let Some(why) = why {
-                first_bad = Some((seq, why));
+                last_fingerprint.clear();
+                last_fingerprint.push_str(fingerprint);
+            }
+            let hash = text(row, 8, name)?;
+            let at = text(row, 2, name)?;
+            if first_bad.is_none() {
+                let stored_prev = text(row, 7, name)?;
+                let why = if Some(seq) != prev_seq.checked_add(1) {
+                    Some(format!("sequence gap after {prev_seq}"))
+                } else if stored_prev != prev_hash {
+                    Some(format!("previous hash does not match row {prev_seq}"))
+                } else {
+                    let expected = Canonical {
+                        prev_hash: stored_prev,
+                        seq,
+                        ticket: text(row, 1, name)?,
+                        at,
+                        kind: text(row, 3, name)?,
+                        payload: text(row, 4, name)?,
+                        fingerprint,
+                        rule: text(row, 6, name)?,
+                    }
+                    .hash();
+                    (expected != hash).then(|| "hash mismatch".to_owned())
+                };
+                if let Some(why) = why {
+                    first_bad = Some((seq, why));
+                }
             }
             prev_seq = seq;
-            prev_hash = hash;
+            prev_hash.clear();
+            prev_hash.push_str(hash);
+            last_at.clear();
+            last_at.push_str(at);
         }
-        Ok(ChainReport { events, first_bad })
+        let head = (events > 0).then(|| ChainHead {
+            seq: prev_seq,
+            hash: prev_hash,
+            at: last_at,
+        });
+        Ok(ChainReport {
+            events,
+            first_bad,
+            head,
+            fingerprints,
+        })
     }
 }

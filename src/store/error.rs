@@ -87,6 +87,14 @@ pub enum StoreError {
     #[error("policy `{fingerprint}` is already stored with a different canonical text")]
     PolicyConflict { fingerprint: String },
 
+    /// Stored text or bytes that no longer hash to the digest they are stored
+    /// under, or a projection that disagrees with its own state: somebody
+    /// changed the database without steward. Nothing is run on it.
+    #[error(
+        "database `{path}`: {what} was changed outside steward; nothing was written (run `steward audit verify`)"
+    )]
+    Tampered { path: String, what: String },
+
     /// Any other SQLite failure; these point at a bug rather than at the user.
     #[error("database `{path}`: {source}")]
     Sqlite {

@@ -73,4 +73,12 @@ CREATE TABLE blobs (
     bytes   BLOB NOT NULL
 ) STRICT;
 ",
+    // 3: the active policy of each scope is read from the log itself (the latest
+    // `policy_applied` event of that scope), so a hand-edited setting cannot
+    // choose the policy a ticket opens under. Partial: only those few events.
+    r"
+CREATE INDEX events_policy_scope
+    ON events(json_extract(payload, '$.estate'), seq)
+    WHERE kind = 'policy_applied';
+",
 ];

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::chain::{Canonical, GENESIS_HASH};
 use super::error::Ctx;
 use super::{StoreError, time};
+use crate::digest;
 
 /// An event to append; the store assigns `seq` and the hashes.
 #[derive(Debug, Clone, Copy)]
@@ -265,26 +266,55 @@ impl<'c> Tx<'c> {
         Ok(())
     }
 
-    /// The module stored under `sha256`.
+    /// The module stored under `sha256`, refused unless its bytes still hash
+    /// to that digest: a swapped module must never run.
     pub fn blob(&self, sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        self.tx
+        let bytes: Option<Vec<u8>> = self
+            .tx
             .query_row("SELECT bytes FROM blobs WHERE sha256 = ?1", [sha256], |r| {
                 r.get(0)
             })
             .optional()
-            .ctx(self.name)
+            .ctx(self.name)?;
+        if let Some(b) = &bytes
+            && digest::sha256_hex(b) != sha256
+        {
+            return Err(self.tampered(format!("plug-in module sha256:{sha256}")));
+        }
+        Ok(bytes)
     }
 
-    /// The canonical text stored under `fingerprint`.
+    /// The canonical text stored under `fingerprint`, refused unless it still
+    /// hashes to the fingerprint: the text is what tickets run under, the
+    /// fingerprint is what their events are stamped with, and the two must agree.
     pub fn policy(&self, fingerprint: &str) -> Result<Option<String>, StoreError> {
-        self.tx
+        let text: Option<String> = self
+            .tx
             .query_row(
                 "SELECT canonical FROM policies WHERE fingerprint = ?1",
                 [fingerprint],
                 |row| row.get(0),
             )
             .optional()
-            .ctx(self.name)
+            .ctx(self.name)?;
+        if let Some(t) = &text
+            && digest::sha256_hex(t.as_bytes()) != fingerprint
+        {
+            return Err(self.tampered(format!("stored policy {fingerprint}")));
+        }
+        Ok(text)
+    }
+
+    /// The database as named in messages.
+    pub fn name(&self) -> &str {
+        self.name
+    }
+
+    pub(super) fn tampered(&self, what: String) -> StoreError {
+        StoreError::Tampered {
+            path: self.name.to_owned(),
+            what,
+        }
     }
 
     pub fn set_meta(&mut self, key: &str, value: &str) -> Result<(), StoreError> {
