@@ -43,6 +43,16 @@ pub struct Service {
     policies: HashMap<String, CompiledPolicy>,
 }
 
+/// One decision of a ticket's timeline as the log holds it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Recorded {
+    pub seq: i64,
+    #[serde(flatten)]
+    pub decision: Decision,
+    /// The policy that made the decision.
+    pub fingerprint: String,
+}
+
 /// How a policy is applied: see [`Service::apply`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Applying<'a> {
@@ -335,6 +345,26 @@ impl Service {
                 decisions.push(parse_decision(id, &e.payload)?);
             }
             Ok((ticket, decisions))
+        })
+    }
+
+    /// [`Service::ticket`] with each event's sequence number and the fingerprint
+    /// of the policy that decided it, as the log records them.
+    pub fn timeline(&self, id: &str) -> Result<(Ticket, Vec<Recorded>), AppError> {
+        self.store.read(|tx| -> Result<_, AppError> {
+            let row = tx
+                .ticket(id)?
+                .ok_or_else(|| AppError::UnknownTicket(id.to_string()))?;
+            let ticket = parse_ticket(&row)?;
+            let mut out = Vec::new();
+            for e in tx.events_for_ticket(id)? {
+                out.push(Recorded {
+                    seq: e.seq,
+                    decision: parse_decision(id, &e.payload)?,
+                    fingerprint: e.fingerprint,
+                });
+            }
+            Ok((ticket, out))
         })
     }
 

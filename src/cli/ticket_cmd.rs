@@ -184,18 +184,28 @@ fn ticket_tz(svc: &Service, ticket: &Ticket) -> chrono_tz::Tz {
 
 fn show(id: &str, g: &Global) -> Result<i32, AppError> {
     let svc = open_read_only(g)?;
-    let (ticket, decisions) = svc.ticket(id)?;
+    let (ticket, recorded) = svc.timeline(id)?;
     let tz = ticket_tz(&svc, &ticket);
     match g.format {
-        Format::Json => output::json(&serde_json::json!({"ticket": ticket, "timeline": decisions})),
+        Format::Json => output::json(&serde_json::json!({"ticket": ticket, "timeline": recorded})),
         _ => {
             print!("{}", timeline::state(&ticket, tz));
             println!();
+            // Each row names the policy that decided it: a ticket moved by
+            // `policy apply` shows both fingerprints, each where it applied.
+            let rows: Vec<Vec<String>> = recorded
+                .iter()
+                .map(|r| {
+                    let mut row = timeline::row(id, &r.decision, tz);
+                    row.push(timeline::short(&r.fingerprint).to_owned());
+                    row
+                })
+                .collect();
             print!(
                 "{}",
                 output::table(
-                    &["time", "ticket", "what happened", "rule"],
-                    &timeline::rows(id, &decisions, tz)
+                    &["time", "ticket", "what happened", "rule", "policy"],
+                    &rows
                 )
             );
         }

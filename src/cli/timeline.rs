@@ -137,17 +137,17 @@ pub fn short(fp: &str) -> &str {
 }
 
 pub fn rows(id: &str, decisions: &[Decision], tz: Tz) -> Vec<Vec<String>> {
-    decisions
-        .iter()
-        .map(|d| {
-            vec![
-                local(d.at, tz),
-                id.to_string(),
-                summary(&d.fact, tz),
-                d.rule.clone().unwrap_or_default(),
-            ]
-        })
-        .collect()
+    decisions.iter().map(|d| row(id, d, tz)).collect()
+}
+
+/// time, ticket, what happened, rule.
+pub fn row(id: &str, d: &Decision, tz: Tz) -> Vec<String> {
+    vec![
+        local(d.at, tz),
+        id.to_string(),
+        summary(&d.fact, tz),
+        d.rule.clone().unwrap_or_default(),
+    ]
 }
 
 /// The state block under a timeline: clocks, revisits, paused time.
