@@ -121,3 +121,74 @@ fn a_policy_that_does_not_load_is_an_input_error() {
     ]);
     assert_eq!(o.status.code(), Some(2), "{o:?}");
 }
+
+/// A copy of a shipped policy directory (with `base` beside it for `extends`).
+fn copy_policy(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::TempDir::new().unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
+    for sub in ["base", name] {
+        copy_dir(&root.join(sub), &dir.path().join(sub));
+    }
+    dir
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_changed_hook_script_shows_its_text_diff_and_counts_as_unknown() {
+    let dir = copy_policy("vk-shanghai");
+    let script = dir.path().join("vk-shanghai/scripts/classify.rhai");
+    let text = std::fs::read_to_string(&script).unwrap();
+    assert!(
+        text.contains("电梯"),
+        "the shipped classifier names elevators"
+    );
+    std::fs::write(&script, text.replacen("电梯", "扶梯", 1)).unwrap();
+    let new = dir.path().join("vk-shanghai");
+    let o = steward(&[
+        "policy",
+        "diff",
+        "policies/vk-shanghai",
+        new.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    let out = stdout(&o);
+    assert!(out.contains("hook classify source: sha256:"), "{out}");
+    assert!(
+        out.contains("--- a/scripts/classify.rhai") && out.contains("+++ b/scripts/classify.rhai"),
+        "{out}"
+    );
+    let removed = out
+        .lines()
+        .find(|l| l.trim_start().starts_with('-') && l.contains("电梯") && !l.contains("---"));
+    let added = out
+        .lines()
+        .find(|l| l.trim_start().starts_with('+') && l.contains("扶梯") && !l.contains("+++"));
+    assert!(removed.is_some() && added.is_some(), "{out}");
+    assert!(
+        out.contains("1 change(s): 0 stricter, 0 looser, 0 neutral, 1 unknown"),
+        "{out}"
+    );
+    let o = steward(&[
+        "policy",
+        "diff",
+        "policies/vk-shanghai",
+        new.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let changes: Vec<Value> = serde_json::from_str(&stdout(&o)).unwrap();
+    let hook = find(&changes, "hook", "classify");
+    assert!(hook["text_diff"].as_str().unwrap().contains("+"), "{hook}");
+}

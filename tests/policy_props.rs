@@ -750,3 +750,81 @@ proptest! {
         prop_assert_ne!(changed.unwrap(), shipped_fingerprint(), "limit {} within {} -> {}", id, old, within);
     }
 }
+
+// ---------------------------------------------------------------------------
+// Whenever two policies' fingerprints differ, `policy diff` reports a change.
+
+/// Every scalar leaf of a JSON tree, as a path of keys and indices.
+fn scalar_paths(v: &serde_json::Value, path: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, x) in m {
+                path.push(k.clone());
+                scalar_paths(x, path, out);
+                path.pop();
+            }
+        }
+        serde_json::Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                path.push(i.to_string());
+                scalar_paths(x, path, out);
+                path.pop();
+            }
+        }
+        _ => out.push(path.clone()),
+    }
+}
+
+fn leaf_mut<'a>(
+    v: &'a mut serde_json::Value,
+    path: &[String],
+) -> Option<&'a mut serde_json::Value> {
+    path.iter().try_fold(v, |v, k| match v {
+        serde_json::Value::Object(m) => m.get_mut(k),
+        serde_json::Value::Array(a) => k.parse::<usize>().ok().and_then(|i| a.get_mut(i)),
+        _ => None,
+    })
+}
+
+fn shipped_vk() -> steward::policy::Policy {
+    let mut files = MemFiles::default();
+    files.insert("base/policy.toml", BASE);
+    files.insert("p/policy.toml", VK_POLICY);
+    files.insert("p/calendar.toml", VK_CALENDAR);
+    files.insert("p/scripts/classify.rhai", VK_CLASSIFY);
+    match policy::load_with(&files, Path::new("p")) {
+        Ok(l) => l.policy,
+        Err(f) => panic!("vk-shanghai loads: {:?}", f.diagnostics),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Any one scalar of the canonical model changed (a string, number or flag
+    /// anywhere, including fields the diff code may not know) is reported.
+    #[test]
+    fn differing_fingerprints_always_diff(pick in any::<prop::sample::Index>(), text in "[a-z0-9]{1,8}", n in 0i64..100_000) {
+        let old = shipped_vk();
+        let mut value = serde_json::to_value(&old).unwrap();
+        let mut paths = Vec::new();
+        scalar_paths(&value, &mut Vec::new(), &mut paths);
+        let path = pick.get(&paths).clone();
+        let leaf = leaf_mut(&mut value, &path).unwrap();
+        *leaf = match leaf {
+            serde_json::Value::String(_) => serde_json::Value::String(text),
+            serde_json::Value::Number(_) => serde_json::json!(n),
+            serde_json::Value::Bool(b) => serde_json::Value::Bool(!*b),
+            _ => serde_json::Value::String(text),
+        };
+        // Mutations the model cannot hold (an enum's unknown name, a number where
+        // text is expected) are not policies; skip them.
+        if let Ok(new) = serde_json::from_value::<steward::policy::Policy>(value) {
+            if policy::fingerprint(&new) != policy::fingerprint(&old) {
+                let changes = policy::diff::diff(&old, &new);
+                prop_assert!(!changes.is_empty(), "{path:?} changed but diff says nothing");
+                prop_assert!(!policy::diff::render(&changes).starts_with("no semantic changes"));
+            }
+        }
+    }
+}

@@ -28,7 +28,9 @@
 //! ```
 
 mod dates;
+mod residual;
 mod sections;
+mod text;
 
 use serde::Serialize;
 
@@ -97,6 +99,9 @@ pub struct Change {
     pub effect: Effect,
     /// DOMAIN rule ids of the rule (old and new, deduplicated).
     pub rules: Vec<String>,
+    /// For a changed script text: a unified line diff of old against new.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text_diff: Option<String>,
 }
 
 impl Change {
@@ -155,6 +160,7 @@ impl Change {
 pub fn diff(old: &Policy, new: &Policy) -> Vec<Change> {
     let mut out = Out::default();
     sections::all(&mut out, old, new);
+    residual::add_unreported(&mut out, old, new);
     out.changes
 }
 
@@ -196,6 +202,21 @@ pub fn render(changes: &[Change]) -> String {
         }
         text.push_str(line.trim_end());
         text.push('\n');
+    }
+    for c in changes {
+        if let Some(d) = &c.text_diff {
+            text.push_str(&format!(
+                "\n{} {} {}:\n",
+                c.section,
+                c.id,
+                c.field.as_deref().unwrap_or("")
+            ));
+            for line in d.lines() {
+                text.push_str("  ");
+                text.push_str(line);
+                text.push('\n');
+            }
+        }
     }
     let count = |e: Effect| changes.iter().filter(|c| c.effect == e).count();
     text.push_str(&format!(
@@ -286,6 +307,7 @@ impl Out {
             new,
             effect,
             rules: at.rules.clone(),
+            text_diff: None,
         });
     }
 

@@ -15,6 +15,10 @@ fn t(secs: i64) -> DateTime<Utc> {
     Utc.timestamp_opt(1_700_000_000 + secs, 0).unwrap()
 }
 
+fn digest(text: &str) -> String {
+    crate::digest::sha256_hex(text.as_bytes())
+}
+
 fn temp_db() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("steward.db");
@@ -89,7 +93,7 @@ fn open_creates_and_reopen_keeps_data() {
         store
             .write(|tx| {
                 tx.append_event(&event(Some("T-1"), t(0), "{}"))?;
-                tx.put_policy("fp1", "policy text", Some("p.toml"), t(0))?;
+                tx.put_policy(&digest("policy text"), "policy text", Some("p.toml"), t(0))?;
                 tx.set_meta("active_policy", "fp1")?;
                 tx.put_ticket(&ticket_row("T-1", "north", "open", 0))
             })
@@ -99,7 +103,10 @@ fn open_creates_and_reopen_keeps_data() {
     store
         .read(|tx| {
             assert_eq!(tx.event_count()?, 1);
-            assert_eq!(tx.policy("fp1")?.as_deref(), Some("policy text"));
+            assert_eq!(
+                tx.policy(&digest("policy text"))?.as_deref(),
+                Some("policy text")
+            );
             assert_eq!(tx.meta("active_policy")?.as_deref(), Some("fp1"));
             assert_eq!(
                 tx.ticket("T-1")?,
@@ -382,13 +389,8 @@ fn chain_continues_after_a_rolled_back_append() {
     });
     append_n(&mut store, 2);
     let report = store.read(|tx| tx.verify_chain()).unwrap();
-    assert_eq!(
-        report,
-        ChainReport {
-            events: 4,
-            first_bad: None
-        }
-    );
+    assert_eq!((report.events, report.first_bad.clone()), (4, None));
+    assert_eq!(report.head.as_ref().map(|h| h.seq), Some(4));
 }
 
 #[test]
@@ -514,13 +516,8 @@ fn thousand_events_verify_and_tampered_payload_is_found() {
         append_n(&mut store, 100);
     }
     let report = store.read(|tx| tx.verify_chain()).unwrap();
-    assert_eq!(
-        report,
-        ChainReport {
-            events: 1000,
-            first_bad: None
-        }
-    );
+    assert_eq!((report.events, report.first_bad.clone()), (1000, None));
+    assert_eq!(report.head.as_ref().map(|h| h.seq), Some(1000));
     assert!(report.is_intact());
 
     let conn = raw(&path);
@@ -614,21 +611,49 @@ fn unreadable_tampered_time_is_a_finding_not_an_error() {
 #[test]
 fn policies_are_stored_once_per_fingerprint() {
     let mut store = Store::open_in_memory().unwrap();
+    let fp = digest("text");
     store
         .write(|tx| {
-            tx.put_policy("fp1", "text", None, t(0))?;
-            tx.put_policy("fp1", "text", Some("again.toml"), t(5))
+            tx.put_policy(&fp, "text", None, t(0))?;
+            tx.put_policy(&fp, "text", Some("again.toml"), t(5))
         })
         .unwrap();
     assert_eq!(
-        store.read(|tx| tx.policy("fp1")).unwrap().as_deref(),
+        store.read(|tx| tx.policy(&fp)).unwrap().as_deref(),
         Some("text")
     );
     assert_eq!(store.read(|tx| tx.policy("nope")).unwrap(), None);
     let err = store
-        .write(|tx| tx.put_policy("fp1", "other text", None, t(6)))
+        .write(|tx| tx.put_policy(&fp, "other text", None, t(6)))
         .unwrap_err();
-    assert!(matches!(err, StoreError::PolicyConflict { .. }), "{err:?}");
+    assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
+}
+
+#[test]
+fn policy_text_and_module_edited_in_the_file_are_refused_on_read() {
+    let (_dir, path) = temp_db();
+    let mut store = Store::open(&path).unwrap();
+    let fp = digest("within = 2h");
+    let module = digest("module bytes");
+    store
+        .write(|tx| {
+            tx.put_policy(&fp, "within = 2h", None, t(0))?;
+            tx.put_blob(&module, b"module bytes")
+        })
+        .unwrap();
+    raw(&path)
+        .execute_batch(
+            "UPDATE policies SET canonical = 'within = 4h'; UPDATE blobs SET bytes = X'00';",
+        )
+        .unwrap();
+    let err = store.read(|tx| tx.policy(&fp)).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains(&format!("stored policy {fp} was changed outside steward")),
+        "{err}"
+    );
+    let err = store.read(|tx| tx.blob(&module)).unwrap_err();
+    assert!(matches!(err, StoreError::Tampered { .. }), "{err:?}");
 }
 
 #[test]
@@ -791,7 +816,7 @@ fn clear_projections_keeps_the_log() {
         .write(|tx| {
             tx.put_ticket(&ticket_row("T-1", "north", "open", 0))?;
             tx.replace_timers("T-1", "north", &[due("a", 1), on_event("r", "rain")])?;
-            tx.put_policy("fp1", "text", None, t(0))?;
+            tx.put_policy(&digest("text"), "text", None, t(0))?;
             tx.clear_projections()
         })
         .unwrap();
@@ -800,7 +825,7 @@ fn clear_projections_keeps_the_log() {
             assert_eq!(tx.ticket("T-1")?, None);
             assert!(tx.timers_for("T-1")?.is_empty());
             assert_eq!(tx.event_count()?, 3);
-            assert!(tx.policy("fp1")?.is_some());
+            assert!(tx.policy(&digest("text"))?.is_some());
             Ok::<_, StoreError>(())
         })
         .unwrap();
@@ -881,11 +906,6 @@ fn two_processes_worth_of_writers_interleave_safely() {
     }
     let store = Store::open_read_only(&path).unwrap();
     let report = store.read(|tx| tx.verify_chain()).unwrap();
-    assert_eq!(
-        report,
-        ChainReport {
-            events: 400,
-            first_bad: None
-        }
-    );
+    assert_eq!((report.events, report.first_bad.clone()), (400, None));
+    assert_eq!(report.head.as_ref().map(|h| h.seq), Some(400));
 }

@@ -238,6 +238,11 @@ impl<'c> Tx<'c> {
         source: Option<&str>,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
+        if digest::sha256_hex(canonical.as_bytes()) != fingerprint {
+            return Err(StoreError::Invalid(format!(
+                "policy fingerprint {fingerprint} is not the SHA-256 of the text stored under it"
+            )));
+        }
         let at = time::format(at)?;
         let inserted = self
             .tx
@@ -257,6 +262,11 @@ impl<'c> Tx<'c> {
 
     /// Stores a plug-in module under its SHA-256 (lowercase hex), once.
     pub fn put_blob(&mut self, sha256: &str, bytes: &[u8]) -> Result<(), StoreError> {
+        if digest::sha256_hex(bytes) != sha256 {
+            return Err(StoreError::Invalid(format!(
+                "module key {sha256} is not the SHA-256 of its bytes"
+            )));
+        }
         self.tx
             .execute(
                 "INSERT OR IGNORE INTO blobs (sha256, bytes) VALUES (?1, ?2)",

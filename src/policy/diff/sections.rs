@@ -789,6 +789,13 @@ fn hooks(out: &mut Out, a: &Policy, b: &Policy) {
                 sha256(&n.source),
                 Effect::Unknown,
             );
+            if o.source != n.source
+                && let Some(c) = out.changes.last_mut()
+            {
+                c.text_diff = Some(super::text::unified(
+                    &o.script, &n.script, &o.source, &n.source,
+                ));
+            }
             let (ol, nl) = (&o.limits, &n.limits);
             out.field(
                 at,
