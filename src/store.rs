@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
-pub use applied::Application;
+pub use applied::{Application, StoredPolicyRow};
 pub use chain::{ChainHead, ChainReport, GENESIS_HASH};
 pub use error::StoreError;
 pub use scan::{RawEvent, RawTicket, RawTimer, TicketRecord, expected_schema};

@@ -131,6 +131,17 @@ fn scalar<T: rusqlite::types::FromSql>(db: &Path, text: &str) -> T {
         .unwrap()
 }
 
+/// seq, ticket, at, kind, payload, fingerprint, rule: the hashed fields.
+type EventFields = (
+    i64,
+    Option<String>,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+);
+
 const DROP_TRIGGERS: &str = "DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete;";
 
 /// `audit verify --format json` after the edit: must fail, and some finding must
@@ -552,15 +563,7 @@ fn rechained_log_passes_the_chain_but_fails_against_a_checkpoint() {
     let conn = Connection::open(&db).unwrap();
     conn.execute_batch(DROP_TRIGGERS).unwrap();
     conn.execute("UPDATE events SET payload = replace(payload, '电梯困人', '电梯正常') WHERE ticket = 'T2' AND kind = 'opened'", []).unwrap();
-    let rows: Vec<(
-        i64,
-        Option<String>,
-        String,
-        String,
-        String,
-        String,
-        Option<String>,
-    )> = {
+    let rows: Vec<EventFields> = {
         let mut stmt = conn
             .prepare(
                 "SELECT seq, ticket, at, kind, payload, fingerprint, rule FROM events ORDER BY seq",

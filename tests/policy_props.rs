@@ -819,12 +819,12 @@ proptest! {
         };
         // Mutations the model cannot hold (an enum's unknown name, a number where
         // text is expected) are not policies; skip them.
-        if let Ok(new) = serde_json::from_value::<steward::policy::Policy>(value) {
-            if policy::fingerprint(&new) != policy::fingerprint(&old) {
-                let changes = policy::diff::diff(&old, &new);
-                prop_assert!(!changes.is_empty(), "{path:?} changed but diff says nothing");
-                prop_assert!(!policy::diff::render(&changes).starts_with("no semantic changes"));
-            }
+        if let Ok(new) = serde_json::from_value::<steward::policy::Policy>(value)
+            && policy::fingerprint(&new) != policy::fingerprint(&old)
+        {
+            let changes = policy::diff::diff(&old, &new);
+            prop_assert!(!changes.is_empty(), "{path:?} changed but diff says nothing");
+            prop_assert!(!policy::diff::render(&changes).starts_with("no semantic changes"));
         }
     }
 }

@@ -261,7 +261,7 @@ fn parse_public_key(text: &str) -> Result<VerifyingKey, String> {
 }
 
 fn unhex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     (0..text.len())

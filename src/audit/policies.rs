@@ -17,6 +17,8 @@ pub struct StoredPolicy {
     pub id: Option<String>,
     pub version: Option<String>,
     pub title: Option<String>,
+    /// Its time zone (IANA name), in which `policy list` shows its applications.
+    pub timezone: Option<String>,
     /// When its text was first stored (RFC 3339 UTC).
     pub stored_at: String,
     pub source: Option<String>,
@@ -33,7 +35,13 @@ pub fn list(store: &Store) -> Result<Vec<StoredPolicy>, AppError> {
         let mut out: Vec<StoredPolicy> = tx
             .stored_policies()?
             .into_iter()
-            .map(|(fingerprint, text, source, stored_at)| {
+            .map(|row| {
+                let crate::store::StoredPolicyRow {
+                    fingerprint,
+                    canonical: text,
+                    source,
+                    stored_at,
+                } = row;
                 let intact = sha256_hex(text.as_bytes()) == fingerprint;
                 let parsed = serde_json::from_str::<Policy>(&text).ok();
                 let applied = applications
@@ -44,6 +52,7 @@ pub fn list(store: &Store) -> Result<Vec<StoredPolicy>, AppError> {
                 StoredPolicy {
                     id: parsed.as_ref().map(|p| p.id.clone()),
                     version: parsed.as_ref().map(|p| p.version.clone()),
+                    timezone: parsed.as_ref().map(|p| p.timezone.clone()),
                     title: parsed.map(|p| p.title),
                     fingerprint,
                     stored_at,
@@ -74,7 +83,7 @@ pub fn show(store: &Store, prefix: &str) -> Result<(String, Policy), AppError> {
         let matches: Vec<String> = tx
             .stored_policies()?
             .into_iter()
-            .map(|(fp, ..)| fp)
+            .map(|p| p.fingerprint)
             .filter(|fp| fp.starts_with(&prefix))
             .collect();
         let fp = match matches.as_slice() {

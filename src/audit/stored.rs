@@ -27,11 +27,11 @@ pub(super) fn check(
         }
     }
     let stored = tx.stored_policies()?;
-    for (fp, text, _, _) in &stored {
-        policy_text(fp, text, &modules, findings);
+    for p in &stored {
+        policy_text(&p.fingerprint, &p.canonical, &modules, findings);
     }
     for fp in &chain.fingerprints {
-        if !stored.iter().any(|(s, ..)| s == fp) {
+        if !stored.iter().any(|s| &s.fingerprint == fp) {
             findings.push(Finding::new(
                 "policy",
                 fp.clone(),

@@ -46,7 +46,14 @@ pub fn list(g: &Global) -> i32 {
             rows.push(vec![
                 fp.clone(),
                 name.clone(),
-                a.at.format("%Y-%m-%d %H:%M UTC").to_string(),
+                match p
+                    .timezone
+                    .as_deref()
+                    .and_then(|z| z.parse::<chrono_tz::Tz>().ok())
+                {
+                    Some(tz) => timeline::local(a.at, tz),
+                    None => a.at.format("%Y-%m-%d %H:%M UTC").to_string(),
+                },
                 a.estate
                     .as_deref()
                     .map_or("company-wide".into(), |e| format!("estate {e}")),

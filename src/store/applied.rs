@@ -24,6 +24,16 @@ pub struct Application {
     pub previous: Option<String>,
 }
 
+/// A `policies` row as stored.
+#[derive(Debug, Clone)]
+pub struct StoredPolicyRow {
+    pub fingerprint: String,
+    pub canonical: String,
+    pub source: Option<String>,
+    /// RFC 3339 UTC, as stored.
+    pub stored_at: String,
+}
+
 #[derive(Deserialize)]
 struct Payload {
     #[serde(default)]
@@ -92,18 +102,22 @@ impl Tx<'_> {
         Ok(out)
     }
 
-    /// Every stored policy: fingerprint, canonical text, source and when it was
-    /// first stored, in fingerprint order. Texts are not checked here; callers
-    /// that run or show one check it (`audit verify` checks them all).
-    pub fn stored_policies(
-        &self,
-    ) -> Result<Vec<(String, String, Option<String>, String)>, StoreError> {
+    /// Every stored policy, in fingerprint order. Texts are not checked here;
+    /// callers that run or show one check it (`audit verify` checks them all).
+    pub fn stored_policies(&self) -> Result<Vec<StoredPolicyRow>, StoreError> {
         let mut stmt = self
             .tx
             .prepare("SELECT fingerprint, canonical, source, stored_at FROM policies ORDER BY fingerprint")
             .ctx(self.name)?;
         let rows = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .query_map([], |r| {
+                Ok(StoredPolicyRow {
+                    fingerprint: r.get(0)?,
+                    canonical: r.get(1)?,
+                    source: r.get(2)?,
+                    stored_at: r.get(3)?,
+                })
+            })
             .ctx(self.name)?;
         rows.collect::<Result<Vec<_>, _>>().ctx(self.name)
     }

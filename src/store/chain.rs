@@ -171,7 +171,7 @@ impl Tx<'_> {
             last_at.clear();
             last_at.push_str(at);
         }
-        let head = (events > 0).then(|| ChainHead {
+        let head = (events > 0).then_some(ChainHead {
             seq: prev_seq,
             hash: prev_hash,
             at: last_at,
