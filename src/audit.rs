@@ -21,10 +21,16 @@ mod stored;
 
 use serde::Serialize;
 
+use std::path::Path;
+
 use crate::service::AppError;
-use crate::store::Store;
+use crate::store::{ChainReport, Store, StoreError, TicketRecord};
 
 pub use checkpoint::{Checkpoint, CheckpointCheck};
+
+/// How much of the database file verify maps at most (SQLite caps it at its
+/// compile-time limit, 2 GiB in the bundled build); the rest is read as usual.
+const MAP_BYTES: i64 = 1 << 40;
 
 /// One thing that is not as the log says it should be.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -79,9 +85,45 @@ pub struct Against<'a> {
 }
 
 /// Runs every check; see the module documentation.
+///
+/// Three threads share the work, because a proof of a large log is bound by
+/// CPU, not by the disk: the chain pass on a second read-only connection, the
+/// projection scan on this one, and the rebuild and comparison of each ticket
+/// on a worker fed by the scan. The two connections must see the same log: the
+/// chain thread's head is compared with this snapshot's, and on a difference
+/// (a command committed in between) the chain is verified again here.
 pub fn verify(store: &Store, against: Option<Against<'_>>) -> Result<Verification, AppError> {
+    store.map_for_reading(MAP_BYTES)?;
     store.read(|tx| -> Result<_, AppError> {
-        let chain = tx.verify_chain()?;
+        let head_here = tx.head_seq()?;
+        let path = (store.path() != Path::new(":memory:")).then(|| store.path().to_path_buf());
+        let (chain, projected) = std::thread::scope(|s| -> Result<_, AppError> {
+            let chain = s.spawn(move || chain_elsewhere(path.as_deref()));
+            let (send, receive) = std::sync::mpsc::sync_channel::<TicketRecord>(256);
+            let worker = s.spawn(move || {
+                let mut findings = Vec::new();
+                let mut rebuilt = 0usize;
+                for record in receive {
+                    rebuilt += usize::from(projections::check_record(record, &mut findings)?);
+                }
+                Ok::<_, StoreError>((findings, rebuilt))
+            });
+            let scanned = tx.scan_tickets(|record| {
+                // A closed channel means the worker stopped on an error, which
+                // its join below reports.
+                let _ = send.send(record);
+                Ok::<_, StoreError>(())
+            });
+            drop(send);
+            let projected = join(worker)?;
+            scanned?;
+            let chain = match join(chain) {
+                Ok(Some(c)) if c.head.as_ref().map_or(0, |h| h.seq) == head_here => c,
+                _ => tx.verify_chain()?,
+            };
+            Ok((chain, projected))
+        })?;
+        let (projection_findings, rebuilt) = projected;
         let mut findings = Vec::new();
         if let Some((seq, why)) = &chain.first_bad {
             findings.push(Finding::new("chain", format!("event {seq}"), why.clone()));
@@ -98,7 +140,7 @@ pub fn verify(store: &Store, against: Option<Against<'_>>) -> Result<Verificatio
             ));
         }
         stored::check(tx, &chain, &mut findings)?;
-        let rebuilt = projections::check(tx, &mut findings)?;
+        findings.extend(projection_findings);
         let mut mismatched: Vec<String> = findings
             .iter()
             .filter(|f| f.area == "ticket" || f.area == "timer")
@@ -118,5 +160,29 @@ pub fn verify(store: &Store, against: Option<Against<'_>>) -> Result<Verificatio
             head,
             checkpoint,
         })
+    })
+}
+
+/// The chain verified on a connection of its own; `None` where there can be
+/// no second connection to the same data (an in-memory store) or it fails to
+/// open, and the caller verifies on its own connection.
+fn chain_elsewhere(path: Option<&Path>) -> Result<Option<ChainReport>, StoreError> {
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    let Ok(other) = Store::open_read_only(path) else {
+        return Ok(None);
+    };
+    other.map_for_reading(MAP_BYTES)?;
+    other.read(|tx| tx.verify_chain()).map(Some)
+}
+
+fn join<T>(
+    handle: std::thread::ScopedJoinHandle<'_, Result<T, StoreError>>,
+) -> Result<T, StoreError> {
+    handle.join().unwrap_or_else(|_| {
+        Err(StoreError::Invalid(
+            "audit verify: a worker thread panicked".into(),
+        ))
     })
 }

@@ -7,37 +7,41 @@ use std::collections::BTreeMap;
 
 use crate::engine::{Decision, Ticket};
 use crate::service::timers_of;
-use crate::store::{RawEvent, RawTicket, RawTimer, StoreError, TicketRecord, Tx, time_text};
+use crate::store::{RawEvent, RawTicket, RawTimer, StoreError, TicketRecord, time_text};
 
 use super::Finding;
 
-/// Checks every ticket; returns how many were rebuilt from the log.
-pub(super) fn check(tx: &Tx<'_>, findings: &mut Vec<Finding>) -> Result<usize, StoreError> {
-    let mut rebuilt = 0;
-    tx.scan_tickets(|record: TicketRecord| -> Result<(), StoreError> {
-        if let Some(ticket) = replay(&record.id, &record.events, findings) {
-            rebuilt += 1;
-            compare_row(&record.id, record.row.as_ref(), &ticket, findings)?;
-            compare_timers(&record.id, &record.timers, &ticket, findings)?;
-        } else if record.events.is_empty() {
-            if record.row.is_some() {
-                findings.push(Finding::new(
-                    "ticket",
-                    &record.id,
-                    "has a tickets row but no events in the log (inserted by hand, or its events deleted)",
-                ));
-            }
-            if !record.timers.is_empty() {
-                findings.push(Finding::new(
-                    "timer",
-                    &record.id,
-                    format!("{} timer(s) for a ticket with no events", record.timers.len()),
-                ));
-            }
+/// Checks one ticket's stored rows against its events; `true` when the events
+/// built a ticket.
+pub(super) fn check_record(
+    record: TicketRecord,
+    findings: &mut Vec<Finding>,
+) -> Result<bool, StoreError> {
+    if let Some(ticket) = replay(&record.id, &record.events, findings) {
+        compare_row(&record.id, record.row.as_ref(), &ticket, findings)?;
+        compare_timers(&record.id, &record.timers, &ticket, findings)?;
+        return Ok(true);
+    }
+    if record.events.is_empty() {
+        if record.row.is_some() {
+            findings.push(Finding::new(
+                "ticket",
+                &record.id,
+                "has a tickets row but no events in the log (inserted by hand, or its events deleted)",
+            ));
         }
-        Ok(())
-    })?;
-    Ok(rebuilt)
+        if !record.timers.is_empty() {
+            findings.push(Finding::new(
+                "timer",
+                &record.id,
+                format!(
+                    "{} timer(s) for a ticket with no events",
+                    record.timers.len()
+                ),
+            ));
+        }
+    }
+    Ok(false)
 }
 
 /// The ticket its events build, checking on the way that each event's columns

@@ -239,7 +239,14 @@ impl Tx<'_> {
         rows.collect::<Result<Vec<_>, _>>().ctx(self.name)
     }
 
-    /// `(seq, hash)` of the event at `seq`, if there is one.
+    /// The newest event's `seq`; 0 for an empty log.
+    pub fn head_seq(&self) -> Result<i64, StoreError> {
+        self.tx
+            .query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get(0))
+            .ctx(self.name)
+    }
+
+    /// The hash of the event at `seq`, if there is one.
     pub fn event_hash(&self, seq: i64) -> Result<Option<String>, StoreError> {
         use rusqlite::OptionalExtension;
         self.tx
