@@ -86,7 +86,7 @@ pub mod check;
 pub mod error;
 pub mod fallback;
 pub mod host;
-mod limits;
+pub mod limits;
 pub mod loaded;
 pub mod wire;
 
@@ -94,5 +94,6 @@ pub use abi::ABI_VERSION;
 pub use error::{PluginError, PluginErrorKind};
 pub use fallback::{Decision, classify_or_fallback};
 pub use host::{CacheStats, HostError, PluginHost};
+pub use limits::{CALL_DEADLINE, MAX_FUEL, MAX_MEMORY};
 pub use loaded::LoadedPlugin;
 pub use wire::{PluginClassification, PluginEvent};

@@ -132,7 +132,11 @@ fn classifier_sorts_emergency_leak_and_complaint_classes() {
     let major = kw.classify(&ticket("complaint", "媒体已经曝光")).unwrap();
     assert!(major.major);
     assert_eq!(major.urgency.as_deref(), Some("high"));
-    assert_eq!(kw.instantiations(), 1, "one instance served every call");
+    assert_eq!(
+        kw.instantiations(),
+        1 + cases.len() as u64 + 1,
+        "a fresh instance for every call"
+    );
 }
 
 #[test]
@@ -265,7 +269,36 @@ fn each_misbehaviour_fails_one_call_and_the_next_call_succeeds() {
             Some("repair.general"),
             "after {cmd}"
         );
-        assert_eq!(moody.instantiations(), i as u64 + 2, "after {cmd}");
+        // The instance loading checked serves the first call; then one per call.
+        assert_eq!(moody.instantiations(), 2 * (i as u64 + 1), "after {cmd}");
+    }
+}
+
+#[test]
+fn a_slow_plugin_is_stopped_by_the_wall_clock_limit() {
+    let host = PluginHost::new().unwrap();
+    let mut p = plugin(HookPoint::Classify);
+    // Fuel at the ceiling: the fill loop would run for minutes on fuel alone.
+    p.fuel = steward::plugin::MAX_FUEL;
+    let mut moody = host.load("moody", &wat("moody.wat"), &p).unwrap();
+    let started = std::time::Instant::now();
+    let err = moody.classify(&ticket("repair", "S")).unwrap_err();
+    let took = started.elapsed();
+    assert_eq!(err.kind, PluginErrorKind::Timeout, "{err} after {took:?}");
+    assert!(err.to_string().contains("250 ms wall-clock limit"), "{err}");
+    assert!(took >= steward::plugin::CALL_DEADLINE - std::time::Duration::from_millis(15), "{took:?}");
+    assert!(took < steward::plugin::CALL_DEADLINE * 3, "{took:?}");
+    assert!(moody.classify(&ticket("repair", "ok")).is_ok());
+}
+
+#[test]
+fn no_state_carries_from_one_call_to_the_next() {
+    let host = PluginHost::new().unwrap();
+    let p = plugin(HookPoint::Classify);
+    let mut counter = host.load("counter", &wat("counter.wat"), &p).unwrap();
+    for i in 0..5 {
+        let c = counter.classify(&ticket("repair", "x")).unwrap();
+        assert_eq!(c.category.as_deref(), Some("repair.general"), "call {i}");
     }
 }
 
