@@ -406,6 +406,18 @@ fn policy_check_refuses_a_wrong_interface() {
     );
 }
 
+#[test]
+fn the_shipped_policy_carries_the_built_modules() {
+    for p in ["keyword-classifier", "weather"] {
+        let built = std::fs::read(root().join(format!("plugins/{p}/{p}.wasm"))).unwrap();
+        let shipped = std::fs::read(
+            root().join(format!("policies/vk-shanghai-plugins/modules/{p}.wasm")),
+        )
+        .unwrap();
+        assert!(built == shipped, "{p}: run plugins/build.sh");
+    }
+}
+
 /// A copy of the plug-in policy's chain and its plug-ins under a temp dir, laid out
 /// like the repository so the relative `wasm` paths resolve.
 fn copy_repo() -> tempfile::TempDir {
@@ -416,8 +428,8 @@ fn copy_repo() -> tempfile::TempDir {
         "policies/vk-shanghai/calendar.toml",
         "policies/vk-shanghai/scripts/classify.rhai",
         "policies/vk-shanghai-plugins/policy.toml",
-        "plugins/keyword-classifier/keyword-classifier.wasm",
-        "plugins/weather/weather.wasm",
+        "policies/vk-shanghai-plugins/modules/keyword-classifier.wasm",
+        "policies/vk-shanghai-plugins/modules/weather.wasm",
     ];
     for f in files {
         let to = dir.path().join(f);
@@ -446,7 +458,9 @@ fn one_flipped_byte_fails_policy_check() {
         "{}",
         String::from_utf8_lossy(&ok.stderr)
     );
-    let wasm = dir.path().join("plugins/weather/weather.wasm");
+    let wasm = dir
+        .path()
+        .join("policies/vk-shanghai-plugins/modules/weather.wasm");
     let mut bytes = std::fs::read(&wasm).unwrap();
     let last = bytes.len() - 1;
     bytes[last] ^= 1;
@@ -466,7 +480,7 @@ fn a_plugin_change_shows_in_policy_diff() {
     // The same module with a custom section appended: valid, but other bytes.
     let wasm = dir
         .path()
-        .join("plugins/keyword-classifier/keyword-classifier.wasm");
+        .join("policies/vk-shanghai-plugins/modules/keyword-classifier.wasm");
     let mut bytes = std::fs::read(&wasm).unwrap();
     let old = policy::hex(&<sha2::Sha256 as sha2::Digest>::digest(&bytes));
     bytes.extend_from_slice(&[0, 4, 3, b'v', b'2', b'!']);
