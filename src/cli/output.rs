@@ -29,9 +29,37 @@ pub fn json(value: &serde_json::Value) {
     );
 }
 
+/// `s` made safe to print on a terminal: control characters (ESC, which starts
+/// colour and OSC-8 hyperlink sequences, BEL, backspace, C1 controls, …) and
+/// bidirectional overrides are shown as `\u{..}` escapes instead of acting on the
+/// terminal. Line breaks stay when `keep_newlines`.
+pub fn terminal_safe(s: &str, keep_newlines: bool) -> std::borrow::Cow<'_, str> {
+    let bad = |c: char| {
+        (c.is_control() && !(keep_newlines && c == '\n'))
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !s.chars().any(bad) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if bad(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Columns padded to the widest cell (by characters, so Chinese text lines up
 /// well enough in a terminal that renders it double-width; exactness is not needed).
 pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| r.iter().map(|c| terminal_safe(c, false).into_owned()).collect())
+        .collect();
+    let rows = &rows;
     let mut widths: Vec<usize> = header.iter().map(|h| display_width(h)).collect();
     for row in rows {
         for (i, cell) in row.iter().enumerate() {
