@@ -347,15 +347,16 @@ impl Service {
                 }
                 for d in decided {
                     let id = d.row.id.clone();
-                    let Some(current) = tx.ticket(&id)? else { continue };
+                    let Some(current) = tx.ticket(&id)? else {
+                        continue;
+                    };
                     let outcome = if current.state == d.row.state {
                         d.outcome
                     } else {
                         parse_ticket(&current).and_then(|ticket| {
                             let at = now.max(ticket.updated_at);
                             let policy = compiled(policies, tx, &current.fingerprint)?;
-                            let (next, decisions) =
-                                engine::decide(Some(&ticket), cmd, at, policy)?;
+                            let (next, decisions) = engine::decide(Some(&ticket), cmd, at, policy)?;
                             Ok((ticket, next, decisions))
                         })
                     };

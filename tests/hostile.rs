@@ -72,9 +72,17 @@ fn hostile_policies_are_refused_by_policy_check_without_echoing_files() {
         assert!(err.contains(expected), "{}: {err}", case.display());
         // Nothing of a file that is not policy text reaches the output.
         for secret in ["root:", "secret: do not echo me", "MZ", "\u{1b}"] {
-            assert!(!err.contains(secret), "{}: echoed {secret:?}: {err}", case.display());
+            assert!(
+                !err.contains(secret),
+                "{}: echoed {secret:?}: {err}",
+                case.display()
+            );
         }
-        assert!(took < Duration::from_secs(5), "{}: {took:?}", case.display());
+        assert!(
+            took < Duration::from_secs(5),
+            "{}: {took:?}",
+            case.display()
+        );
     }
 }
 
@@ -92,7 +100,10 @@ fn an_overlong_extends_chain_and_a_fifo_are_refused() {
     }
     let (code, _, err, _) = steward(&["policy", "check", dir.path().join("p0").to_str().unwrap()]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("`extends` chain deeper than 32 policies"), "{err}");
+    assert!(
+        err.contains("`extends` chain deeper than 32 policies"),
+        "{err}"
+    );
 
     let fifo_dir = dir.path().join("fifo");
     std::fs::create_dir_all(&fifo_dir).unwrap();
@@ -140,7 +151,11 @@ fn hostile_hook_scripts_end_in_their_limit() {
             "{}: {err}",
             case.display()
         );
-        assert!(took < sandbox::HOOK_DEADLINE * 3, "{}: {took:?}", case.display());
+        assert!(
+            took < sandbox::HOOK_DEADLINE * 3,
+            "{}: {took:?}",
+            case.display()
+        );
     }
 }
 
@@ -207,15 +222,23 @@ fn hostile_command_lines_get_one_error_line() {
     assert_eq!(steward(&apply).0, 0);
     let open = [
         &base[..],
-        &["ticket", "open", "--id", "T1", "--estate", "E1", "--kind", "repair"],
-        &["--text", "\u{1b}]8;;http://evil.example\u{7}点这里\u{1b}]8;;\u{7}\u{1b}[2J"],
+        &[
+            "ticket", "open", "--id", "T1", "--estate", "E1", "--kind", "repair",
+        ],
+        &[
+            "--text",
+            "\u{1b}]8;;http://evil.example\u{7}点这里\u{1b}]8;;\u{7}\u{1b}[2J",
+        ],
     ]
     .concat();
     let (code, _, err, _) = steward(&open);
     assert_eq!(code, 0, "{err}");
     let text = std::fs::read_to_string(Path::new(CORPUS).join("cli.txt")).unwrap();
     let mut n = 0;
-    for line in text.lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
+    for line in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
         let mut parts = line.splitn(3, '\t');
         let (code, expected, args) = (
             parts.next().unwrap().parse::<i32>().unwrap(),
@@ -246,7 +269,10 @@ fn hostile_command_lines_get_one_error_line() {
         assert_eq!(code, 0, "{err}");
         assert!(!out.contains('\u{1b}') && !out.contains('\u{7}'), "{out}");
         if cmd[1] == "show" {
-            assert!(out.contains("\\u{1b}]8;;http://evil.example\\u{7}点这里"), "{out}");
+            assert!(
+                out.contains("\\u{1b}]8;;http://evil.example\\u{7}点这里"),
+                "{out}"
+            );
         }
     }
     // An argument that is not UTF-8: one line, like every other refusal.
@@ -282,7 +308,9 @@ fn repair(id: &str) -> OpenTicket {
 fn one_broken_ticket_does_not_stop_a_tick_for_the_others() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("s.db");
-    let loaded = steward::policy::load_path(Path::new("policies/vk-shanghai")).ok().unwrap();
+    let loaded = steward::policy::load_path(Path::new("policies/vk-shanghai"))
+        .ok()
+        .unwrap();
     let t0 = at("2026-07-06T09:00:00+08:00");
     {
         let mut svc = Service::open(&db).unwrap();
@@ -295,19 +323,40 @@ fn one_broken_ticket_does_not_stop_a_tick_for_the_others() {
             };
             svc.open_ticket(complaint, t0).unwrap();
         }
-        assert_eq!(svc.store().read(|tx| tx.due_tickets(t0 + chrono::Duration::days(3))).unwrap().len(), 2);
+        assert_eq!(
+            svc.store()
+                .read(|tx| tx.due_tickets(t0 + chrono::Duration::days(3)))
+                .unwrap()
+                .len(),
+            2
+        );
     }
     let conn = rusqlite::Connection::open(&db).unwrap();
-    conn.execute("UPDATE tickets SET state = '{\"broken\": true}' WHERE id = 'T2'", [])
-        .unwrap();
+    conn.execute(
+        "UPDATE tickets SET state = '{\"broken\": true}' WHERE id = 'T2'",
+        [],
+    )
+    .unwrap();
     drop(conn);
     let mut svc = Service::open(&db).unwrap();
     let ran = svc.tick_report(t0 + chrono::Duration::days(3)).unwrap();
     assert_eq!(ran.failed.len(), 1, "{:?} {:?}", ran.failed, ran.fired);
     assert_eq!(ran.failed[0].0, "T2");
-    assert!(ran.fired.iter().any(|(id, ds)| id == "T1" && !ds.is_empty()), "{:?}", ran.fired);
-    let err = svc.tick(t0 + chrono::Duration::days(4)).unwrap_err().to_string();
-    assert!(err.contains("ticket `T2`") && err.contains("the others were processed"), "{err}");
+    assert!(
+        ran.fired
+            .iter()
+            .any(|(id, ds)| id == "T1" && !ds.is_empty()),
+        "{:?}",
+        ran.fired
+    );
+    let err = svc
+        .tick(t0 + chrono::Duration::days(4))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("ticket `T2`") && err.contains("the others were processed"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -330,7 +379,10 @@ fn a_slow_hook_does_not_block_another_writer_beyond_the_ceiling() {
     .unwrap();
     let loaded = match steward::policy::load_path(&tree.join("slow")) {
         Ok(l) => l,
-        Err(f) => panic!("{:?}", f.diagnostics.iter().map(|d| &d.message).collect::<Vec<_>>()),
+        Err(f) => panic!(
+            "{:?}",
+            f.diagnostics.iter().map(|d| &d.message).collect::<Vec<_>>()
+        ),
     };
     let db = tree.join("s.db");
     let t0 = at("2026-07-06T09:00:00+08:00");
@@ -364,4 +416,36 @@ fn a_slow_hook_does_not_block_another_writer_beyond_the_ceiling() {
     assert!(holder < sandbox::HOOK_DEADLINE * 3, "{holder:?}");
     assert!(waited < sandbox::HOOK_DEADLINE * 4, "{waited:?}");
     assert!(waited >= sandbox::HOOK_DEADLINE, "{waited:?}");
+}
+
+#[test]
+fn fifty_thousand_bad_keys_are_counted_not_all_rendered() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("p");
+    std::fs::create_dir_all(&p).unwrap();
+    let mut text = String::from("[policy]\nid = \"x\"\ntimezone = \"Asia/Shanghai\"\n");
+    for i in 0..50_000 {
+        text.push_str(&format!("bad_key_{i} = 1\n"));
+    }
+    std::fs::write(p.join("policy.toml"), text).unwrap();
+    let (code, _, err, took) = steward(&["policy", "check", p.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("… and 49951 more"), "{}", &err[err.len().saturating_sub(300)..]);
+    assert_eq!(err.matches("unknown key").count(), 50);
+    assert!(took < Duration::from_secs(20), "{took:?}");
+}
+
+#[test]
+fn policy_explain_runs_the_shipped_plugin_policy() {
+    let (code, out, err, _) = steward(&[
+        "--now",
+        "2026-07-06T09:00:00+08:00",
+        "policy",
+        "explain",
+        "policies/vk-shanghai-plugins",
+        "--ticket",
+        r#"{"kind":"repair","text":"电梯困人","estate":"gardens"}"#,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("decided by hook plug-in keywords"), "{out}");
 }

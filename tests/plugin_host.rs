@@ -286,7 +286,10 @@ fn a_slow_plugin_is_stopped_by_the_wall_clock_limit() {
     let took = started.elapsed();
     assert_eq!(err.kind, PluginErrorKind::Timeout, "{err} after {took:?}");
     assert!(err.to_string().contains("250 ms wall-clock limit"), "{err}");
-    assert!(took >= steward::plugin::CALL_DEADLINE - std::time::Duration::from_millis(15), "{took:?}");
+    assert!(
+        took >= steward::plugin::CALL_DEADLINE - std::time::Duration::from_millis(15),
+        "{took:?}"
+    );
     assert!(took < steward::plugin::CALL_DEADLINE * 3, "{took:?}");
     assert!(moody.classify(&ticket("repair", "ok")).is_ok());
 }
@@ -410,10 +413,9 @@ fn policy_check_refuses_a_wrong_interface() {
 fn the_shipped_policy_carries_the_built_modules() {
     for p in ["keyword-classifier", "weather"] {
         let built = std::fs::read(root().join(format!("plugins/{p}/{p}.wasm"))).unwrap();
-        let shipped = std::fs::read(
-            root().join(format!("policies/vk-shanghai-plugins/modules/{p}.wasm")),
-        )
-        .unwrap();
+        let shipped =
+            std::fs::read(root().join(format!("policies/vk-shanghai-plugins/modules/{p}.wasm")))
+                .unwrap();
         assert!(built == shipped, "{p}: run plugins/build.sh");
     }
 }

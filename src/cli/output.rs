@@ -4,10 +4,22 @@ use crate::diagnostic::{Diagnostic, SourceMap};
 
 use super::args::Format;
 
+/// Most diagnostics shown; the rest are counted. Locating each one in its file
+/// costs a scan of the file, and nobody reads the 51st error before fixing the first.
+pub const MAX_SHOWN: usize = 50;
+
 pub fn diagnostics(format: Format, sources: &SourceMap, diags: &[Diagnostic]) {
+    let more = diags.len().saturating_sub(MAX_SHOWN);
+    let diags = &diags[..diags.len().min(MAX_SHOWN)];
     match format {
         Format::Json => {
-            let items: Vec<_> = diags.iter().map(|d| d.to_json(sources)).collect();
+            let mut items: Vec<_> = diags.iter().map(|d| d.to_json(sources)).collect();
+            if more > 0 {
+                items.push(serde_json::json!({
+                    "severity": "error",
+                    "message": format!("and {more} more"),
+                }));
+            }
             println!(
                 "{}",
                 serde_json::to_string_pretty(&items).unwrap_or_default()
@@ -17,6 +29,9 @@ pub fn diagnostics(format: Format, sources: &SourceMap, diags: &[Diagnostic]) {
             for d in diags {
                 eprint!("{}", d.render(sources));
                 eprintln!();
+            }
+            if more > 0 {
+                eprintln!("… and {more} more\n");
             }
         }
     }
@@ -57,7 +72,11 @@ pub fn terminal_safe(s: &str, keep_newlines: bool) -> std::borrow::Cow<'_, str> 
 pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     let rows: Vec<Vec<String>> = rows
         .iter()
-        .map(|r| r.iter().map(|c| terminal_safe(c, false).into_owned()).collect())
+        .map(|r| {
+            r.iter()
+                .map(|c| terminal_safe(c, false).into_owned())
+                .collect()
+        })
         .collect();
     let rows = &rows;
     let mut widths: Vec<usize> = header.iter().map(|h| display_width(h)).collect();

@@ -165,7 +165,10 @@ impl LoadedPlugin {
                 .ok_or((PluginErrorKind::Trap, "no instance".into()))?;
             let hook = live.hook.clone();
             let packed = invoke(live, self.fuel, &hook, input)?;
-            self.last_fuel = self.fuel.min(MAX_FUEL).saturating_sub(live.store.get_fuel().unwrap_or(0));
+            self.last_fuel = self
+                .fuel
+                .min(MAX_FUEL)
+                .saturating_sub(live.store.get_fuel().unwrap_or(0));
             let text = read_result(live, packed)?;
             let records = wire::parse_records(text).map_err(|e| (PluginErrorKind::BadResult, e))?;
             if let Some(message) = wire::rejection(&records) {

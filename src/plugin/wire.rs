@@ -383,7 +383,10 @@ mod tests {
             .map(|f| format!("{}=v", (b'a' + f as u8) as char))
             .collect();
         let many = format!("{}\n", line.join("\t")).repeat((1 << 20) / 64);
-        assert_eq!(parse_records(&many).map(|r| r.len()).ok(), Some((1 << 20) / 64));
+        assert_eq!(
+            parse_records(&many).map(|r| r.len()).ok(),
+            Some((1 << 20) / 64)
+        );
         assert!(started.elapsed() < std::time::Duration::from_secs(2));
     }
 

@@ -793,11 +793,10 @@ impl Builder<'_> {
             Ok(v) if (1..=ceiling).contains(&v) => Some(v),
             _ => {
                 self.ctx.push(
-                    Diagnostic::error(
-                        loc,
-                        format!("`{key}` = {n} in {} is out of range", r.what),
-                    )
-                    .with_help(format!("use a value from 1 to {ceiling} (the host ceiling)")),
+                    Diagnostic::error(loc, format!("`{key}` = {n} in {} is out of range", r.what))
+                        .with_help(format!(
+                            "use a value from 1 to {ceiling} (the host ceiling)"
+                        )),
                 );
                 None
             }
@@ -841,10 +840,7 @@ impl Builder<'_> {
                                 loc,
                                 format!("`memory` = \"{m}\" exceeds the host ceiling"),
                             )
-                            .with_help(format!(
-                                "at most {} MiB",
-                                crate::plugin::MAX_MEMORY >> 20
-                            )),
+                            .with_help(format!("at most {} MiB", crate::plugin::MAX_MEMORY >> 20)),
                         ),
                         Some(b) => memory_bytes = b,
                         None => self.ctx.push(

@@ -82,7 +82,9 @@ impl Confine {
     /// An error message when `path` leaves the root.
     fn check(&self, files: &dyn Files, path: &Path) -> Option<String> {
         let id = files.identity(path);
-        let escapes = id.components().any(|c| c == std::path::Component::ParentDir);
+        let escapes = id
+            .components()
+            .any(|c| c == std::path::Component::ParentDir);
         let root = if self.root == Path::new(".") {
             Path::new("")
         } else {
@@ -230,7 +232,10 @@ fn load_tree(
             ctx.push(
                 Diagnostic::error(
                     from,
-                    format!("`extends` names `{}`, which is not a policy", path.display()),
+                    format!(
+                        "`extends` names `{}`, which is not a policy",
+                        path.display()
+                    ),
                 )
                 .with_help("name a policy directory or a `.toml` policy file"),
             );
@@ -379,7 +384,12 @@ fn attach_files(
             ctx.push(
                 Diagnostic::error(
                     r.loc,
-                    format!("{} file `{}` must end in .{}", r.section, r.path, wanted.join(" or .")),
+                    format!(
+                        "{} file `{}` must end in .{}",
+                        r.section,
+                        r.path,
+                        wanted.join(" or .")
+                    ),
                 )
                 .with_help(if r.section == "hook" {
                     "hook scripts are rhai files (`.rhai`)"
@@ -393,8 +403,11 @@ fn attach_files(
             Ok(b) => b,
             Err(err) => {
                 ctx.push(
-                    Diagnostic::error(r.loc, format!("cannot read {} file `{}`: {err}", r.section, r.path))
-                        .with_help(format!("looked for `{}`", full.display())),
+                    Diagnostic::error(
+                        r.loc,
+                        format!("cannot read {} file `{}`: {err}", r.section, r.path),
+                    )
+                    .with_help(format!("looked for `{}`", full.display())),
                 );
                 continue;
             }

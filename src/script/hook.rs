@@ -423,7 +423,10 @@ mod tests {
     fn sleep_and_the_clock_are_not_available() {
         let h = CompiledHook::compile(
             "c",
-            &hook(HookPoint::Classify, "fn classify(t) {\n  sleep(30);\n  ()\n}"),
+            &hook(
+                HookPoint::Classify,
+                "fn classify(t) {\n  sleep(30);\n  ()\n}",
+            ),
         )
         .unwrap();
         let started = std::time::Instant::now();
@@ -432,7 +435,10 @@ mod tests {
         assert!(started.elapsed() < std::time::Duration::from_secs(1));
         let h = CompiledHook::compile(
             "c",
-            &hook(HookPoint::Classify, "fn classify(t) {\n  sleep(0.5);\n  ()\n}"),
+            &hook(
+                HookPoint::Classify,
+                "fn classify(t) {\n  sleep(0.5);\n  ()\n}",
+            ),
         )
         .unwrap();
         assert!(h.call(&facts("x"), None).is_err());

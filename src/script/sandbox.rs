@@ -61,9 +61,12 @@ pub fn engine(limits: &ScriptLimits, deadline: Duration) -> Engine {
     engine.register_fn("sleep", |_: rhai::INT| -> Result<(), Box<EvalAltResult>> {
         Err("`sleep` is not available to policy scripts".into())
     });
-    engine.register_fn("sleep", |_: rhai::FLOAT| -> Result<(), Box<EvalAltResult>> {
-        Err("`sleep` is not available to policy scripts".into())
-    });
+    engine.register_fn(
+        "sleep",
+        |_: rhai::FLOAT| -> Result<(), Box<EvalAltResult>> {
+            Err("`sleep` is not available to policy scripts".into())
+        },
+    );
     // The host measures elapsed time only to stop a runaway script: the deadline
     // bounds how long a sandbox can run (and hold the write lock); it is never an
     // input to a decision, which a script that finishes in time makes alone.

@@ -59,7 +59,9 @@ pub enum StoreError {
     Locked { path: String, waited: Duration },
 
     /// SQLITE_FULL: nothing of the failed command was kept.
-    #[error("the disk holding database `{path}` is full: nothing was written; free space and retry")]
+    #[error(
+        "the disk holding database `{path}` is full: nothing was written; free space and retry"
+    )]
     DiskFull { path: String },
 
     /// SQLITE_READONLY, or a write attempted through a read-only open.
