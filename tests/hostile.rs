@@ -194,6 +194,7 @@ fn hostile_plugins_end_in_their_limit() {
                 .to_string(),
         };
         let took = started.elapsed();
+        eprintln!("plug-in {}: {took:?}: {err}", case.display());
         assert!(
             expected.iter().any(|e| err.contains(e.as_str())),
             "{}: {err}",
@@ -405,6 +406,7 @@ fn a_slow_hook_does_not_block_another_writer_beyond_the_ceiling() {
     let (_, decisions) = svc.open_ticket(repair("B"), t0).unwrap();
     let waited = started.elapsed();
     let holder = first.join().unwrap();
+    eprintln!("lock: holder {holder:?}, second writer {waited:?}");
     assert!(
         decisions
             .iter()
@@ -430,7 +432,11 @@ fn fifty_thousand_bad_keys_are_counted_not_all_rendered() {
     std::fs::write(p.join("policy.toml"), text).unwrap();
     let (code, _, err, took) = steward(&["policy", "check", p.to_str().unwrap()]);
     assert_eq!(code, 2);
-    assert!(err.contains("… and 49951 more"), "{}", &err[err.len().saturating_sub(300)..]);
+    assert!(
+        err.contains("… and 49951 more"),
+        "{}",
+        &err[err.len().saturating_sub(300)..]
+    );
     assert_eq!(err.matches("unknown key").count(), 50);
     assert!(took < Duration::from_secs(20), "{took:?}");
 }

@@ -29,9 +29,12 @@ pub fn open(g: &Global) -> Result<Service, AppError> {
 /// says so and leaves no empty database file behind.
 pub fn open_existing(g: &Global) -> Result<Service, AppError> {
     if !g.db.exists() {
-        return Err(AppError::Store(crate::store::StoreError::NotFound {
-            path: g.db.display().to_string(),
-        }));
+        return Err(AppError::Policy(format!(
+            "{}: run `steward policy apply PATH` to create it",
+            crate::store::StoreError::NotFound {
+                path: g.db.display().to_string(),
+            }
+        )));
     }
     Service::open(&g.db)
 }

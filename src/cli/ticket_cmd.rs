@@ -143,9 +143,7 @@ fn to_command(cmd: TicketCmd) -> Result<(String, Command), String> {
         TicketCmd::Close { id, invalid } => (id, Command::Close { invalid }),
         TicketCmd::Reopen { id, reason } => (id, Command::Reopen { reason }),
         TicketCmd::Compensation { id, amount, note } => {
-            if let Err(why) = check_amount(&amount) {
-                return Err(why);
-            }
+            check_amount(&amount)?;
             (id, Command::Compensation { amount, note })
         }
         TicketCmd::Open { .. } | TicketCmd::Show { .. } | TicketCmd::List { .. } => {
