@@ -455,3 +455,38 @@ fn policy_explain_runs_the_shipped_plugin_policy() {
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("decided by hook plug-in keywords"), "{out}");
 }
+
+#[test]
+fn a_tick_thirty_years_late_skips_the_piled_up_ticket_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    let db = db.to_str().unwrap();
+    let run = |now: &str, args: &[&str]| steward(&[&["--db", db, "--now", now][..], args].concat());
+    let t0 = "2026-07-06T09:00:00+08:00";
+    assert_eq!(run(t0, &["policy", "apply", "policies/vk-shanghai"]).0, 0);
+    let open = |now: &str, id: &str| {
+        let args = [
+            "ticket",
+            "open",
+            "--id",
+            id,
+            "--estate",
+            "E1",
+            "--kind",
+            "complaint",
+        ];
+        let (code, _, err, _) = run(now, &[&args[..], &["--text", "保安态度差"]].concat());
+        assert_eq!(code, 0, "{err}");
+    };
+    open(t0, "OLD");
+    open("2056-07-05T09:00:00+08:00", "NEW");
+    let (code, out, err, took) = run("2056-07-06T09:00:00+08:00", &["tick"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        err.starts_with("error: ticket `OLD` skipped: more than 10000 timers"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(out.contains("NEW") && !out.contains("OLD"), "{out}");
+    assert!(took < Duration::from_secs(20), "{took:?}");
+}
