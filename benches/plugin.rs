@@ -106,7 +106,7 @@ fn bench(c: &mut Criterion) {
     assert_eq!(native(&table, "repair", &text), Some("repair.leak"));
 
     // rhai: the table as an array of maps, in the scope once; kind and text per call.
-    let engine = sandbox::engine(&ScriptLimits::default());
+    let engine = sandbox::engine(&ScriptLimits::default(), sandbox::HOOK_DEADLINE);
     let rhai_rules: Array = table
         .iter()
         .map(|r| {

@@ -84,6 +84,8 @@ for p in "${PLUGINS[@]}"; do
     fi
   else
     cp "$out/$p.wasm" "$p/$p.wasm"
+    # The shipped policy's copy: a policy names only files inside its policy tree.
+    cp "$out/$p.wasm" "../policies/vk-shanghai-plugins/modules/$p.wasm"
     echo "plugins: built $p/$p.wasm sha256 $new ($(wc -c < "$p/$p.wasm") bytes)"
   fi
 done

@@ -28,10 +28,6 @@ use crate::store::{ChainReport, Store, StoreError, TicketRecord};
 
 pub use checkpoint::{Checkpoint, CheckpointCheck};
 
-/// How much of the database file verify maps at most (SQLite caps it at its
-/// compile-time limit, 2 GiB in the bundled build); the rest is read as usual.
-const MAP_BYTES: i64 = 1 << 40;
-
 /// One thing that is not as the log says it should be.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
@@ -93,7 +89,6 @@ pub struct Against<'a> {
 /// chain thread's head is compared with this snapshot's, and on a difference
 /// (a command committed in between) the chain is verified again here.
 pub fn verify(store: &Store, against: Option<Against<'_>>) -> Result<Verification, AppError> {
-    store.map_for_reading(MAP_BYTES)?;
     store.read(|tx| -> Result<_, AppError> {
         let head_here = tx.head_seq()?;
         let path = (store.path() != Path::new(":memory:")).then(|| store.path().to_path_buf());
@@ -173,7 +168,6 @@ fn chain_elsewhere(path: Option<&Path>) -> Result<Option<ChainReport>, StoreErro
     let Ok(other) = Store::open_read_only(path) else {
         return Ok(None);
     };
-    other.map_for_reading(MAP_BYTES)?;
     other.read(|tx| tx.verify_chain()).map(Some)
 }
 

@@ -465,7 +465,9 @@ fn add_days(date: NaiveDate, days: u32, start: DateTime<Utc>) -> Result<NaiveDat
         .ok_or(CalendarError::OutOfRange(start))
 }
 
-fn parse_date(text: &str) -> Option<NaiveDate> {
+/// A day written `YYYY-MM-DD`, zero-padded: the one date syntax of calendars, used by
+/// `policy check` and by the calendar itself alike.
+pub(crate) fn parse_date(text: &str) -> Option<NaiveDate> {
     let text = text.trim();
     let bytes = text.as_bytes();
     let shape_ok = bytes.len() == 10

@@ -29,6 +29,9 @@ pub const EXIT_INPUT: i32 = 2;
 pub fn run() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
+        Err(err) if err.kind() == clap::error::ErrorKind::InvalidUtf8 => {
+            return context::fail("an argument is not valid UTF-8 text");
+        }
         Err(err) => {
             let code = if err.use_stderr() {
                 EXIT_INPUT

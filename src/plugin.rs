@@ -1,6 +1,7 @@
 //! WebAssembly plug-ins: company code that classifies tickets or turns an external
 //! feed into events, run by wasmtime in a sandbox with a fuel budget and a memory cap
-//! per call, no imports at all (so no file system, network or clock), and a fallback
+//! per call, a wall-clock deadline, no imports at all (so no file system, network or
+//! clock), a fresh instance for every call, and a fallback
 //! when anything goes wrong.
 //!
 //! | file | owns |
@@ -59,11 +60,11 @@
 //!
 //! # Failures
 //!
-//! Each call gets `limits.fuel` fuel and the instance at most `limits.memory` bytes of
-//! memory; the wasm stack is capped at 512 KiB. A trap, running out of fuel or memory,
-//! a result that does not parse, or an unknown category fails that call only, with a
-//! [`PluginError`] naming the plug-in and the kind; the instance is dropped and the next
-//! call instantiates afresh. The caller records the error on the ticket and applies the
+//! Each call runs in a fresh instance with `limits.fuel` fuel (at most [`MAX_FUEL`]), at
+//! most `limits.memory` bytes of memory ([`MAX_MEMORY`]) and [`CALL_DEADLINE`] of
+//! wall-clock time; the wasm stack is capped at 512 KiB. A trap, running out of fuel,
+//! memory or time, a result that does not parse, or an unknown category fails that call
+//! only, with a [`PluginError`] naming the plug-in and the kind. The caller records the error on the ticket and applies the
 //! plug-in's `fallback` category.
 //!
 //! ```no_run
@@ -86,7 +87,7 @@ pub mod check;
 pub mod error;
 pub mod fallback;
 pub mod host;
-mod limits;
+pub mod limits;
 pub mod loaded;
 pub mod wire;
 
@@ -94,5 +95,6 @@ pub use abi::ABI_VERSION;
 pub use error::{PluginError, PluginErrorKind};
 pub use fallback::{Decision, classify_or_fallback};
 pub use host::{CacheStats, HostError, PluginHost};
+pub use limits::{CALL_DEADLINE, MAX_FUEL, MAX_MEMORY};
 pub use loaded::LoadedPlugin;
 pub use wire::{PluginClassification, PluginEvent};

@@ -40,6 +40,12 @@ pub fn load_path(path: &Path) -> Result<Loaded, LoadFailure> {
     load::load(&files::FsFiles, path)
 }
 
+/// [`load_path`] with every file the policy names confined to `root` instead of
+/// the directory that holds the policy's directory.
+pub fn load_path_within(path: &Path, root: &Path) -> Result<Loaded, LoadFailure> {
+    load::load_within(&files::FsFiles, path, Some(root))
+}
+
 pub fn load_with(files: &dyn files::Files, path: &Path) -> Result<Loaded, LoadFailure> {
     load::load(files, path)
 }

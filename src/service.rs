@@ -236,10 +236,33 @@ impl Service {
         })
     }
 
-    /// Fire every timer due at `now`, across all tickets, in one transaction.
+    /// Fire every timer due at `now`, across all tickets. A ticket whose timers
+    /// cannot fire (e.g. a repeating limit overdue for decades) fails alone: the
+    /// others are decided and kept, and the error names each ticket that failed.
     pub fn tick(&mut self, now: DateTime<Utc>) -> Result<Vec<(String, Vec<Decision>)>, AppError> {
+        Self::all_or_failures(self.tick_report(now)?)
+    }
+
+    /// [`Service::tick`], reporting failed tickets beside the fired ones.
+    pub fn tick_report(&mut self, now: DateTime<Utc>) -> Result<Ran, AppError> {
         let due = self.store.read(|tx| tx.due_tickets(now))?;
         self.run_many(&due, &Command::Tick, now, None)
+    }
+
+    fn all_or_failures(ran: Ran) -> Result<Vec<(String, Vec<Decision>)>, AppError> {
+        if ran.failed.is_empty() {
+            return Ok(ran.fired);
+        }
+        let list: Vec<String> = ran
+            .failed
+            .iter()
+            .map(|(id, why)| format!("ticket `{id}`: {why}"))
+            .collect();
+        Err(AppError::Policy(format!(
+            "{} ticket(s) failed, the others were processed: {}",
+            ran.failed.len(),
+            list.join("; ")
+        )))
     }
 
     /// Turn a feed into events with the active policy's event-source plug-in `plugin`
@@ -290,48 +313,97 @@ impl Service {
     ) -> Result<Vec<(String, Vec<Decision>)>, AppError> {
         let waiting = self.store.read(|tx| tx.tickets_waiting_for(estate, kind))?;
         let payload = serde_json::json!({"event": kind, "estate": estate}).to_string();
-        self.run_many(
+        let ran = self.run_many(
             &waiting,
             &Command::Event { kind: kind.into() },
             now,
             Some(payload),
-        )
+        )?;
+        Self::all_or_failures(ran)
     }
 
+    /// Run `cmd` on many tickets, a chunk at a time: each chunk is decided from a
+    /// read snapshot *before* taking the write lock (hooks and plug-ins run
+    /// without it), then written in one short transaction. A ticket changed by
+    /// another writer in between is decided again inside the transaction, where
+    /// the sandboxes' time ceilings bound how long that can hold the lock.
     fn run_many(
         &mut self,
         ids: &[String],
         cmd: &Command,
         now: DateTime<Utc>,
         header: Option<String>,
-    ) -> Result<Vec<(String, Vec<Decision>)>, AppError> {
+    ) -> Result<Ran, AppError> {
+        const CHUNK: usize = 256;
         let Service { store, policies } = self;
-        store.write(|tx| -> Result<_, AppError> {
-            if let Some(payload) = &header {
-                let fp = tx.applied_policy(None)?.unwrap_or_default();
-                tx.append_event(&NewEvent {
-                    ticket: None,
-                    at: now,
-                    kind: "external_event",
-                    payload,
-                    fingerprint: &fp,
-                    rule: None,
-                })?;
-            }
-            let mut out = Vec::new();
-            for id in ids {
-                let Some(row) = tx.ticket(id)? else { continue };
-                let ticket = parse_ticket(&row)?;
-                // Timers fire at their own time, never before the ticket's last event.
-                let at = now.max(ticket.updated_at);
-                let (_, decisions) =
-                    decide_and_persist(tx, policies, Some(&ticket), &row.fingerprint, cmd, at)?;
-                if !decisions.is_empty() {
-                    out.push((id.clone(), decisions));
+        let mut ran = Ran::default();
+        let mut header = header;
+        let chunks: Vec<&[String]> = if ids.is_empty() {
+            vec![ids]
+        } else {
+            ids.chunks(CHUNK).collect()
+        };
+        for chunk in chunks {
+            let decided = store.read(|tx| -> Result<Vec<Decided>, AppError> {
+                let mut out = Vec::new();
+                for id in chunk {
+                    let Some(row) = tx.ticket(id)? else { continue };
+                    let outcome = parse_ticket(&row).and_then(|ticket| {
+                        // Timers fire at their own time, never before the ticket's last event.
+                        let at = now.max(ticket.updated_at);
+                        let policy = compiled(policies, tx, &row.fingerprint)?;
+                        let (next, decisions) = engine::decide(Some(&ticket), cmd, at, policy)?;
+                        Ok((ticket, next, decisions))
+                    });
+                    out.push(Decided { row, outcome });
                 }
-            }
-            Ok(out)
-        })
+                Ok(out)
+            })?;
+            let header_now = header.take();
+            store.write(|tx| -> Result<(), AppError> {
+                if let Some(payload) = &header_now {
+                    let fp = tx.applied_policy(None)?.unwrap_or_default();
+                    tx.append_event(&NewEvent {
+                        ticket: None,
+                        at: now,
+                        kind: "external_event",
+                        payload,
+                        fingerprint: &fp,
+                        rule: None,
+                    })?;
+                }
+                for d in decided {
+                    let id = d.row.id.clone();
+                    let Some(current) = tx.ticket(&id)? else {
+                        continue;
+                    };
+                    let outcome = if current.state == d.row.state {
+                        d.outcome
+                    } else {
+                        parse_ticket(&current).and_then(|ticket| {
+                            let at = now.max(ticket.updated_at);
+                            let policy = compiled(policies, tx, &current.fingerprint)?;
+                            let (next, decisions) = engine::decide(Some(&ticket), cmd, at, policy)?;
+                            Ok((ticket, next, decisions))
+                        })
+                    };
+                    match outcome {
+                        Ok((old, next, decisions)) => {
+                            persist(tx, Some(&old), &next, &decisions, &current.fingerprint)?;
+                            if !decisions.is_empty() {
+                                ran.fired.push((id, decisions));
+                            }
+                        }
+                        Err(e @ (AppError::Engine(_) | AppError::Corrupt(..))) => {
+                            ran.failed.push((id, e.to_string()));
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+                Ok(())
+            })?;
+        }
+        Ok(ran)
     }
 
     pub fn ticket(&self, id: &str) -> Result<(Ticket, Vec<Decision>), AppError> {
@@ -398,6 +470,19 @@ impl Service {
     ) -> Result<Verification, AppError> {
         crate::audit::verify(&self.store, Some(against))
     }
+}
+
+/// What a command run over many tickets did: the decisions per ticket that
+/// changed, and the tickets that failed alone (with why) while the others went on.
+#[derive(Debug, Default)]
+pub struct Ran {
+    pub fired: Vec<(String, Vec<Decision>)>,
+    pub failed: Vec<(String, String)>,
+}
+
+struct Decided {
+    row: TicketRow,
+    outcome: Result<(Ticket, Ticket, Vec<Decision>), AppError>,
 }
 
 /// Commands inside one transaction of [`Service::batch`].
@@ -523,22 +608,6 @@ fn compiled<'p>(
         policies.insert(fp.to_string(), c);
     }
     policies.get(fp).ok_or(AppError::NoPolicy)
-}
-
-/// Decide `cmd` under policy `fp` and persist the outcome: the one write path of
-/// every ticket command.
-fn decide_and_persist(
-    tx: &mut Tx<'_>,
-    policies: &mut HashMap<String, CompiledPolicy>,
-    current: Option<&Ticket>,
-    fp: &str,
-    cmd: &Command,
-    now: DateTime<Utc>,
-) -> Result<(Ticket, Vec<Decision>), AppError> {
-    let policy = compiled(policies, tx, fp)?;
-    let (ticket, decisions) = engine::decide(current, cmd, now, policy)?;
-    persist(tx, current, &ticket, &decisions, fp)?;
-    Ok((ticket, decisions))
 }
 
 fn active_key(estate: Option<&str>) -> String {

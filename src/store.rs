@@ -112,18 +112,6 @@ impl Store {
         &self.path
     }
 
-    /// Reads the file through a memory map of up to `bytes` instead of a copy
-    /// per page: whole-log passes (`audit verify`) spend a fifth of their time
-    /// in `pread` otherwise. Read-only stores only; a no-op on others.
-    pub fn map_for_reading(&self, bytes: i64) -> Result<(), StoreError> {
-        if !self.read_only {
-            return Ok(());
-        }
-        self.conn
-            .pragma_update(None, "mmap_size", bytes)
-            .ctx(&self.name)
-    }
-
     /// Whether this store was opened with [`Store::open_read_only`].
     pub fn is_read_only(&self) -> bool {
         self.read_only

@@ -13,6 +13,8 @@ fn steward(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_steward"))
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
+        // The error corpus extends the shipped base policy, outside its own tree.
+        .env("STEWARD_POLICY_ROOT", ".")
         .output()
         .expect("the steward binary runs")
 }

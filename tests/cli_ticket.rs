@@ -545,10 +545,12 @@ fn open_without_a_policy_is_refused() {
     );
     assert_eq!(code, 2);
     assert!(
-        err.starts_with("error: ") && err.contains("policy apply"),
+        err.starts_with("error: ")
+            && err.contains("does not exist")
+            && err.contains("policy apply"),
         "{err}"
     );
-    assert_eq!(events(&db), 0);
+    assert!(!db.exists(), "no empty database left behind");
 }
 
 // --- audit ------------------------------------------------------------------------

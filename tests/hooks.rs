@@ -45,15 +45,22 @@ fn complaint(id: &str, text: &str, class: u8) -> OpenTicket {
 }
 
 /// A policy extending the base with one hook script.
+/// Laid out as `dir/base` and `dir/t`: a policy only names files in its policy tree.
 fn policy_with_hook(dir: &Path, on: &str, script: &str) -> PathBuf {
-    let base = repo().join("policies/base");
+    std::fs::create_dir_all(dir.join("base")).unwrap();
+    std::fs::copy(
+        repo().join("policies/base/policy.toml"),
+        dir.join("base/policy.toml"),
+    )
+    .unwrap();
+    let dir = dir.join("t");
+    std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("hook.rhai"), script).unwrap();
     let toml = format!(
-        "[policy]\nid = \"t\"\nextends = \"{}\"\n\n[[hook]]\nid = \"h\"\non = \"{on}\"\nscript = \"hook.rhai\"\nfallback = \"complaint.unclassified\"\n",
-        base.display()
+        "[policy]\nid = \"t\"\nextends = \"../base\"\n\n[[hook]]\nid = \"h\"\non = \"{on}\"\nscript = \"hook.rhai\"\nfallback = \"complaint.unclassified\"\n"
     );
     std::fs::write(dir.join("policy.toml"), toml).unwrap();
-    dir.to_path_buf()
+    dir
 }
 
 fn hook_failures(ds: &[Decision]) -> Vec<(String, String)> {

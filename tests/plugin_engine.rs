@@ -22,6 +22,15 @@ fn at(s: &str) -> DateTime<Utc> {
 
 /// A policy over the base whose only classifier is tests/plugins/moody.wat.
 fn moody_policy(dir: &Path) -> PathBuf {
+    // Laid out as `dir/base` and `dir/moody`: a policy only names files in its tree.
+    std::fs::create_dir_all(dir.join("base")).unwrap();
+    std::fs::copy(
+        root().join("policies/base/policy.toml"),
+        dir.join("base/policy.toml"),
+    )
+    .unwrap();
+    let dir = &dir.join("moody");
+    std::fs::create_dir_all(dir).unwrap();
     let wat = std::fs::read(root().join("tests/plugins/moody.wat")).unwrap();
     std::fs::write(dir.join("moody.wat"), &wat).unwrap();
     let sha: String = Sha256::digest(&wat)
@@ -29,8 +38,7 @@ fn moody_policy(dir: &Path) -> PathBuf {
         .map(|b| format!("{b:02x}"))
         .collect();
     let toml = format!(
-        "[policy]\nid = \"moody\"\nextends = \"{}\"\n\n[[plugin]]\nid = \"moody\"\non = \"classify\"\nwasm = \"moody.wat\"\nsha256 = \"{sha}\"\nfallback = \"repair.general\"\nlimits = {{ fuel = 200000, memory = \"1MiB\" }}\n",
-        root().join("policies/base").display()
+        "[policy]\nid = \"moody\"\nextends = \"../base\"\n\n[[plugin]]\nid = \"moody\"\non = \"classify\"\nwasm = \"moody.wat\"\nsha256 = \"{sha}\"\nfallback = \"repair.general\"\nlimits = {{ fuel = 200000, memory = \"1MiB\" }}\n"
     );
     std::fs::write(dir.join("policy.toml"), toml).unwrap();
     dir.to_path_buf()

@@ -132,7 +132,11 @@ fn classifier_sorts_emergency_leak_and_complaint_classes() {
     let major = kw.classify(&ticket("complaint", "媒体已经曝光")).unwrap();
     assert!(major.major);
     assert_eq!(major.urgency.as_deref(), Some("high"));
-    assert_eq!(kw.instantiations(), 1, "one instance served every call");
+    assert_eq!(
+        kw.instantiations(),
+        1 + cases.len() as u64 + 1,
+        "a fresh instance for every call"
+    );
 }
 
 #[test]
@@ -265,7 +269,40 @@ fn each_misbehaviour_fails_one_call_and_the_next_call_succeeds() {
             Some("repair.general"),
             "after {cmd}"
         );
-        assert_eq!(moody.instantiations(), i as u64 + 2, "after {cmd}");
+        // The instance loading checked serves the first call; then one per call.
+        assert_eq!(moody.instantiations(), 2 * (i as u64 + 1), "after {cmd}");
+    }
+}
+
+#[test]
+fn a_slow_plugin_is_stopped_by_the_wall_clock_limit() {
+    let host = PluginHost::new().unwrap();
+    let mut p = plugin(HookPoint::Classify);
+    // Fuel at the ceiling: the fill loop would run for minutes on fuel alone.
+    p.fuel = steward::plugin::MAX_FUEL;
+    let mut moody = host.load("moody", &wat("moody.wat"), &p).unwrap();
+    let started = std::time::Instant::now();
+    let err = moody.classify(&ticket("repair", "S")).unwrap_err();
+    let took = started.elapsed();
+    eprintln!("slow plug-in call stopped after {took:?}");
+    assert_eq!(err.kind, PluginErrorKind::Timeout, "{err} after {took:?}");
+    assert!(err.to_string().contains("250 ms wall-clock limit"), "{err}");
+    assert!(
+        took >= steward::plugin::CALL_DEADLINE - std::time::Duration::from_millis(15),
+        "{took:?}"
+    );
+    assert!(took < steward::plugin::CALL_DEADLINE * 3, "{took:?}");
+    assert!(moody.classify(&ticket("repair", "ok")).is_ok());
+}
+
+#[test]
+fn no_state_carries_from_one_call_to_the_next() {
+    let host = PluginHost::new().unwrap();
+    let p = plugin(HookPoint::Classify);
+    let mut counter = host.load("counter", &wat("counter.wat"), &p).unwrap();
+    for i in 0..5 {
+        let c = counter.classify(&ticket("repair", "x")).unwrap();
+        assert_eq!(c.category.as_deref(), Some("repair.general"), "call {i}");
     }
 }
 
@@ -373,6 +410,17 @@ fn policy_check_refuses_a_wrong_interface() {
     );
 }
 
+#[test]
+fn the_shipped_policy_carries_the_built_modules() {
+    for p in ["keyword-classifier", "weather"] {
+        let built = std::fs::read(root().join(format!("plugins/{p}/{p}.wasm"))).unwrap();
+        let shipped =
+            std::fs::read(root().join(format!("policies/vk-shanghai-plugins/modules/{p}.wasm")))
+                .unwrap();
+        assert!(built == shipped, "{p}: run plugins/build.sh");
+    }
+}
+
 /// A copy of the plug-in policy's chain and its plug-ins under a temp dir, laid out
 /// like the repository so the relative `wasm` paths resolve.
 fn copy_repo() -> tempfile::TempDir {
@@ -383,8 +431,8 @@ fn copy_repo() -> tempfile::TempDir {
         "policies/vk-shanghai/calendar.toml",
         "policies/vk-shanghai/scripts/classify.rhai",
         "policies/vk-shanghai-plugins/policy.toml",
-        "plugins/keyword-classifier/keyword-classifier.wasm",
-        "plugins/weather/weather.wasm",
+        "policies/vk-shanghai-plugins/modules/keyword-classifier.wasm",
+        "policies/vk-shanghai-plugins/modules/weather.wasm",
     ];
     for f in files {
         let to = dir.path().join(f);
@@ -413,7 +461,9 @@ fn one_flipped_byte_fails_policy_check() {
         "{}",
         String::from_utf8_lossy(&ok.stderr)
     );
-    let wasm = dir.path().join("plugins/weather/weather.wasm");
+    let wasm = dir
+        .path()
+        .join("policies/vk-shanghai-plugins/modules/weather.wasm");
     let mut bytes = std::fs::read(&wasm).unwrap();
     let last = bytes.len() - 1;
     bytes[last] ^= 1;
@@ -433,7 +483,7 @@ fn a_plugin_change_shows_in_policy_diff() {
     // The same module with a custom section appended: valid, but other bytes.
     let wasm = dir
         .path()
-        .join("plugins/keyword-classifier/keyword-classifier.wasm");
+        .join("policies/vk-shanghai-plugins/modules/keyword-classifier.wasm");
     let mut bytes = std::fs::read(&wasm).unwrap();
     let old = policy::hex(&<sha2::Sha256 as sha2::Digest>::digest(&bytes));
     bytes.extend_from_slice(&[0, 4, 3, b'v', b'2', b'!']);

@@ -20,7 +20,22 @@ pub fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
         .map_err(|_| format!("bad time `{text}`: expected RFC 3339 like 2026-07-01T09:00:00+08:00"))
 }
 
+/// Open (or create) the database: for `policy apply`, which starts one.
 pub fn open(g: &Global) -> Result<Service, AppError> {
+    Service::open(&g.db)
+}
+
+/// Open a database that must exist already: a ticket command on a mistyped path
+/// says so and leaves no empty database file behind.
+pub fn open_existing(g: &Global) -> Result<Service, AppError> {
+    if !g.db.exists() {
+        return Err(AppError::Policy(format!(
+            "{}: run `steward policy apply PATH` to create it",
+            crate::store::StoreError::NotFound {
+                path: g.db.display().to_string(),
+            }
+        )));
+    }
     Service::open(&g.db)
 }
 
@@ -30,6 +45,9 @@ pub fn open_read_only(g: &Global) -> Result<Service, AppError> {
 
 /// One-line error, exit code 2.
 pub fn fail(message: impl std::fmt::Display) -> i32 {
-    eprintln!("error: {message}");
+    eprintln!(
+        "error: {}",
+        super::output::terminal_safe(&message.to_string(), true)
+    );
     super::EXIT_INPUT
 }

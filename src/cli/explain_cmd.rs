@@ -49,7 +49,7 @@ pub fn run(loaded: &Loaded, ticket: &str, g: &Global) -> i32 {
             return EXIT_INPUT;
         }
     };
-    let compiled = match CompiledPolicy::new(loaded.policy.clone()) {
+    let compiled = match CompiledPolicy::with_plugins(loaded.policy.clone(), &loaded.wasm) {
         Ok(c) => c,
         Err(msg) => {
             eprintln!("error: the policy cannot run: {msg}");

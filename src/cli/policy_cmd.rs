@@ -145,6 +145,7 @@ fn apply(path: &Path, estate: Option<&str>, by: &str, g: &Global) -> i32 {
     let Some(l) = load(path, g.format) else {
         return EXIT_INPUT;
     };
+    let existed = g.db.exists();
     let result = (|| -> Result<_, String> {
         let at = super::context::now(g)?;
         let mut svc = super::context::open(g).map_err(|e| e.to_string())?;
@@ -174,6 +175,16 @@ fn apply(path: &Path, estate: Option<&str>, by: &str, g: &Global) -> i32 {
             }
             EXIT_OK
         }
-        Err(e) => super::context::fail(e),
+        Err(e) => {
+            if !existed {
+                // A database this command created and could not fill holds nothing.
+                for suffix in ["", "-wal", "-shm"] {
+                    let mut p = g.db.clone().into_os_string();
+                    p.push(suffix);
+                    let _ = std::fs::remove_file(p);
+                }
+            }
+            super::context::fail(e)
+        }
     }
 }

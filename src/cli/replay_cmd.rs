@@ -37,7 +37,7 @@ pub fn run(o: &Options, format: Format) -> i32 {
         let Some(loaded) = super::policy_cmd::load(path, format) else {
             return EXIT_INPUT;
         };
-        let compiled = match CompiledPolicy::new(loaded.policy) {
+        let compiled = match CompiledPolicy::with_plugins(loaded.policy, &loaded.wasm) {
             Ok(c) => c,
             Err(e) => return super::context::fail(format!("{}: {e}", path.display())),
         };

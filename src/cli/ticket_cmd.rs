@@ -6,9 +6,9 @@ use crate::policy::model::Action;
 use crate::service::{AppError, Service};
 
 use super::args::{EventCmd, Format, Global, TicketCmd};
-use super::context::{fail, now, open, open_read_only};
+use super::context::{fail, now, open_existing, open_read_only};
 use super::timeline;
-use super::{EXIT_OK, output};
+use super::{EXIT_FOUND, EXIT_OK, output};
 
 pub fn ticket(cmd: TicketCmd, g: &Global) -> i32 {
     match run_ticket(cmd, g) {
@@ -61,7 +61,7 @@ fn run_ticket(cmd: TicketCmd, g: &Global) -> Result<i32, String> {
                     class,
                 },
             };
-            let mut svc = open(g).map_err(|e| e.to_string())?;
+            let mut svc = open_existing(g).map_err(|e| e.to_string())?;
             let mut intake = intake;
             if intake.id.is_empty() {
                 let n = svc
@@ -76,7 +76,7 @@ fn run_ticket(cmd: TicketCmd, g: &Global) -> Result<i32, String> {
         _ => {}
     }
     let (id, command) = to_command(cmd)?;
-    let mut svc = open(g).map_err(|e| e.to_string())?;
+    let mut svc = open_existing(g).map_err(|e| e.to_string())?;
     let (ticket, decisions) = svc.execute(&id, &command, at).map_err(|e| e.to_string())?;
     Ok(report(&svc, &ticket, &decisions, g))
 }
@@ -143,6 +143,7 @@ fn to_command(cmd: TicketCmd) -> Result<(String, Command), String> {
         TicketCmd::Close { id, invalid } => (id, Command::Close { invalid }),
         TicketCmd::Reopen { id, reason } => (id, Command::Reopen { reason }),
         TicketCmd::Compensation { id, amount, note } => {
+            check_amount(&amount)?;
             (id, Command::Compensation { amount, note })
         }
         TicketCmd::Open { .. } | TicketCmd::Show { .. } | TicketCmd::List { .. } => {
@@ -189,7 +190,10 @@ fn show(id: &str, g: &Global) -> Result<i32, AppError> {
     match g.format {
         Format::Json => output::json(&serde_json::json!({"ticket": ticket, "timeline": recorded})),
         _ => {
-            print!("{}", timeline::state(&ticket, tz));
+            print!(
+                "{}",
+                output::terminal_safe(&timeline::state(&ticket, tz), true)
+            );
             println!();
             // Each row names the policy that decided it: a ticket moved by
             // `policy apply` shows both fingerprints, each where it applied.
@@ -267,12 +271,23 @@ fn list(
 pub fn tick(g: &Global) -> i32 {
     let result = (|| -> Result<_, String> {
         let at = now(g)?;
-        let mut svc = open(g).map_err(|e| e.to_string())?;
-        let fired = svc.tick(at).map_err(|e| e.to_string())?;
-        Ok((tz_of(&mut svc), fired))
+        let mut svc = open_existing(g).map_err(|e| e.to_string())?;
+        let ran = svc.tick_report(at).map_err(|e| e.to_string())?;
+        Ok((tz_of(&mut svc), ran))
     })();
     match result {
-        Ok((tz, fired)) => print_batch(&fired, tz, g, "nothing due"),
+        Ok((tz, ran)) => {
+            let code = print_batch(&ran.fired, tz, g, "nothing due");
+            // The others were kept; each ticket that could not be decided is named.
+            for (id, why) in &ran.failed {
+                fail(format!("ticket `{id}` skipped: {why}"));
+            }
+            if ran.failed.is_empty() {
+                code
+            } else {
+                EXIT_FOUND
+            }
+        }
         Err(e) => fail(e),
     }
 }
@@ -284,7 +299,7 @@ pub fn event(cmd: EventCmd, g: &Global) -> i32 {
     };
     let result = (|| -> Result<_, String> {
         let at = now(g)?;
-        let mut svc = open(g).map_err(|e| e.to_string())?;
+        let mut svc = open_existing(g).map_err(|e| e.to_string())?;
         let fired = svc.event(&estate, "rain", at).map_err(|e| e.to_string())?;
         Ok((tz_of(&mut svc), fired))
     })();
@@ -328,7 +343,7 @@ fn feed(plugin: &str, file: &std::path::Path, g: &Global) -> i32 {
         let at = now(g)?;
         let input = std::fs::read_to_string(file)
             .map_err(|e| format!("cannot read `{}`: {e}", file.display()))?;
-        let mut svc = open(g).map_err(|e| e.to_string())?;
+        let mut svc = open_existing(g).map_err(|e| e.to_string())?;
         let applied = svc.feed(plugin, &input, at).map_err(|e| e.to_string())?;
         Ok((tz_of(&mut svc), applied))
     })();
@@ -375,4 +390,53 @@ fn feed(plugin: &str, file: &std::path::Path, g: &Global) -> i32 {
         }
     }
     EXIT_OK
+}
+
+/// A compensation amount: a positive decimal number of at most two decimals, as
+/// money is written (`200`, `199.50`); anything else is refused before it is logged.
+fn check_amount(amount: &str) -> Result<(), String> {
+    let (whole, cents) = amount.split_once('.').unwrap_or((amount, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    let ok = !whole.is_empty()
+        && whole.len() <= 12
+        && digits(whole)
+        && digits(cents)
+        && cents.len() <= 2
+        && (amount.contains('.') <= !cents.is_empty())
+        && amount.bytes().any(|b| (b'1'..=b'9').contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`--amount {}` is not an amount: write a positive number such as 200 or 199.50",
+            super::output::terminal_safe(amount, false)
+        ))
+    }
+}
+
+#[cfg(test)]
+mod amount_tests {
+    use super::check_amount;
+
+    #[test]
+    fn amounts_are_positive_decimals() {
+        for ok in ["200", "199.50", "0.5", "1000000"] {
+            assert!(check_amount(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "lots",
+            "",
+            "-5",
+            "0",
+            "0.00",
+            "1.",
+            ".5",
+            "1.234",
+            "1e9",
+            "1,000",
+            "9999999999999",
+        ] {
+            assert!(check_amount(bad).is_err(), "{bad}");
+        }
+    }
 }

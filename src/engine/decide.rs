@@ -1138,7 +1138,7 @@ impl Run<'_> {
             self.fire(timer.at, &timer.target)?;
         }
         Err(EngineError::Invalid(
-            "too many timers fell due at once; check repeating limits".into(),
+            "more than 10000 timers fell due at once (a repeating limit overdue for years?): tick with earlier `--now` times first to catch up in steps".into(),
         ))
     }
 

@@ -19,6 +19,8 @@ pub enum PluginErrorKind {
     OutOfFuel,
     /// The plug-in tried to grow its memory beyond `limits.memory`.
     OutOfMemory,
+    /// The call ran past the host's wall-clock deadline.
+    Timeout,
     /// The result is not UTF-8, not the record format, or names an unknown category.
     BadResult,
     /// The plug-in answered with an `error=` record: it rejects this input.
@@ -34,6 +36,7 @@ impl PluginErrorKind {
             PluginErrorKind::Trap => "trap",
             PluginErrorKind::OutOfFuel => "out of fuel",
             PluginErrorKind::OutOfMemory => "out of memory",
+            PluginErrorKind::Timeout => "time limit",
             PluginErrorKind::BadResult => "bad result",
             PluginErrorKind::Rejected => "input rejected",
         }

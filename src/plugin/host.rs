@@ -14,6 +14,7 @@ use wasmtime::{Config, Engine, Module, OptLevel};
 
 use super::abi;
 use super::error::{PluginError, PluginErrorKind};
+use super::limits::EPOCH_TICK;
 use super::loaded::LoadedPlugin;
 use crate::policy::model::{Plugin, Policy};
 
@@ -51,9 +52,11 @@ impl PluginHost {
         let mut config = Config::new();
         config
             .consume_fuel(true)
+            .epoch_interruption(true)
             .max_wasm_stack(MAX_WASM_STACK)
             .cranelift_opt_level(OptLevel::Speed);
         let engine = Engine::new(&config).map_err(|e| HostError(e.to_string()))?;
+        start_epoch_ticker(&engine)?;
         Ok(PluginHost {
             engine,
             modules: Mutex::new(HashMap::new()),
@@ -166,9 +169,8 @@ impl PluginHost {
                 m
             }
             None => {
-                let m = Module::new(&self.engine, bytes).map_err(|e| {
-                    PluginError::new(id, PluginErrorKind::Invalid, format!("{e:#}"))
-                })?;
+                let m = compile(&self.engine, bytes)
+                    .map_err(|e| PluginError::new(id, PluginErrorKind::Invalid, e))?;
                 self.compiled.fetch_add(1, Ordering::Relaxed);
                 self.write_artifact(&key, &m);
                 m
@@ -208,6 +210,41 @@ impl PluginHost {
         };
         let _ = write_atomic(&path, &bytes);
     }
+}
+
+/// Binary wasm by its magic number; WebAssembly text when the bytes are text that
+/// starts like a module; anything else is not a module at all, and is said so
+/// without quoting it.
+fn compile(engine: &Engine, bytes: &[u8]) -> Result<Module, String> {
+    if bytes.starts_with(b"\0asm") {
+        return Module::from_binary(engine, bytes).map_err(|e| format!("{e:#}"));
+    }
+    let text = std::str::from_utf8(bytes).ok().map(str::trim_start);
+    if text.is_some_and(|t| t.starts_with('(') || t.starts_with(";;")) {
+        return Module::new(engine, bytes).map_err(|e| format!("{e:#}"));
+    }
+    Err("not a wasm module (no `\\0asm` header, and not WebAssembly text)".into())
+}
+
+/// Advance the engine's epoch every [`EPOCH_TICK`] for as long as the engine lives,
+/// so a call past its deadline traps with `Interrupt`. Fuel bounds the work a call
+/// does deterministically; the epoch bounds its wall-clock time — the host
+/// measures time only to stop a runaway plug-in, never as an input to a decision.
+fn start_epoch_ticker(engine: &Engine) -> Result<(), HostError> {
+    let weak = engine.weak();
+    std::thread::Builder::new()
+        .name("steward-wasm-epoch".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(EPOCH_TICK);
+                match weak.upgrade() {
+                    Some(engine) => engine.increment_epoch(),
+                    None => return,
+                }
+            }
+        })
+        .map(|_| ())
+        .map_err(|e| HostError(format!("cannot start the epoch ticker: {e}")))
 }
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {

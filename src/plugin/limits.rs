@@ -2,7 +2,21 @@
 //! on tables and instances, and a record of a denied growth so that hitting the cap
 //! is reported as "out of memory" rather than as an anonymous trap.
 
+use std::time::Duration;
+
 use wasmtime::{ResourceLimiter, format_err};
+
+/// Host ceiling on `limits.fuel`: about a second of guest code at full speed.
+pub const MAX_FUEL: u64 = 1_000_000_000;
+/// Host ceiling on `limits.memory`.
+pub const MAX_MEMORY: u64 = 256 << 20;
+/// Wall-clock ceiling of one plug-in call (instantiation and config included).
+pub const CALL_DEADLINE: Duration = Duration::from_millis(250);
+/// How often the host's ticker advances the engine's epoch.
+pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+/// [`CALL_DEADLINE`] in epoch ticks: a call is interrupted after between
+/// `DEADLINE_TICKS - 1` and `DEADLINE_TICKS` ticks.
+pub const DEADLINE_TICKS: u64 = (CALL_DEADLINE.as_millis() / EPOCH_TICK.as_millis()) as u64 + 1;
 
 /// Table elements a plug-in may have (function pointers for `call_indirect`).
 const MAX_TABLE_ELEMENTS: usize = 10_000;
@@ -16,7 +30,7 @@ pub struct Limits {
 impl Limits {
     pub fn new(memory_bytes: u64) -> Self {
         Limits {
-            memory_bytes: usize::try_from(memory_bytes).unwrap_or(usize::MAX),
+            memory_bytes: usize::try_from(memory_bytes.min(MAX_MEMORY)).unwrap_or(usize::MAX),
             memory_denied: false,
         }
     }

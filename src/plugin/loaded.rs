@@ -1,7 +1,8 @@
-//! One loaded plug-in: its compiled module, its limits and config from the policy,
-//! and the live instance its calls reuse. Any failed call drops the instance — a
-//! trapped instance is poisoned — and the next call instantiates afresh, so one bad
-//! input costs one call, never the host.
+//! One loaded plug-in: its compiled module, its limits and config from the policy.
+//! Every call runs in a fresh instance, handed its config and then dropped: nothing a
+//! plug-in keeps in memory or globals outlives the ticket it was called for, so a
+//! replay calls it exactly as live use did, and a trapped (poisoned) instance is
+//! never called again.
 
 use std::collections::BTreeSet;
 
@@ -9,7 +10,7 @@ use wasmtime::{Engine, Instance, Memory, Module, Store, Trap, TypedFunc};
 
 use super::abi;
 use super::error::{PluginError, PluginErrorKind};
-use super::limits::Limits;
+use super::limits::{CALL_DEADLINE, DEADLINE_TICKS, Limits, MAX_FUEL};
 use super::wire::{self, PluginClassification, PluginEvent, Record};
 use crate::policy::model::{HookPoint, Plugin};
 use crate::script::facts::TicketFacts;
@@ -78,7 +79,7 @@ impl LoadedPlugin {
         self.on
     }
 
-    /// How many instances were created: 1 after loading, one more after each failure.
+    /// How many instances were created: 1 at loading, then one per call.
     pub fn instantiations(&self) -> u64 {
         self.instantiations
     }
@@ -106,12 +107,14 @@ impl LoadedPlugin {
             live.store
                 .set_fuel(self.fuel)
                 .map_err(|e| (PluginErrorKind::Trap, e.to_string()))?;
+            live.store.set_epoch_deadline(DEADLINE_TICKS);
             let packed = f
                 .call(&mut live.store, ())
                 .map_err(|e| failure(&live.store, e))?;
             let text = read_result(live, packed)?;
             wire::category_list(text).map_err(|e| (PluginErrorKind::BadResult, e))
         });
+        self.live = None;
         self.finish(r)
     }
 
@@ -162,7 +165,10 @@ impl LoadedPlugin {
                 .ok_or((PluginErrorKind::Trap, "no instance".into()))?;
             let hook = live.hook.clone();
             let packed = invoke(live, self.fuel, &hook, input)?;
-            self.last_fuel = self.fuel.saturating_sub(live.store.get_fuel().unwrap_or(0));
+            self.last_fuel = self
+                .fuel
+                .min(MAX_FUEL)
+                .saturating_sub(live.store.get_fuel().unwrap_or(0));
             let text = read_result(live, packed)?;
             let records = wire::parse_records(text).map_err(|e| (PluginErrorKind::BadResult, e))?;
             if let Some(message) = wire::rejection(&records) {
@@ -170,10 +176,13 @@ impl LoadedPlugin {
             }
             parse(&records)
         });
+        // Fresh state for the next ticket, whatever this call left behind.
+        self.live = None;
         self.finish(r)
     }
 
     /// On failure, drop the instance (it may be poisoned) and name the plug-in.
+    /// `load` keeps the instance it checked the config with for the first call.
     fn finish<T>(&mut self, r: Result<T, Failure>) -> Result<T, PluginError> {
         r.map_err(|f| {
             self.live = None;
@@ -206,8 +215,11 @@ impl LoadedPlugin {
         let mut store = Store::new(&self.engine, Limits::new(self.memory_bytes));
         store.limiter(|l| l);
         store
-            .set_fuel(self.fuel)
+            .set_fuel(self.fuel.min(MAX_FUEL))
             .map_err(|e| (PluginErrorKind::Trap, e.to_string()))?;
+        // A new store's deadline is 0: set it before instantiating, or the start
+        // function and every call trap at once.
+        store.set_epoch_deadline(DEADLINE_TICKS);
         let instance =
             Instance::new(&mut store, &self.module, &[]).map_err(|e| failure(&store, e))?;
         let memory = instance
@@ -279,8 +291,9 @@ fn invoke(
         )
     })?;
     live.store
-        .set_fuel(fuel)
+        .set_fuel(fuel.min(MAX_FUEL))
         .map_err(|e| (PluginErrorKind::Trap, e.to_string()))?;
+    live.store.set_epoch_deadline(DEADLINE_TICKS);
     let ptr = live
         .alloc
         .call(&mut live.store, len)
@@ -339,6 +352,13 @@ fn failure(store: &Store<Limits>, e: wasmtime::Error) -> Failure {
         Some(Trap::OutOfFuel) => (
             PluginErrorKind::OutOfFuel,
             "used up its fuel (limits.fuel): an endless or too long loop".into(),
+        ),
+        Some(Trap::Interrupt) => (
+            PluginErrorKind::Timeout,
+            format!(
+                "ran past the host's {} ms wall-clock limit",
+                CALL_DEADLINE.as_millis()
+            ),
         ),
         Some(t) => (PluginErrorKind::Trap, t.to_string()),
         None => (PluginErrorKind::Trap, format!("{e:#}")),

@@ -120,6 +120,11 @@ fn field(out: &mut String, key: &str, value: &str) {
     out.push('\t');
 }
 
+/// Most fields a record may have: more than any record of the ABI needs, and few
+/// enough that checking a record for repeated keys stays cheap, so parsing a result
+/// is linear in its length (which [`super::abi::MAX_RESULT`] caps).
+pub const MAX_FIELDS: usize = 16;
+
 /// Parse record lines. Blank lines are skipped; every field must be `key=value`
 /// with a lowercase key, and no key may repeat within a record.
 pub fn parse_records(text: &str) -> Result<Vec<Record<'_>>, String> {
@@ -130,6 +135,12 @@ pub fn parse_records(text: &str) -> Result<Vec<Record<'_>>, String> {
         }
         let mut record: Record = Vec::new();
         for f in line.split('\t') {
+            if record.len() == MAX_FIELDS {
+                return Err(format!(
+                    "line {}: more than {MAX_FIELDS} fields in one record",
+                    n + 1
+                ));
+            }
             let Some((k, v)) = f.split_once('=') else {
                 return Err(format!(
                     "line {}: field `{}` is not key=value",
@@ -346,6 +357,37 @@ mod tests {
             classification(&[]).ok(),
             Some(PluginClassification::default())
         );
+    }
+
+    #[test]
+    fn a_megabyte_of_distinct_keys_is_refused_quickly() {
+        let mut text = String::new();
+        let mut i = 0u64;
+        while text.len() < 1 << 20 {
+            let (mut n, mut key) = (i, String::new());
+            loop {
+                key.push((b'a' + (n % 26) as u8) as char);
+                n /= 26;
+                if n == 0 {
+                    break;
+                }
+            }
+            text.push_str(&format!("k{key}=1\t"));
+            i += 1;
+        }
+        let started = std::time::Instant::now();
+        let err = parse_records(&text).unwrap_err();
+        assert!(err.contains("more than 16 fields"), "{err}");
+        // Many records of the most fields each still parse in linear time.
+        let line: Vec<String> = (0..MAX_FIELDS)
+            .map(|f| format!("{}=v", (b'a' + f as u8) as char))
+            .collect();
+        let many = format!("{}\n", line.join("\t")).repeat((1 << 20) / 64);
+        assert_eq!(
+            parse_records(&many).map(|r| r.len()).ok(),
+            Some((1 << 20) / 64)
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
     }
 
     #[test]

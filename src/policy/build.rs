@@ -751,17 +751,18 @@ impl Builder<'_> {
                     &["operations", "call_depth", "string_size", "array_size"],
                 );
                 lr.check_keys(self.ctx);
-                if let Some((n, _)) = lr.opt_int(self.ctx, "operations") {
-                    limits.operations = n.max(1) as u64;
+                use crate::script::sandbox as sb;
+                if let Some(n) = self.capped_int(&lr, "operations", sb::MAX_OPERATIONS) {
+                    limits.operations = n;
                 }
-                if let Some((n, _)) = lr.opt_int(self.ctx, "call_depth") {
-                    limits.call_depth = n.clamp(1, 256) as usize;
+                if let Some(n) = self.capped_int(&lr, "call_depth", sb::MAX_CALL_DEPTH as u64) {
+                    limits.call_depth = n as usize;
                 }
-                if let Some((n, _)) = lr.opt_int(self.ctx, "string_size") {
-                    limits.string_size = n.max(1) as usize;
+                if let Some(n) = self.capped_int(&lr, "string_size", sb::MAX_STRING_SIZE as u64) {
+                    limits.string_size = n as usize;
                 }
-                if let Some((n, _)) = lr.opt_int(self.ctx, "array_size") {
-                    limits.array_size = n.max(1) as usize;
+                if let Some(n) = self.capped_int(&lr, "array_size", sb::MAX_ARRAY_SIZE as u64) {
+                    limits.array_size = n as usize;
                 }
             }
             if let (Some(on), Some((path, loc))) = (on, script) {
@@ -783,6 +784,23 @@ impl Builder<'_> {
             }
         }
         out
+    }
+
+    /// A limit a policy sets: a positive integer no higher than the host's ceiling.
+    fn capped_int(&mut self, r: &Reader, key: &str, ceiling: u64) -> Option<u64> {
+        let (n, loc) = r.opt_int(self.ctx, key)?;
+        match u64::try_from(n) {
+            Ok(v) if (1..=ceiling).contains(&v) => Some(v),
+            _ => {
+                self.ctx.push(
+                    Diagnostic::error(loc, format!("`{key}` = {n} in {} is out of range", r.what))
+                        .with_help(format!(
+                            "use a value from 1 to {ceiling} (the host ceiling)"
+                        )),
+                );
+                None
+            }
+        }
     }
 
     fn plugins(&mut self, top: &Reader) -> BTreeMap<String, Plugin> {
@@ -812,11 +830,18 @@ impl Builder<'_> {
                     &["fuel", "memory"],
                 );
                 lr.check_keys(self.ctx);
-                if let Some((n, _)) = lr.opt_int(self.ctx, "fuel") {
-                    fuel = n.max(1) as u64;
+                if let Some(n) = self.capped_int(&lr, "fuel", crate::plugin::MAX_FUEL) {
+                    fuel = n;
                 }
                 if let Some((m, loc)) = lr.opt_str(self.ctx, "memory") {
                     match parse_bytes(&m) {
+                        Some(b) if b > crate::plugin::MAX_MEMORY => self.ctx.push(
+                            Diagnostic::error(
+                                loc,
+                                format!("`memory` = \"{m}\" exceeds the host ceiling"),
+                            )
+                            .with_help(format!("at most {} MiB", crate::plugin::MAX_MEMORY >> 20)),
+                        ),
                         Some(b) => memory_bytes = b,
                         None => self.ctx.push(
                             Diagnostic::error(loc, format!("bad memory size `{m}`"))

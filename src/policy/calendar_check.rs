@@ -18,6 +18,7 @@ pub struct Lists {
 }
 
 pub fn check(r: &Reader, lists: &Lists, ctx: &mut Ctx) {
+    let reported = ctx.diags.len();
     let (holidays, makeup) = (&lists.holidays, &lists.makeup_workdays);
     let mut ranges: Vec<(NaiveDate, NaiveDate, String, Loc)> = Vec::new();
     for (text, loc) in holidays {
@@ -45,7 +46,7 @@ pub fn check(r: &Reader, lists: &Lists, ctx: &mut Ctx) {
         ranges.push((a, b, text.clone(), *loc));
     }
     for (text, loc) in makeup {
-        let Ok(day) = NaiveDate::parse_from_str(text, "%Y-%m-%d") else {
+        let Some(day) = crate::calendar::parse_date(text) else {
             ctx.push(
                 Diagnostic::error(*loc, format!("bad make-up workday `{text}`"))
                     .with_help("expected a date like `2026-09-27`"),
@@ -62,10 +63,20 @@ pub fn check(r: &Reader, lists: &Lists, ctx: &mut Ctx) {
     let tz = chrono_tz::UTC;
     let workdays: Vec<&str> = lists.workdays.iter().map(|v| v.0.as_str()).collect();
     let hours: Vec<&str> = lists.hours.iter().map(|v| v.0.as_str()).collect();
-    // Holidays and make-up days were checked above with exact locations; the
-    // constructor checks the rest (weekday names, hour windows), and the error
-    // points at the item it names when it names one.
-    if let Err(err) = crate::calendar::Calendar::new(tz, &workdays, &hours, &[], &[]) {
+    // Holidays and make-up days were checked above with exact locations. The
+    // constructor `policy apply` uses then checks everything once more (weekday
+    // names, hour windows, and the lists when nothing was reported above), so a
+    // policy that passes here builds there; the error points at the item it names.
+    let clean = ctx.diags.len() == reported;
+    let texts = |l: &[(String, Loc)]| -> Vec<String> { l.iter().map(|v| v.0.clone()).collect() };
+    let (hol, mk) = if clean {
+        (texts(holidays), texts(makeup))
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let hol: Vec<&str> = hol.iter().map(String::as_str).collect();
+    let mk: Vec<&str> = mk.iter().map(String::as_str).collect();
+    if let Err(err) = crate::calendar::Calendar::new(tz, &workdays, &hours, &hol, &mk) {
         let find = |list: &[(String, Loc)], text: &str| {
             list.iter().rev().find(|v| v.0 == text).map(|v| v.1)
         };
@@ -76,6 +87,10 @@ pub fn check(r: &Reader, lists: &Lists, ctx: &mut Ctx) {
             CalendarError::BadHours(t)
             | CalendarError::EmptyHours(t)
             | CalendarError::OverlappingHours(_, t) => find(&lists.hours, t),
+            CalendarError::BadHoliday(t)
+            | CalendarError::ReversedHolidayRange(t)
+            | CalendarError::HolidayRangeTooLong(t) => find(&lists.holidays, t),
+            CalendarError::BadMakeupWorkday(t) => find(&lists.makeup_workdays, t),
             _ => None,
         };
         ctx.error(at.unwrap_or(r.loc), format!("{}: {err}", r.what));
@@ -83,7 +98,7 @@ pub fn check(r: &Reader, lists: &Lists, ctx: &mut Ctx) {
 }
 
 fn parse_range(text: &str) -> Option<(NaiveDate, NaiveDate)> {
-    let day = |s: &str| NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok();
+    let day = crate::calendar::parse_date;
     match text.split_once("..") {
         Some((a, b)) => Some((day(a)?, day(b)?)),
         None => day(text).map(|d| (d, d)),

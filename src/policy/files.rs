@@ -15,11 +15,34 @@ pub trait Files {
     fn identity(&self, path: &Path) -> PathBuf;
 }
 
+/// Largest file a policy may name (policy text, a script, a plug-in module).
+pub const MAX_FILE_BYTES: u64 = 8 << 20;
+
 pub struct FsFiles;
 
 impl Files for FsFiles {
+    /// Regular files only, and at most [`MAX_FILE_BYTES`]: a FIFO would block the
+    /// reader, a device such as `/dev/zero` would never end.
     fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
-        std::fs::read(path)
+        use std::io::Read;
+        let meta = std::fs::metadata(path)?;
+        if !meta.is_file() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "not a regular file",
+            ));
+        }
+        if meta.len() > MAX_FILE_BYTES {
+            return Err(too_large());
+        }
+        let mut bytes = Vec::with_capacity(meta.len() as usize);
+        std::fs::File::open(path)?
+            .take(MAX_FILE_BYTES + 1)
+            .read_to_end(&mut bytes)?;
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            return Err(too_large());
+        }
+        Ok(bytes)
     }
 
     fn is_dir(&self, path: &Path) -> bool {
@@ -34,7 +57,7 @@ impl Files for FsFiles {
         let mut out = Vec::new();
         for entry in std::fs::read_dir(dir)? {
             let path = entry?.path();
-            if path.is_file() && path.extension().is_some_and(|e| e == "toml") {
+            if path.extension().is_some_and(|e| e == "toml") {
                 out.push(path);
             }
         }
@@ -45,6 +68,13 @@ impl Files for FsFiles {
     fn identity(&self, path: &Path) -> PathBuf {
         std::fs::canonicalize(path).unwrap_or_else(|_| normalize(path))
     }
+}
+
+fn too_large() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("larger than {} MiB", MAX_FILE_BYTES >> 20),
+    )
 }
 
 /// Files held in memory, keyed by normalized relative path.

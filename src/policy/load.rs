@@ -31,15 +31,107 @@ pub struct LoadFailure {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+/// Longest `extends` chain: deeper is surely a mistake, and would exhaust the stack.
+pub const MAX_EXTENDS_DEPTH: usize = 32;
+
+/// Environment variable naming the directory every path a policy names must stay
+/// in; without it, the directory that holds the policy's own directory (so that
+/// sibling policies can extend each other).
+pub const ROOT_VAR: &str = "STEWARD_POLICY_ROOT";
+
+/// Where the files a policy names may be: inside `root` (an identity as
+/// [`Files::identity`] gives it), and named like what they are.
+struct Confine {
+    root: PathBuf,
+    shown: PathBuf,
+}
+
+impl Confine {
+    fn new(files: &dyn Files, path: &Path, root: Option<&Path>) -> Confine {
+        let configured = root
+            .map(|r| r.as_os_str().to_owned())
+            .or_else(|| std::env::var_os(ROOT_VAR).filter(|v| !v.is_empty()));
+        let shown = match configured {
+            Some(r) => PathBuf::from(r),
+            None => {
+                let dir = if files.is_dir(path) {
+                    path.to_path_buf()
+                } else {
+                    path.parent().unwrap_or(Path::new("")).to_path_buf()
+                };
+                let dir = normalize(&dir);
+                match dir.parent() {
+                    Some(p) if !dir.as_os_str().is_empty() && dir.file_name().is_some() => {
+                        p.to_path_buf()
+                    }
+                    _ => dir.clone(),
+                }
+            }
+        };
+        let probe = if shown.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            shown.as_path()
+        };
+        Confine {
+            root: files.identity(probe),
+            shown,
+        }
+    }
+
+    /// An error message when `path` leaves the root.
+    fn check(&self, files: &dyn Files, path: &Path) -> Option<String> {
+        let id = files.identity(path);
+        let escapes = id
+            .components()
+            .any(|c| c == std::path::Component::ParentDir);
+        let root = if self.root == Path::new(".") {
+            Path::new("")
+        } else {
+            self.root.as_path()
+        };
+        if !escapes && id.starts_with(root) {
+            return None;
+        }
+        let shown = if self.shown.as_os_str().is_empty() {
+            ".".to_string()
+        } else {
+            self.shown.display().to_string()
+        };
+        Some(format!(
+            "`{}` is outside the policy tree `{shown}`",
+            path.display()
+        ))
+    }
+}
+
+fn confine_help() -> String {
+    format!(
+        "a policy may only name files under the directory that holds it and its sibling policies; set {ROOT_VAR} to allow another root"
+    )
+}
+
 pub fn load(files: &dyn Files, path: &Path) -> Result<Loaded, LoadFailure> {
+    load_within(files, path, None)
+}
+
+/// [`load`] with every file the policy names confined to `root` (else to
+/// `$STEWARD_POLICY_ROOT`, else to the directory holding the policy's directory).
+pub fn load_within(
+    files: &dyn Files,
+    path: &Path,
+    root: Option<&Path>,
+) -> Result<Loaded, LoadFailure> {
     let mut sources = SourceMap::default();
     let mut ctx = Ctx {
         diags: Vec::new(),
         spans: SpanIndex::default(),
     };
     let mut chain = Vec::new();
+    let confine = Confine::new(files, path, root);
     let tree = load_tree(
         files,
+        &confine,
         path,
         &mut sources,
         &mut ctx,
@@ -55,7 +147,14 @@ pub fn load(files: &dyn Files, path: &Path) -> Result<Loaded, LoadFailure> {
     };
     let built = build::build(&table, loc, &sources, &mut ctx);
     let mut policy = built.policy;
-    let wasm = attach_files(files, &built.file_refs, &mut policy, &mut sources, &mut ctx);
+    let wasm = attach_files(
+        files,
+        &confine,
+        &built.file_refs,
+        &mut policy,
+        &mut sources,
+        &mut ctx,
+    );
     super::check::check(&policy, &mut ctx);
     check_plugins(&policy, &wasm, &built.file_refs, &mut ctx);
     let (errors, warnings): (Vec<_>, Vec<_>) = ctx
@@ -82,8 +181,10 @@ pub fn load(files: &dyn Files, path: &Path) -> Result<Loaded, LoadFailure> {
 }
 
 /// The merged tree of the policy at `path` with its ancestors overlaid beneath it.
+#[allow(clippy::too_many_arguments)]
 fn load_tree(
     files: &dyn Files,
+    confine: &Confine,
     path: &Path,
     sources: &mut SourceMap,
     ctx: &mut Ctx,
@@ -106,6 +207,40 @@ fn load_tree(
                 .with_help("a policy may not extend itself, directly or through others"),
         );
         return None;
+    }
+    if stack.len() >= MAX_EXTENDS_DEPTH {
+        ctx.push(
+            Diagnostic::error(
+                from,
+                format!("`extends` chain deeper than {MAX_EXTENDS_DEPTH} policies"),
+            )
+            .with_help("a policy extends a base, which may extend another; not this many"),
+        );
+        return None;
+    }
+    if from.is_some() {
+        // The requested policy is the user's choice; what it extends is the policy's.
+        if !files.exists(path) {
+            ctx.error(from, format!("policy `{}` not found", path.display()));
+            return None;
+        }
+        if let Some(message) = confine.check(files, path) {
+            ctx.push(Diagnostic::error(from, message).with_help(confine_help()));
+            return None;
+        }
+        if !files.is_dir(path) && path.extension().is_none_or(|e| e != "toml") {
+            ctx.push(
+                Diagnostic::error(
+                    from,
+                    format!(
+                        "`extends` names `{}`, which is not a policy",
+                        path.display()
+                    ),
+                )
+                .with_help("name a policy directory or a `.toml` policy file"),
+            );
+            return None;
+        }
     }
     let paths = if files.is_dir(path) {
         match files.toml_files(path) {
@@ -165,6 +300,7 @@ fn load_tree(
     stack.push((identity, path.to_path_buf()));
     let parent = load_tree(
         files,
+        confine,
         &parent_path,
         sources,
         ctx,
@@ -209,6 +345,7 @@ fn take_extends(table: &mut Table, sources: &SourceMap, ctx: &mut Ctx) -> Option
 /// check plug-in modules against their pinned digests.
 fn attach_files(
     files: &dyn Files,
+    confine: &Confine,
     refs: &[FileRef],
     policy: &mut Policy,
     sources: &mut SourceMap,
@@ -222,12 +359,55 @@ fn attach_files(
             .unwrap_or(Path::new(""))
             .to_path_buf();
         let full = normalize(&dir.join(&r.path));
+        if !files.exists(&full) {
+            ctx.push(
+                Diagnostic::error(r.loc, format!("{} file `{}` not found", r.section, r.path))
+                    .with_help(format!("looked for `{}`", full.display())),
+            );
+            continue;
+        }
+        if let Some(message) = confine.check(files, &full) {
+            ctx.push(Diagnostic::error(r.loc, message).with_help(confine_help()));
+            continue;
+        }
+        let wanted: &[&str] = if r.section == "hook" {
+            &["rhai"]
+        } else {
+            &["wasm", "wat"]
+        };
+        if full
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_none_or(|e| !wanted.contains(&e))
+        {
+            // Never read, so never echoed: only files named as scripts or modules.
+            ctx.push(
+                Diagnostic::error(
+                    r.loc,
+                    format!(
+                        "{} file `{}` must end in .{}",
+                        r.section,
+                        r.path,
+                        wanted.join(" or .")
+                    ),
+                )
+                .with_help(if r.section == "hook" {
+                    "hook scripts are rhai files (`.rhai`)"
+                } else {
+                    "plug-ins are WebAssembly modules (`.wasm`, or `.wat` text)"
+                }),
+            );
+            continue;
+        }
         let bytes = match files.read(&full) {
             Ok(b) => b,
-            Err(_) => {
+            Err(err) => {
                 ctx.push(
-                    Diagnostic::error(r.loc, format!("{} file `{}` not found", r.section, r.path))
-                        .with_help(format!("looked for `{}`", full.display())),
+                    Diagnostic::error(
+                        r.loc,
+                        format!("cannot read {} file `{}`: {err}", r.section, r.path),
+                    )
+                    .with_help(format!("looked for `{}`", full.display())),
                 );
                 continue;
             }

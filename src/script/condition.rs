@@ -37,7 +37,7 @@ impl std::fmt::Debug for Condition {
 
 /// The engine conditions run in; build it once per policy.
 pub fn engine() -> Engine {
-    sandbox::engine(&sandbox::condition_limits())
+    sandbox::engine(&sandbox::condition_limits(), sandbox::CONDITION_DEADLINE)
 }
 
 impl Condition {

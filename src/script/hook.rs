@@ -78,7 +78,7 @@ pub fn function_name(on: HookPoint) -> &'static str {
 const LINE_KEY: &str = "__line";
 
 fn hook_engine(hook: &Hook) -> Engine {
-    let mut engine = sandbox::engine(&hook.limits);
+    let mut engine = sandbox::engine(&hook.limits, sandbox::HOOK_DEADLINE);
     // Hooks take the ticket as an argument; strict variables would reject globals
     // a script defines at top level for its tables, which are legitimate.
     engine.set_strict_variables(false);
@@ -206,6 +206,10 @@ impl CompiledHook {
             E::ErrorStackOverflow(..) => "call depth limit reached".to_string(),
             E::ErrorDataTooLarge(what, ..) => format!("size limit reached: {what}"),
             E::ErrorTooManyVariables(..) => "variable limit reached".to_string(),
+            E::ErrorTerminated(..) => format!(
+                "time limit reached ({} ms of wall-clock time)",
+                sandbox::HOOK_DEADLINE.as_millis()
+            ),
             other => other.to_string(),
         };
         HookError::Runtime {
@@ -352,7 +356,11 @@ mod tests {
     #[test]
     fn array_growth_hits_the_size_limit() {
         let src = "fn classify(t) {\n  let a = [];\n  loop { a.push(1); }\n}";
-        let h = CompiledHook::compile("c", &hook(HookPoint::Classify, src)).unwrap();
+        // A small cap: size checks make growth quadratic, and in a debug build the
+        // default cap takes longer to reach than the time limit.
+        let mut h = hook(HookPoint::Classify, src);
+        h.limits.array_size = 1_000;
+        let h = CompiledHook::compile("c", &h).unwrap();
         assert!(
             h.call(&facts("x"), None)
                 .unwrap_err()
@@ -365,10 +373,16 @@ mod tests {
     fn map_index_assignment_hits_the_size_limit() {
         let src =
             "fn classify(t) {\n  let m = #{};\n  let i = 0;\n  loop { m[`k${i}`] = i; i += 1; }\n}";
-        let h = CompiledHook::compile("c", &hook(HookPoint::Classify, src)).unwrap();
+        let mut h = hook(HookPoint::Classify, src);
+        h.limits.array_size = 1_000;
+        let h = CompiledHook::compile("c", &h).unwrap();
         let err = h.call(&facts("x"), None).unwrap_err().to_string();
         assert!(
-            err.contains("size limit") || err.contains("operation limit"),
+            // rhai does not size-check index assignment; the operation budget
+            // or (in a slow debug build) the time limit stops it instead.
+            err.contains("size limit")
+                || err.contains("operation limit")
+                || err.contains("time limit"),
             "{err}"
         );
     }
@@ -403,6 +417,69 @@ mod tests {
         )
         .unwrap();
         assert!(h.call(&facts("x"), None).is_err());
+    }
+
+    #[test]
+    fn sleep_and_the_clock_are_not_available() {
+        let h = CompiledHook::compile(
+            "c",
+            &hook(
+                HookPoint::Classify,
+                "fn classify(t) {\n  sleep(30);\n  ()\n}",
+            ),
+        )
+        .unwrap();
+        let started = std::time::Instant::now();
+        let err = h.call(&facts("x"), None).unwrap_err().to_string();
+        assert!(err.contains("`sleep` is not available"), "{err}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        let h = CompiledHook::compile(
+            "c",
+            &hook(
+                HookPoint::Classify,
+                "fn classify(t) {\n  sleep(0.5);\n  ()\n}",
+            ),
+        )
+        .unwrap();
+        assert!(h.call(&facts("x"), None).is_err());
+        let h = CompiledHook::compile(
+            "c",
+            &hook(HookPoint::Classify, "fn classify(t) { timestamp() }"),
+        )
+        .unwrap();
+        let err = h.call(&facts("x"), None).unwrap_err().to_string();
+        assert!(err.contains("timestamp"), "{err}");
+    }
+
+    #[test]
+    fn slow_work_within_the_operation_budget_hits_the_time_limit() {
+        // Every operation is a search through a 64 KiB string: the operation
+        // budget at its ceiling would allow minutes of this.
+        let src = "fn classify(t) {\n  let s = \"a\".pad(65000, \"a\") + \"b\";\n  let n = 0;\n  loop { n += s.index_of(\"aab\"); }\n}";
+        let mut h = hook(HookPoint::Classify, src);
+        h.limits.operations = sandbox::MAX_OPERATIONS;
+        let h = CompiledHook::compile("c", &h).unwrap();
+        let started = std::time::Instant::now();
+        let err = h.call(&facts("x"), None).unwrap_err().to_string();
+        let took = started.elapsed();
+        assert!(err.contains("time limit reached"), "{err}");
+        assert!(took >= sandbox::HOOK_DEADLINE, "{took:?}");
+        assert!(took < sandbox::HOOK_DEADLINE * 3, "{took:?}");
+    }
+
+    #[test]
+    fn limits_above_the_host_ceilings_are_held_to_them() {
+        let l = ScriptLimits {
+            operations: u64::MAX,
+            call_depth: usize::MAX,
+            string_size: 1 << 30,
+            array_size: usize::MAX,
+        }
+        .capped();
+        assert_eq!(l.operations, sandbox::MAX_OPERATIONS);
+        assert_eq!(l.call_depth, sandbox::MAX_CALL_DEPTH);
+        assert_eq!(l.string_size, sandbox::MAX_STRING_SIZE);
+        assert_eq!(l.array_size, sandbox::MAX_ARRAY_SIZE);
     }
 
     #[test]

@@ -58,6 +58,12 @@ pub enum StoreError {
     #[error("database `{path}` is locked by another process (waited {}s)", waited.as_secs())]
     Locked { path: String, waited: Duration },
 
+    /// SQLITE_FULL: nothing of the failed command was kept.
+    #[error(
+        "the disk holding database `{path}` is full: nothing was written; free space and retry"
+    )]
+    DiskFull { path: String },
+
     /// SQLITE_READONLY, or a write attempted through a read-only open.
     #[error("database `{path}` is read-only")]
     ReadOnly { path: String },
@@ -113,6 +119,7 @@ pub(super) fn from_sqlite(err: rusqlite::Error, path: &str) -> StoreError {
             waited: BUSY_TIMEOUT,
         },
         Some(ErrorCode::ReadOnly) => StoreError::ReadOnly { path },
+        Some(ErrorCode::DiskFull) => StoreError::DiskFull { path },
         Some(ErrorCode::NotADatabase) => StoreError::NotADatabase { path },
         Some(ErrorCode::DatabaseCorrupt) => StoreError::Corrupt {
             path,
@@ -132,5 +139,26 @@ pub(super) trait Ctx<T> {
 impl<T> Ctx<T> for rusqlite::Result<T> {
     fn ctx(self, path: &str) -> Result<T, StoreError> {
         self.map_err(|e| from_sqlite(e, path))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_disk_is_named_as_such() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t (b BLOB); PRAGMA max_page_count = 2;")
+            .unwrap();
+        let err = conn
+            .execute("INSERT INTO t VALUES (zeroblob(100000))", [])
+            .unwrap_err();
+        let err = from_sqlite(err, "x.db");
+        assert!(matches!(err, StoreError::DiskFull { .. }), "{err:?}");
+        assert_eq!(
+            err.to_string(),
+            "the disk holding database `x.db` is full: nothing was written; free space and retry"
+        );
     }
 }

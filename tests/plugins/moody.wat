@@ -3,6 +3,8 @@
 ;;   T trap (unreachable)        L endless loop (fuel)      M memory.grow forever
 ;;   R unbounded recursion       G result not UTF-8         F result not records
 ;;   U unknown category          B result outside memory    E error= record
+;;   S slow: an endless chain of 64-bit divisions, each many cycles for one unit of
+;;     fuel, so the wall-clock limit stops it long before the fuel ceiling would
 (module
   (memory (export "memory") 1)
   (data (i32.const 16) "category=repair.general\n")
@@ -19,7 +21,7 @@
   (func $recurse (param i32) (result i32)
     (call $recurse (i32.add (local.get 0) (i32.const 1))))
   (func (export "steward_classify") (param $p i32) (param $l i32) (result i64)
-    (local $i i32) (local $c i32)
+    (local $i i32) (local $c i32) (local $d i64)
     (block $found
       (loop $scan
         (br_if $found (i32.ge_u (local.get $i) (local.get $l)))
@@ -29,6 +31,12 @@
     (local.set $c (i32.load8_u (i32.add (local.get $p) (i32.add (local.get $i) (i32.const 1)))))
     (if (i32.eq (local.get $c) (i32.const 84)) (then unreachable))
     (if (i32.eq (local.get $c) (i32.const 76)) (then (loop $forever (br $forever))))
+    (if (i32.eq (local.get $c) (i32.const 83))
+      (then (loop $slow
+        (local.set $d (i64.div_u (i64.div_u (i64.div_u (i64.div_u
+          (i64.or (local.get $d) (i64.const 0x7000000000000000))
+          (i64.const 3)) (i64.const 5)) (i64.const 7)) (i64.const 11)))
+        (br $slow))))
     (if (i32.eq (local.get $c) (i32.const 77))
       (then (loop $grow (drop (memory.grow (i32.const 16))) (br $grow))))
     (if (i32.eq (local.get $c) (i32.const 82)) (then (drop (call $recurse (i32.const 0)))))

@@ -21,12 +21,27 @@ impl Rows {
     }
 }
 
-/// Quotes a cell when it holds a comma, quote or line break.
+/// Quotes a cell when it holds a comma, quote or line break, after neutralizing
+/// it as a formula.
 fn quote(cell: &str) -> String {
+    let cell = neutralize(cell);
     if cell.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", cell.replace('"', "\"\""))
     } else {
-        cell.to_owned()
+        cell.into_owned()
+    }
+}
+
+/// A spreadsheet runs a cell starting with `=`, `+`, `-`, `@`, a tab or a carriage
+/// return as a formula (`=HYPERLINK(…)`, `+cmd|…`): such a cell gets a leading
+/// apostrophe, which spreadsheets show as text (OWASP's advice for CSV injection).
+/// Numbers stay as they are, so `-3` is still minus three.
+fn neutralize(cell: &str) -> std::borrow::Cow<'_, str> {
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && cell.parse::<f64>().is_err() {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
     }
 }
 
@@ -190,5 +205,20 @@ mod tests {
         assert_eq!(quote("a,b"), "\"a,b\"");
         assert_eq!(quote("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(quote("two\nlines"), "\"two\nlines\"");
+    }
+
+    #[test]
+    fn formulas_are_neutralized_and_numbers_kept() {
+        assert_eq!(
+            quote("=HYPERLINK(\"http://x\",\"y\")"),
+            "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\""
+        );
+        assert_eq!(quote("+cmd|' /C calc'!A0"), "'+cmd|' /C calc'!A0");
+        assert_eq!(quote("-2+3"), "'-2+3");
+        assert_eq!(quote("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(quote("\t=1"), "'\t=1");
+        assert_eq!(quote("-3"), "-3");
+        assert_eq!(quote("-0.25"), "-0.25");
+        assert_eq!(quote("E1=x"), "E1=x");
     }
 }
