@@ -16,6 +16,8 @@ use chrono_tz::Tz;
 
 use crate::span::Span;
 
+pub mod statutory;
+
 const MINUTES_PER_DAY: u32 = 24 * 60;
 
 /// How far ahead any search for working time may go. Without a bound a
