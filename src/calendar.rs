@@ -16,6 +16,7 @@ use chrono_tz::Tz;
 
 use crate::span::Span;
 
+pub mod grid;
 pub mod statutory;
 
 const MINUTES_PER_DAY: u32 = 24 * 60;
@@ -173,6 +174,30 @@ impl Calendar {
             return false;
         }
         self.workdays[date.weekday().num_days_from_monday() as usize]
+    }
+
+    /// A listed holiday (even on a day that is not a workday anyway).
+    pub fn is_holiday(&self, date: NaiveDate) -> bool {
+        self.holidays.contains(&date) && !self.makeup_workdays.contains(&date)
+    }
+
+    /// A listed make-up workday (调休).
+    pub fn is_makeup_workday(&self, date: NaiveDate) -> bool {
+        self.makeup_workdays.contains(&date)
+    }
+
+    /// The working weekdays, Monday first.
+    pub fn workdays(&self) -> [bool; 7] {
+        self.workdays
+    }
+
+    /// The daily working hours as `HH:MM-HH:MM`.
+    pub fn hours_text(&self) -> Vec<String> {
+        let clock = |m: u32| format!("{:02}:{:02}", m / 60, m % 60);
+        self.hours
+            .iter()
+            .map(|&(s, e)| format!("{}-{}", clock(s), clock(e)))
+            .collect()
     }
 
     /// true when `t` is inside working hours of a working day (local time in tz).

@@ -3,6 +3,7 @@
 //! 0 ok, 1 differences or violations found, 2 usage or input error.
 
 mod args;
+mod calendar_cmd;
 mod context;
 mod demo;
 mod explain_cmd;
@@ -66,5 +67,6 @@ fn dispatch(cli: Cli) -> i32 {
         Command::Demo => demo::run(&global),
         Command::Sim(cmd) => sim_cmd::run(cmd, &global),
         Command::Report(cmd) => report_cmd::run(cmd, &global),
+        Command::Calendar(cmd) => calendar_cmd::run(cmd, &global),
     }
 }

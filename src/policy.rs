@@ -9,6 +9,7 @@
 //! ```
 
 mod build;
+pub mod calendar_data;
 mod calendar_check;
 mod check;
 pub mod compiled;

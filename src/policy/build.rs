@@ -192,7 +192,7 @@ impl Builder<'_> {
                 );
                 continue;
             };
-            const KEYS: &[&str] = &["workdays", "hours", "holidays", "makeup_workdays"];
+            const KEYS: &[&str] = &["workdays", "hours", "holidays", "makeup_workdays", "include"];
             let what = format!("[calendar.{}]", entry.key);
             let r = Reader::new(
                 ct,
@@ -211,12 +211,18 @@ impl Builder<'_> {
                 makeup_workdays: r.str_list(self.ctx, "makeup_workdays"),
             };
             super::calendar_check::check(&r, &lists, self.ctx);
+            let include = r.str_list(self.ctx, "include");
+            let include = super::calendar_data::resolve(&include, self.ctx);
+            self.ctx
+                .spans
+                .insert(format!("calendar.{}", entry.key), entry.node.loc);
             let texts = |list: Vec<(String, Loc)>| list.into_iter().map(|v| v.0).collect();
             let def = CalendarDef {
                 workdays: texts(lists.workdays),
                 hours: texts(lists.hours),
                 holidays: texts(lists.holidays),
                 makeup_workdays: texts(lists.makeup_workdays),
+                include,
             };
             out.insert(entry.key.clone(), def);
         }
