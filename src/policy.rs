@@ -9,8 +9,8 @@
 //! ```
 
 mod build;
-pub mod calendar_data;
 mod calendar_check;
+pub mod calendar_data;
 mod check;
 pub mod compiled;
 pub mod diff;

@@ -50,7 +50,11 @@ fn find(name: &str, policy: Option<&Path>, g: &Global) -> Result<Shown, i32> {
             let tz: chrono_tz::Tz = p.timezone.parse().map_err(|_| EXIT_INPUT)?;
             let cal = build(tz, def).map_err(context::fail)?;
             Ok(Shown {
-                title: format!("calendar `{name}` of policy `{}` ({})", p.id, path.display()),
+                title: format!(
+                    "calendar `{name}` of policy `{}` ({})",
+                    p.id,
+                    path.display()
+                ),
                 tz: p.timezone.clone(),
                 cal,
                 def: def.clone(),
@@ -74,7 +78,9 @@ fn find(name: &str, policy: Option<&Path>, g: &Global) -> Result<Shown, i32> {
             };
             let tz: chrono_tz::Tz = data.timezone.parse().map_err(|_| EXIT_INPUT)?;
             let def = CalendarDef {
-                workdays: ["mon", "tue", "wed", "thu", "fri"].map(String::from).to_vec(),
+                workdays: ["mon", "tue", "wed", "thu", "fri"]
+                    .map(String::from)
+                    .to_vec(),
                 hours: vec!["09:00-18:00".into()],
                 holidays: Vec::new(),
                 makeup_workdays: Vec::new(),
@@ -213,10 +219,7 @@ fn show(name: &str, year: i32, policy: Option<&Path>, g: &Global) -> i32 {
         } else {
             "make-up workday"
         };
-        println!(
-            "{days:<24}{what:<17}{}",
-            holiday_name(&s.def, *a)
-        );
+        println!("{days:<24}{what:<17}{}", holiday_name(&s.def, *a));
     }
     println!("{working} working days in {year}");
     EXIT_OK
@@ -241,11 +244,17 @@ fn list(policy: Option<&Path>, g: &Global) -> i32 {
                 ]);
             }
             if g.format == Format::Json {
-                return json_rows(&["calendar", "years", "include", "workdays", "hours"], &rows);
+                return json_rows(
+                    &["calendar", "years", "include", "workdays", "hours"],
+                    &rows,
+                );
             }
             print!(
                 "{}",
-                output::table(&["CALENDAR", "YEARS", "INCLUDE", "WORKDAYS", "HOURS"], &rows)
+                output::table(
+                    &["CALENDAR", "YEARS", "INCLUDE", "WORKDAYS", "HOURS"],
+                    &rows
+                )
             );
         }
         None => {

@@ -115,7 +115,10 @@ fn check(paths: &[std::path::PathBuf], g: &Global) -> i32 {
 
 /// The loader's warnings and those that depend on the date: years the calendars
 /// have no holiday data for, read in the policy's time zone.
-fn check_warnings(l: &Loaded, now: chrono::DateTime<chrono::Utc>) -> Vec<crate::diagnostic::Diagnostic> {
+fn check_warnings(
+    l: &Loaded,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Vec<crate::diagnostic::Diagnostic> {
     let tz: chrono_tz::Tz = l.policy.timezone.parse().unwrap_or(chrono_tz::UTC);
     let today = now.with_timezone(&tz).date_naive();
     let mut out = l.warnings.clone();

@@ -192,7 +192,13 @@ impl Builder<'_> {
                 );
                 continue;
             };
-            const KEYS: &[&str] = &["workdays", "hours", "holidays", "makeup_workdays", "include"];
+            const KEYS: &[&str] = &[
+                "workdays",
+                "hours",
+                "holidays",
+                "makeup_workdays",
+                "include",
+            ];
             let what = format!("[calendar.{}]", entry.key);
             let r = Reader::new(
                 ct,

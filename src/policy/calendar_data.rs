@@ -116,7 +116,9 @@ pub fn coverage_warnings(p: &Policy, spans: &SpanIndex, today: NaiveDate) -> Vec
             if declared.contains(&year) {
                 continue;
             }
-            let first = NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or(today).max(today);
+            let first = NaiveDate::from_ymd_opt(year, 1, 1)
+                .unwrap_or(today)
+                .max(today);
             let help = match def.include.iter().find(|i| !i.years.is_empty()) {
                 Some(inc) => format!(
                     "`{}` covers {}; list the {year} schedule in `holidays` and `makeup_workdays` once it is published",
@@ -157,7 +159,10 @@ mod tests {
 
     fn def(holidays: &[&str], makeup: &[&str], include: bool) -> CalendarDef {
         let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect();
-        let mut ctx = Ctx { diags: Vec::new(), spans: SpanIndex::default() };
+        let mut ctx = Ctx {
+            diags: Vec::new(),
+            spans: SpanIndex::default(),
+        };
         let include = if include {
             resolve(&[("cn-statutory".into(), here())], &mut ctx)
         } else {
@@ -191,16 +196,16 @@ mod tests {
     #[test]
     fn declared_years_come_from_includes_and_own_holidays() {
         let d = def(&["2027-02-05..2027-02-11"], &[], true);
-        assert_eq!(
-            d.declared_years(),
-            (2020..=2027).collect::<BTreeSet<_>>()
-        );
+        assert_eq!(d.declared_years(), (2020..=2027).collect::<BTreeSet<_>>());
         assert!(def(&[], &[], false).declared_years().is_empty());
     }
 
     #[test]
     fn unknown_and_repeated_includes_are_errors() {
-        let mut ctx = Ctx { diags: Vec::new(), spans: SpanIndex::default() };
+        let mut ctx = Ctx {
+            diags: Vec::new(),
+            spans: SpanIndex::default(),
+        };
         let names = [
             ("cn-statuary".to_string(), here()),
             ("cn-statutory".to_string(), here()),

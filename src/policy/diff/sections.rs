@@ -170,7 +170,8 @@ fn calendars(out: &mut Out, a: &Policy, b: &Policy) {
             out.field(at, "hours", o.hours.join(", "), n.hours.join(", "), effect);
             // Included data counts as if listed: an updated data set shows up as the
             // dates it adds or removes, and the names of the sets as a list change.
-            let names = |c: &CalendarDef| c.include.iter().map(|i| i.name.clone()).collect::<Vec<_>>();
+            let names =
+                |c: &CalendarDef| c.include.iter().map(|i| i.name.clone()).collect::<Vec<_>>();
             list(out, at, "include", &names(o), &names(n), Effect::Unknown);
             let (oh, om) = o.effective();
             let (nh, nm) = n.effective();
@@ -193,14 +194,7 @@ fn calendars(out: &mut Out, a: &Policy, b: &Policy) {
                         out.elem(at, "holidays", dates::run_text(run), true, effect);
                     }
                 }
-                _ => list(
-                    out,
-                    at,
-                    "holidays",
-                    &oh,
-                    &nh,
-                    Effect::Looser,
-                ),
+                _ => list(out, at, "holidays", &oh, &nh, Effect::Looser),
             }
             match (dates::expand(&om), dates::expand(&nm)) {
                 (Some(od), Some(nd)) => {
@@ -223,14 +217,7 @@ fn calendars(out: &mut Out, a: &Policy, b: &Policy) {
                         );
                     }
                 }
-                _ => list(
-                    out,
-                    at,
-                    "makeup_workdays",
-                    &om,
-                    &nm,
-                    Effect::Stricter,
-                ),
+                _ => list(out, at, "makeup_workdays", &om, &nm, Effect::Stricter),
             }
         },
     );
