@@ -17,6 +17,7 @@ use chrono_tz::Tz;
 use crate::span::Span;
 
 pub mod grid;
+pub mod ics;
 pub mod statutory;
 
 const MINUTES_PER_DAY: u32 = 24 * 60;

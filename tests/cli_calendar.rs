@@ -204,3 +204,50 @@ fn policy_check_warns_about_years_without_holiday_data() {
     assert_eq!(v[0]["ok"], true);
     assert_eq!(v[0]["warnings"][0]["severity"], "warning");
 }
+
+#[test]
+fn an_ics_feed_gives_the_calendar_its_days() {
+    let out = steward(&[
+        "calendar",
+        "show",
+        "cn-office",
+        "2026",
+        "--policy",
+        "tests/fixtures/ics-policy",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("holiday data: ../ics/cn-national-day-2026.ics (中国节假日 2026 国庆)\n")
+    );
+    let tail: Vec<&str> = stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("2026-09-20"))
+        .collect();
+    assert_eq!(
+        tail,
+        [
+            "2026-09-20              make-up workday  ",
+            "2026-10-01..2026-10-07  holiday          ",
+            "2026-10-10              make-up workday  ",
+            // 261 weekdays, less 7 days off of which 5 are weekdays, plus 2 worked weekend days.
+            "258 working days in 2026",
+        ]
+    );
+    // The events the feed has but steward does not read are warnings, not silence.
+    let out = steward(&[
+        "policy",
+        "check",
+        "tests/fixtures/ics-policy",
+        "--now",
+        "2026-06-01T10:00:00+08:00",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = text(&out.stderr);
+    assert_eq!(
+        stderr.matches("warning: holiday feed").count(),
+        3,
+        "{stderr}"
+    );
+    assert!(stderr.contains("skipped `元旦` repeats (RRULE), which is not expanded"));
+}

@@ -198,6 +198,7 @@ impl Builder<'_> {
                 "holidays",
                 "makeup_workdays",
                 "include",
+                "ics",
             ];
             let what = format!("[calendar.{}]", entry.key);
             let r = Reader::new(
@@ -219,6 +220,15 @@ impl Builder<'_> {
             super::calendar_check::check(&r, &lists, self.ctx);
             let include = r.str_list(self.ctx, "include");
             let include = super::calendar_data::resolve(&include, self.ctx);
+            // iCalendar feeds are read by the loader, which owns file access.
+            for (path, loc) in r.str_list(self.ctx, "ics") {
+                self.file_refs.push(FileRef {
+                    section: "calendar",
+                    id: entry.key.clone(),
+                    path,
+                    loc,
+                });
+            }
             self.ctx
                 .spans
                 .insert(format!("calendar.{}", entry.key), entry.node.loc);

@@ -50,6 +50,36 @@ pub fn resolve(names: &[(String, Loc)], ctx: &mut Ctx) -> Vec<IncludedHolidays> 
     out
 }
 
+/// An iCalendar feed the calendar names in `ics`: its days become included data
+/// named by the path as written; events it cannot use are warnings.
+pub fn attach_ics(cal: &mut CalendarDef, path: &str, text: &str, loc: Loc, ctx: &mut Ctx) {
+    let feed = match crate::calendar::ics::parse(text) {
+        Ok(f) => f,
+        Err(e) => {
+            ctx.error(loc, format!("holiday feed `{path}`: {e}"));
+            return;
+        }
+    };
+    for why in &feed.skipped {
+        ctx.push(
+            Diagnostic::warning(loc, format!("holiday feed `{path}`: skipped {why}")).with_help(
+                "only whole-day, non-repeating events are read; list other days in `holidays`",
+            ),
+        );
+    }
+    let texts = |v: &[NaiveDate]| v.iter().map(|d| d.to_string()).collect::<Vec<_>>();
+    let years: BTreeSet<i32> = feed.holidays.iter().map(|d| d.year()).collect();
+    cal.include.push(IncludedHolidays {
+        name: path.to_string(),
+        source: feed
+            .name
+            .unwrap_or_else(|| format!("iCalendar feed {path}")),
+        years: years.into_iter().collect(),
+        holidays: texts(&feed.holidays),
+        makeup_workdays: texts(&feed.makeup_workdays),
+    });
+}
+
 impl CalendarDef {
     /// The holidays and make-up workdays in force: the included data with the
     /// calendar's own lists laid over it (an own make-up workday cancels an

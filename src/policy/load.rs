@@ -243,6 +243,12 @@ fn attach_files(
                 }
                 Err(_) => ctx.error(r.loc, format!("script `{}` is not UTF-8 text", r.path)),
             },
+            "calendar" => {
+                let text = String::from_utf8(bytes).unwrap_or_default();
+                if let Some(cal) = policy.calendars.get_mut(&r.id) {
+                    super::calendar_data::attach_ics(cal, &r.path, &text, r.loc, ctx);
+                }
+            }
             _ => {
                 let digest = hex(&Sha256::digest(&bytes));
                 if let Some(p) = policy.plugins.get(&r.id) {
