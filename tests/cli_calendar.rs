@@ -251,3 +251,36 @@ fn an_ics_feed_gives_the_calendar_its_days() {
     );
     assert!(stderr.contains("skipped `元旦` repeats (RRULE), which is not expanded"));
 }
+
+/// "1 business day" from Wednesday 10:00 under each reading of the calendar's
+/// `business_days`, as the engine computes it (`policy explain`).
+#[test]
+fn business_days_end_where_the_calendar_says() {
+    let ticket = r#"{"kind":"suggestion","text":"x","estate":"riverside","opened_at":"2026-07-01T10:00:00+08:00"}"#;
+    let deadline = |policy: &str| {
+        let out = steward(&["policy", "explain", policy, "--ticket", ticket]);
+        assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
+        let stdout = text(&out.stdout);
+        let line = stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with("S1 "))
+            .unwrap()
+            .to_string();
+        line
+    };
+    // The base policy says close_of_business (Civil Code arts. 201, 203).
+    assert!(deadline("tests/fixtures/business-days-policy").contains("2026-07-02 18:00 Thu"));
+    assert!(deadline("tests/fixtures/business-days-same-time").contains("2026-07-02 10:00 Thu"));
+    // The diff names the change; neither reading is always the later one.
+    let out = steward(&[
+        "policy",
+        "diff",
+        "tests/fixtures/business-days-policy",
+        "tests/fixtures/business-days-same-time",
+    ]);
+    assert!(
+        text(&out.stdout).contains("business_days"),
+        "{}",
+        text(&out.stdout)
+    );
+}

@@ -91,6 +91,7 @@ fn find(name: &str, policy: Option<&Path>, g: &Global) -> Result<Shown, i32> {
                     holidays: data.holiday_texts(),
                     makeup_workdays: data.makeup_texts(),
                 }],
+                business_days: Default::default(),
             };
             let cal = build(tz, &def).map_err(context::fail)?;
             Ok(Shown {
@@ -115,6 +116,7 @@ fn build(tz: chrono_tz::Tz, def: &CalendarDef) -> Result<Calendar, String> {
         &s(&holidays),
         &s(&makeup),
     )
+    .map(|c| c.with_business_days(def.business_days))
     .map_err(|e| e.to_string())
 }
 

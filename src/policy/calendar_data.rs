@@ -205,6 +205,7 @@ mod tests {
             holidays: s(holidays),
             makeup_workdays: s(makeup),
             include,
+            business_days: Default::default(),
         }
     }
 

@@ -121,7 +121,8 @@ impl CompiledPolicy {
                 &strs(&holidays),
                 &strs(&makeup),
             )
-            .map_err(|e| format!("calendar `{id}`: {e}"))?;
+            .map_err(|e| format!("calendar `{id}`: {e}"))?
+            .with_business_days(def.business_days);
             calendars.insert(id.clone(), cal);
         }
         let hooks = policy

@@ -47,6 +47,13 @@ pub struct CalendarDef {
     /// The calendar's own `holidays` and `makeup_workdays` win on the same date.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub include: Vec<IncludedHolidays>,
+    /// Where "N business days" ends: `same_time` (default) or `close_of_business`.
+    #[serde(default, skip_serializing_if = "is_same_time")]
+    pub business_days: crate::calendar::BusinessDays,
+}
+
+fn is_same_time(b: &crate::calendar::BusinessDays) -> bool {
+    *b == crate::calendar::BusinessDays::SameTime
 }
 
 /// One holiday data set as a calendar includes it: a shipped set by name or an

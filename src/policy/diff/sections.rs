@@ -173,6 +173,16 @@ fn calendars(out: &mut Out, a: &Policy, b: &Policy) {
             let names =
                 |c: &CalendarDef| c.include.iter().map(|i| i.name.clone()).collect::<Vec<_>>();
             list(out, at, "include", &names(o), &names(n), Effect::Unknown);
+            // Neither reading is always later: close of business is later for an
+            // intake during hours, earlier for one after hours (same_time counts
+            // from the next opening).
+            out.field(
+                at,
+                "business_days",
+                o.business_days.as_str().to_string(),
+                n.business_days.as_str().to_string(),
+                Effect::Unknown,
+            );
             let (oh, om) = o.effective();
             let (nh, nm) = n.effective();
             match (dates::expand(&oh), dates::expand(&nh)) {
