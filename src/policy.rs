@@ -19,6 +19,7 @@ pub mod explain;
 mod expr_loc;
 pub mod files;
 pub mod hooks;
+mod literal_check;
 mod load;
 mod merge;
 pub mod model;

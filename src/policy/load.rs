@@ -57,6 +57,7 @@ pub fn load(files: &dyn Files, path: &Path) -> Result<Loaded, LoadFailure> {
     let mut policy = built.policy;
     let wasm = attach_files(files, &built.file_refs, &mut policy, &mut sources, &mut ctx);
     super::check::check(&policy, &mut ctx);
+    super::literal_check::check(&policy, &sources, &mut ctx);
     check_plugins(&policy, &wasm, &built.file_refs, &mut ctx);
     let (errors, warnings): (Vec<_>, Vec<_>) = ctx
         .diags
