@@ -261,12 +261,11 @@ fn business_days_end_where_the_calendar_says() {
         let out = steward(&["policy", "explain", policy, "--ticket", ticket]);
         assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
         let stdout = text(&out.stdout);
-        let line = stdout
+        stdout
             .lines()
             .find(|l| l.trim_start().starts_with("S1 "))
             .unwrap()
-            .to_string();
-        line
+            .to_string()
     };
     // The base policy says close_of_business (Civil Code arts. 201, 203).
     assert!(deadline("tests/fixtures/business-days-policy").contains("2026-07-02 18:00 Thu"));
