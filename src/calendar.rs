@@ -16,6 +16,10 @@ use chrono_tz::Tz;
 
 use crate::span::Span;
 
+pub mod grid;
+pub mod ics;
+pub mod statutory;
+
 const MINUTES_PER_DAY: u32 = 24 * 60;
 
 /// How far ahead any search for working time may go. Without a bound a
@@ -76,6 +80,39 @@ pub struct Calendar {
     hours: Vec<(u32, u32)>,
     holidays: BTreeSet<NaiveDate>,
     makeup_workdays: BTreeSet<NaiveDate>,
+    business_days: BusinessDays,
+}
+
+/// Where "N business days" ends. The calendar says which, because the documents and
+/// the law read "N 个工作日内" differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BusinessDays {
+    /// The same clock time on the N-th working day, counted from the first opening
+    /// at or after intake: Wednesday 10:00 plus one business day is Thursday 10:00.
+    #[default]
+    SameTime,
+    /// The close of business of the N-th working day after the intake day, the day
+    /// of intake not counted (Civil Code arts. 201, 203): Wednesday 10:00 plus one
+    /// business day is Thursday at closing.
+    CloseOfBusiness,
+}
+
+impl BusinessDays {
+    pub fn parse(s: &str) -> Option<BusinessDays> {
+        match s {
+            "same_time" => Some(BusinessDays::SameTime),
+            "close_of_business" => Some(BusinessDays::CloseOfBusiness),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BusinessDays::SameTime => "same_time",
+            BusinessDays::CloseOfBusiness => "close_of_business",
+        }
+    }
 }
 
 impl Calendar {
@@ -143,6 +180,7 @@ impl Calendar {
             hours,
             holidays: holiday_set,
             makeup_workdays: makeup_set,
+            business_days: BusinessDays::SameTime,
         })
     }
 
@@ -154,7 +192,19 @@ impl Calendar {
             hours: vec![(0, MINUTES_PER_DAY)],
             holidays: BTreeSet::new(),
             makeup_workdays: BTreeSet::new(),
+            business_days: BusinessDays::SameTime,
         }
+    }
+
+    /// The same calendar with "N business days" ending as `rule` says.
+    pub fn with_business_days(mut self, rule: BusinessDays) -> Calendar {
+        self.business_days = rule;
+        self
+    }
+
+    /// Where "N business days" ends on this calendar.
+    pub fn business_days(&self) -> BusinessDays {
+        self.business_days
     }
 
     /// The zone in which dates, hours and anchored times are read.
@@ -171,6 +221,30 @@ impl Calendar {
             return false;
         }
         self.workdays[date.weekday().num_days_from_monday() as usize]
+    }
+
+    /// A listed holiday (even on a day that is not a workday anyway).
+    pub fn is_holiday(&self, date: NaiveDate) -> bool {
+        self.holidays.contains(&date) && !self.makeup_workdays.contains(&date)
+    }
+
+    /// A listed make-up workday (调休).
+    pub fn is_makeup_workday(&self, date: NaiveDate) -> bool {
+        self.makeup_workdays.contains(&date)
+    }
+
+    /// The working weekdays, Monday first.
+    pub fn workdays(&self) -> [bool; 7] {
+        self.workdays
+    }
+
+    /// The daily working hours as `HH:MM-HH:MM`.
+    pub fn hours_text(&self) -> Vec<String> {
+        let clock = |m: u32| format!("{:02}:{:02}", m / 60, m % 60);
+        self.hours
+            .iter()
+            .map(|&(s, e)| format!("{}-{}", clock(s), clock(e)))
+            .collect()
     }
 
     /// true when `t` is inside working hours of a working day (local time in tz).
@@ -252,6 +326,13 @@ impl Calendar {
         match *span {
             Span::Wall { minutes } => add_wall(start, minutes),
             Span::Business { minutes } => self.add_business_minutes(start, minutes),
+            Span::BusinessDays { days } if self.business_days == BusinessDays::CloseOfBusiness => {
+                let date = self.nth_working_day(self.local_date(start), days, start)?;
+                self.intervals(date)
+                    .last()
+                    .map(|(_, close)| close)
+                    .ok_or(CalendarError::NoWorkingTime(start))
+            }
             Span::BusinessDays { days } => {
                 let opening = self.next_opening(start)?;
                 let local = opening.with_timezone(&self.tz).naive_local();
@@ -798,6 +879,59 @@ mod tests {
             at("1 business day", "2026-07-01 18:00"),
             cst("2026-07-03 09:00")
         );
+    }
+
+    /// Civil Code arts. 201/203: the day of intake is not counted and the period
+    /// ends at the close of business of its last working day.
+    #[test]
+    fn business_days_can_end_at_close_of_business() {
+        let cal = office().with_business_days(BusinessDays::CloseOfBusiness);
+        let at = |text, start| cal.deadline(&span(text), cst(start)).unwrap();
+        // Wednesday 10:00 + 1: Thursday at closing, whatever the hour of intake.
+        assert_eq!(
+            at("1 business day", "2026-07-01 10:00"),
+            cst("2026-07-02 18:00")
+        );
+        assert_eq!(
+            at("1 business day", "2026-07-01 08:00"),
+            cst("2026-07-02 18:00")
+        );
+        assert_eq!(
+            at("1 business day", "2026-07-01 20:00"),
+            cst("2026-07-02 18:00")
+        );
+        // Friday + 1: Monday. Saturday (not a working day, not counted) + 1: Monday.
+        assert_eq!(
+            at("1 business day", "2026-07-03 17:00"),
+            cst("2026-07-06 18:00")
+        );
+        assert_eq!(
+            at("1 business day", "2026-07-04 11:00"),
+            cst("2026-07-06 18:00")
+        );
+        // Across the holiday week: 09-30 + 2 = 10-08, 10-09 (make-up 10-10 not yet).
+        assert_eq!(
+            at("2 business days", "2026-09-30 10:00"),
+            cst("2026-10-09 18:00")
+        );
+        assert_eq!(
+            at("3 business days", "2026-09-30 10:00"),
+            cst("2026-10-10 18:00")
+        );
+        // The measure for pausing stays working minutes: Wednesday's last 2 h and
+        // Thursday's 7.5 h.
+        let limit = span("1 business day");
+        assert_eq!(
+            cal.span_minutes(&limit, cst("2026-07-01 16:00")).unwrap(),
+            120 + 450
+        );
+        // The default reading keeps the clock time.
+        assert_eq!(office().business_days(), BusinessDays::SameTime);
+        assert_eq!(
+            BusinessDays::parse("close_of_business"),
+            Some(BusinessDays::CloseOfBusiness)
+        );
+        assert_eq!(BusinessDays::parse("closing"), None);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 mod args;
 mod audit_cmd;
+mod calendar_cmd;
 mod context;
 mod demo;
 mod explain_cmd;
@@ -71,5 +72,6 @@ fn dispatch(cli: Cli) -> i32 {
         Command::Demo => demo::run(&global),
         Command::Sim(cmd) => sim_cmd::run(cmd, &global),
         Command::Report(cmd) => report_cmd::run(cmd, &global),
+        Command::Calendar(cmd) => calendar_cmd::run(cmd, &global),
     }
 }

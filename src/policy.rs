@@ -10,6 +10,7 @@
 
 mod build;
 mod calendar_check;
+pub mod calendar_data;
 mod check;
 pub mod compiled;
 pub mod diff;
@@ -18,6 +19,7 @@ pub mod explain;
 mod expr_loc;
 pub mod files;
 pub mod hooks;
+mod literal_check;
 mod load;
 mod merge;
 pub mod model;

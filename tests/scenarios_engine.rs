@@ -440,8 +440,8 @@ fn d7_deadline(svc: &mut Service, id: &str, at: DateTime<Utc>) -> DateTime<Utc> 
 }
 
 /// D7: "4 business hours" on the cn-office calendar (09:00–12:00, 13:30–18:00,
-/// Mon–Fri), skipping the 2026-10-01..07 holiday and working the 2026-10-10 make-up
-/// Saturday.
+/// Mon–Fri, the State Council's 2026 schedule), skipping the 2026-10-01..07 holiday
+/// and working the 2026-10-10 make-up Saturday.
 #[test]
 fn d7_four_business_hours_across_the_national_day_holiday_and_makeup_saturday() {
     let mut svc = service();
@@ -470,11 +470,17 @@ fn d7_four_business_hours_across_the_national_day_holiday_and_makeup_saturday() 
         d7_deadline(&mut svc, "D5", local(2026, 10, 14, 11, 0)),
         local(2026, 10, 14, 16, 30)
     );
-    // The Sunday make-up day before the holiday (09-27) counts as well.
-    // Saturday 09-26 is a day off; Sunday 09-27 is a make-up workday: 3 h + 1 h.
+    // The Sunday make-up day before the holiday (09-20, State Council 2026) counts
+    // as well. Saturday 09-19 is a day off; Sunday 09-20 is worked: 3 h + 1 h.
     assert_eq!(
-        d7_deadline(&mut svc, "D6", local(2026, 9, 26, 17, 0)),
-        local(2026, 9, 27, 14, 30)
+        d7_deadline(&mut svc, "D6", local(2026, 9, 19, 17, 0)),
+        local(2026, 9, 20, 14, 30)
+    );
+    // Mid-Autumn, Friday 09-25 to Sunday 09-27, is a holiday (09-27 is not a
+    // make-up workday): Thursday 16:00 gives 2 h, the other 2 h on Monday 09-28.
+    assert_eq!(
+        d7_deadline(&mut svc, "D7", local(2026, 9, 24, 16, 0)),
+        local(2026, 9, 28, 11, 0)
     );
 
     // The breach fires at the business deadline, not 4 wall hours later.

@@ -65,6 +65,27 @@ pub enum Command {
     /// Daily, weekly and quarterly reports and KPIs computed from the event log
     #[command(subcommand)]
     Report(ReportCmd),
+    /// Business calendars: the shipped holiday data and a policy's calendars, year by year
+    #[command(subcommand)]
+    Calendar(CalendarCmd),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CalendarCmd {
+    /// Print a year as month grids marking holidays (*) and make-up workdays (+)
+    Show {
+        /// A calendar of --policy (e.g. `cn-office`), or shipped holiday data (`cn-statutory`)
+        name: String,
+        year: i32,
+        /// The policy whose calendar NAME is
+        #[arg(long)]
+        policy: Option<PathBuf>,
+    },
+    /// The shipped holiday data, or a policy's calendars, with the years they cover
+    List {
+        #[arg(long)]
+        policy: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]

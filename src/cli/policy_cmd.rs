@@ -9,7 +9,7 @@ use super::{EXIT_FOUND, EXIT_INPUT, EXIT_OK, output};
 
 pub fn run(cmd: PolicyCmd, g: &Global) -> i32 {
     match cmd {
-        PolicyCmd::Check { paths } => check(&paths, g.format),
+        PolicyCmd::Check { paths } => check(&paths, g),
         PolicyCmd::Test { path, quiet } => super::sim_cmd::policy_test(&path, quiet, g.format),
         PolicyCmd::Apply { path, estate, by } => apply(&path, estate.as_deref(), &by, g),
         PolicyCmd::Show {
@@ -68,16 +68,24 @@ fn count_errors(diags: &[crate::diagnostic::Diagnostic]) -> usize {
         .count()
 }
 
-fn check(paths: &[std::path::PathBuf], format: Format) -> i32 {
+fn check(paths: &[std::path::PathBuf], g: &Global) -> i32 {
+    let format = g.format;
+    let now = match super::context::now(g) {
+        Ok(t) => t,
+        Err(e) => return super::context::fail(e),
+    };
     let mut code = EXIT_OK;
     let mut report = Vec::new();
     for path in paths {
         match policy::load_path(path) {
             Ok(l) => {
                 let fp = policy::fingerprint(&l.policy);
+                let warnings = check_warnings(&l, now);
                 if format == Format::Json {
-                    report.push(serde_json::json!({"path": path.display().to_string(), "ok": true, "policy": l.policy.id, "fingerprint": fp}));
+                    let w: Vec<_> = warnings.iter().map(|d| d.to_json(&l.sources)).collect();
+                    report.push(serde_json::json!({"path": path.display().to_string(), "ok": true, "policy": l.policy.id, "fingerprint": fp, "warnings": w}));
                 } else {
+                    output::diagnostics(format, &l.sources, &warnings);
                     println!(
                         "ok  {}  {} {}  sha256:{}",
                         path.display(),
@@ -110,6 +118,21 @@ fn check(paths: &[std::path::PathBuf], format: Format) -> i32 {
         output::json(&serde_json::Value::Array(report));
     }
     code
+}
+
+/// The loader's warnings and those that depend on the date: years the calendars
+/// have no holiday data for, read in the policy's time zone.
+fn check_warnings(
+    l: &Loaded,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Vec<crate::diagnostic::Diagnostic> {
+    let tz: chrono_tz::Tz = l.policy.timezone.parse().unwrap_or(chrono_tz::UTC);
+    let today = now.with_timezone(&tz).date_naive();
+    let mut out = l.warnings.clone();
+    out.extend(policy::calendar_data::coverage_warnings(
+        &l.policy, &l.spans, today,
+    ));
+    out
 }
 
 fn show(path: &Path, format: Format) -> i32 {

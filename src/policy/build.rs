@@ -192,7 +192,15 @@ impl Builder<'_> {
                 );
                 continue;
             };
-            const KEYS: &[&str] = &["workdays", "hours", "holidays", "makeup_workdays"];
+            const KEYS: &[&str] = &[
+                "workdays",
+                "hours",
+                "holidays",
+                "makeup_workdays",
+                "include",
+                "ics",
+                "business_days",
+            ];
             let what = format!("[calendar.{}]", entry.key);
             let r = Reader::new(
                 ct,
@@ -211,12 +219,38 @@ impl Builder<'_> {
                 makeup_workdays: r.str_list(self.ctx, "makeup_workdays"),
             };
             super::calendar_check::check(&r, &lists, self.ctx);
+            let include = r.str_list(self.ctx, "include");
+            let include = super::calendar_data::resolve(&include, self.ctx);
+            let business_days = match r.opt_str(self.ctx, "business_days") {
+                None => crate::calendar::BusinessDays::SameTime,
+                Some((text, loc)) => crate::calendar::BusinessDays::parse(&text).unwrap_or_else(|| {
+                    self.ctx.push(
+                        Diagnostic::error(loc, format!("unknown business_days `{text}`"))
+                            .with_help("expected `same_time` (the clock time of intake on the N-th working day) or `close_of_business` (closing of the N-th working day after the intake day)"),
+                    );
+                    crate::calendar::BusinessDays::SameTime
+                }),
+            };
+            // iCalendar feeds are read by the loader, which owns file access.
+            for (path, loc) in r.str_list(self.ctx, "ics") {
+                self.file_refs.push(FileRef {
+                    section: "calendar",
+                    id: entry.key.clone(),
+                    path,
+                    loc,
+                });
+            }
+            self.ctx
+                .spans
+                .insert(format!("calendar.{}", entry.key), entry.node.loc);
             let texts = |list: Vec<(String, Loc)>| list.into_iter().map(|v| v.0).collect();
             let def = CalendarDef {
                 workdays: texts(lists.workdays),
                 hours: texts(lists.hours),
                 holidays: texts(lists.holidays),
                 makeup_workdays: texts(lists.makeup_workdays),
+                include,
+                business_days,
             };
             out.insert(entry.key.clone(), def);
         }

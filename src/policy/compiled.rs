@@ -113,14 +113,16 @@ impl CompiledPolicy {
         }
         let mut calendars = BTreeMap::new();
         for (id, def) in &policy.calendars {
+            let (holidays, makeup) = def.effective();
             let cal = Calendar::new(
                 tz,
                 &strs(&def.workdays),
                 &strs(&def.hours),
-                &strs(&def.holidays),
-                &strs(&def.makeup_workdays),
+                &strs(&holidays),
+                &strs(&makeup),
             )
-            .map_err(|e| format!("calendar `{id}`: {e}"))?;
+            .map_err(|e| format!("calendar `{id}`: {e}"))?
+            .with_business_days(def.business_days);
             calendars.insert(id.clone(), cal);
         }
         let hooks = policy

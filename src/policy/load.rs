@@ -156,6 +156,7 @@ pub fn load_within(
         &mut ctx,
     );
     super::check::check(&policy, &mut ctx);
+    super::literal_check::check(&policy, &sources, &mut ctx);
     check_plugins(&policy, &wasm, &built.file_refs, &mut ctx);
     let (errors, warnings): (Vec<_>, Vec<_>) = ctx
         .diags
@@ -370,10 +371,10 @@ fn attach_files(
             ctx.push(Diagnostic::error(r.loc, message).with_help(confine_help()));
             continue;
         }
-        let wanted: &[&str] = if r.section == "hook" {
-            &["rhai"]
-        } else {
-            &["wasm", "wat"]
+        let wanted: &[&str] = match r.section {
+            "hook" => &["rhai"],
+            "calendar" => &["ics"],
+            _ => &["wasm", "wat"],
         };
         if full
             .extension()
@@ -391,10 +392,10 @@ fn attach_files(
                         wanted.join(" or .")
                     ),
                 )
-                .with_help(if r.section == "hook" {
-                    "hook scripts are rhai files (`.rhai`)"
-                } else {
-                    "plug-ins are WebAssembly modules (`.wasm`, or `.wat` text)"
+                .with_help(match r.section {
+                    "hook" => "hook scripts are rhai files (`.rhai`)",
+                    "calendar" => "holiday feeds are iCalendar files (`.ics`)",
+                    _ => "plug-ins are WebAssembly modules (`.wasm`, or `.wat` text)",
                 }),
             );
             continue;
@@ -423,6 +424,12 @@ fn attach_files(
                 }
                 Err(_) => ctx.error(r.loc, format!("script `{}` is not UTF-8 text", r.path)),
             },
+            "calendar" => {
+                let text = String::from_utf8(bytes).unwrap_or_default();
+                if let Some(cal) = policy.calendars.get_mut(&r.id) {
+                    super::calendar_data::attach_ics(cal, &r.path, &text, r.loc, ctx);
+                }
+            }
             _ => {
                 let digest = hex(&Sha256::digest(&bytes));
                 if let Some(p) = policy.plugins.get(&r.id) {

@@ -42,6 +42,32 @@ pub struct CalendarDef {
     pub hours: Vec<String>,
     pub holidays: Vec<String>,
     pub makeup_workdays: Vec<String>,
+    /// Holiday data the calendar includes (`include = ["cn-statutory"]`, `ics =
+    /// [...]`), copied in at load time so the dates are part of the fingerprint.
+    /// The calendar's own `holidays` and `makeup_workdays` win on the same date.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub include: Vec<IncludedHolidays>,
+    /// Where "N business days" ends: `same_time` (default) or `close_of_business`.
+    #[serde(default, skip_serializing_if = "is_same_time")]
+    pub business_days: crate::calendar::BusinessDays,
+}
+
+fn is_same_time(b: &crate::calendar::BusinessDays) -> bool {
+    *b == crate::calendar::BusinessDays::SameTime
+}
+
+/// One holiday data set as a calendar includes it: a shipped set by name or an
+/// iCalendar file by path.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IncludedHolidays {
+    /// `cn-statutory`, or the `.ics` path as written.
+    pub name: String,
+    /// Where the dates come from (the data set's title, the feed's calendar name).
+    pub source: String,
+    /// The years the data declares a schedule for.
+    pub years: Vec<i32>,
+    pub holidays: Vec<String>,
+    pub makeup_workdays: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -168,7 +168,24 @@ fn calendars(out: &mut Out, a: &Policy, b: &Policy) {
                 _ => Effect::Unknown,
             };
             out.field(at, "hours", o.hours.join(", "), n.hours.join(", "), effect);
-            match (dates::expand(&o.holidays), dates::expand(&n.holidays)) {
+            // Included data counts as if listed: an updated data set shows up as the
+            // dates it adds or removes, and the names of the sets as a list change.
+            let names =
+                |c: &CalendarDef| c.include.iter().map(|i| i.name.clone()).collect::<Vec<_>>();
+            list(out, at, "include", &names(o), &names(n), Effect::Unknown);
+            // Neither reading is always later: close of business is later for an
+            // intake during hours, earlier for one after hours (same_time counts
+            // from the next opening).
+            out.field(
+                at,
+                "business_days",
+                o.business_days.as_str().to_string(),
+                n.business_days.as_str().to_string(),
+                Effect::Unknown,
+            );
+            let (oh, om) = o.effective();
+            let (nh, nm) = n.effective();
+            match (dates::expand(&oh), dates::expand(&nh)) {
                 (Some(od), Some(nd)) => {
                     for run in dates::runs(od.difference(&nd)) {
                         let effect = if dates::touches_weekdays(run, &n.workdays) {
@@ -187,19 +204,9 @@ fn calendars(out: &mut Out, a: &Policy, b: &Policy) {
                         out.elem(at, "holidays", dates::run_text(run), true, effect);
                     }
                 }
-                _ => list(
-                    out,
-                    at,
-                    "holidays",
-                    &o.holidays,
-                    &n.holidays,
-                    Effect::Looser,
-                ),
+                _ => list(out, at, "holidays", &oh, &nh, Effect::Looser),
             }
-            match (
-                dates::expand(&o.makeup_workdays),
-                dates::expand(&n.makeup_workdays),
-            ) {
+            match (dates::expand(&om), dates::expand(&nm)) {
                 (Some(od), Some(nd)) => {
                     for run in dates::runs(od.difference(&nd)) {
                         out.elem(
@@ -220,14 +227,7 @@ fn calendars(out: &mut Out, a: &Policy, b: &Policy) {
                         );
                     }
                 }
-                _ => list(
-                    out,
-                    at,
-                    "makeup_workdays",
-                    &o.makeup_workdays,
-                    &n.makeup_workdays,
-                    Effect::Stricter,
-                ),
+                _ => list(out, at, "makeup_workdays", &om, &nm, Effect::Stricter),
             }
         },
     );

@@ -194,7 +194,8 @@ fn removed_holiday_is_stricter() {
     // Fewer holidays is more working time, so business-hour deadlines come sooner.
     let old = {
         let mut p = policy();
-        p.calendars.get_mut("cn-office").unwrap().holidays[0] = "2026-10-01..2026-10-08".into();
+        // An estate day off on top of the included statutory schedule.
+        p.calendars.get_mut("cn-office").unwrap().holidays = vec!["2026-10-08".into()];
         p
     };
     let changes = diff(&old, &policy());
@@ -214,6 +215,28 @@ fn removed_holiday_is_stricter() {
     let back = diff(&policy(), &old);
     assert_eq!(back[0].effect, Effect::Looser);
     assert!(back[0].message().ends_with("holiday 2026-10-08 added"));
+}
+
+#[test]
+fn included_holiday_data_diffs_as_its_dates() {
+    let old = {
+        let mut p = policy();
+        p.calendars.get_mut("cn-office").unwrap().include.clear();
+        p
+    };
+    let messages: Vec<String> = diff(&old, &policy()).iter().map(|c| c.message()).collect();
+    assert!(
+        messages.contains(&"calendar cn-office: include cn-statutory added".to_string()),
+        "{messages:#?}"
+    );
+    assert!(
+        messages.contains(&"calendar cn-office: holiday 2026-09-25..2026-09-27 added".to_string()),
+        "{messages:#?}"
+    );
+    assert!(
+        messages.contains(&"calendar cn-office: makeup_workday 2026-09-20 added".to_string()),
+        "{messages:#?}"
+    );
 }
 
 #[test]
