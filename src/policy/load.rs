@@ -77,7 +77,10 @@ impl Confine {
         // From the resolved directory, so `.` (a policy checked from inside its
         // own directory) still lets it extend its siblings.
         let id = files.identity(&probe);
-        let root = id.parent().map(Path::to_path_buf).unwrap_or_else(|| id.clone());
+        let root = id
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| id.clone());
         let shown = match dir.parent() {
             Some(p) if dir.file_name().is_some() => p.to_path_buf(),
             _ => root.clone(),
