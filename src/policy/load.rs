@@ -51,32 +51,41 @@ impl Confine {
         let configured = root
             .map(|r| r.as_os_str().to_owned())
             .or_else(|| std::env::var_os(ROOT_VAR).filter(|v| !v.is_empty()));
-        let shown = match configured {
-            Some(r) => PathBuf::from(r),
-            None => {
-                let dir = if files.is_dir(path) {
-                    path.to_path_buf()
-                } else {
-                    path.parent().unwrap_or(Path::new("")).to_path_buf()
-                };
-                let dir = normalize(&dir);
-                match dir.parent() {
-                    Some(p) if !dir.as_os_str().is_empty() && dir.file_name().is_some() => {
-                        p.to_path_buf()
-                    }
-                    _ => dir.clone(),
-                }
-            }
-        };
-        let probe = if shown.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            shown.as_path()
-        };
-        Confine {
-            root: files.identity(probe),
-            shown,
+        if let Some(r) = configured {
+            let shown = PathBuf::from(r);
+            let probe = if shown.as_os_str().is_empty() {
+                PathBuf::from(".")
+            } else {
+                shown.clone()
+            };
+            return Confine {
+                root: files.identity(&probe),
+                shown,
+            };
         }
+        let dir = if files.is_dir(path) {
+            path.to_path_buf()
+        } else {
+            path.parent().unwrap_or(Path::new("")).to_path_buf()
+        };
+        let dir = normalize(&dir);
+        let probe = if dir.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            dir.clone()
+        };
+        // From the resolved directory, so `.` (a policy checked from inside its
+        // own directory) still lets it extend its siblings.
+        let id = files.identity(&probe);
+        let root = id
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| id.clone());
+        let shown = match dir.parent() {
+            Some(p) if dir.file_name().is_some() => p.to_path_buf(),
+            _ => root.clone(),
+        };
+        Confine { root, shown }
     }
 
     /// An error message when `path` leaves the root.
