@@ -413,6 +413,10 @@ impl Batch<'_, '_> {
         // Read in the writing transaction, so an `apply_policy` by another process
         // cannot slip in between choosing the policy and opening under it.
         let fp = active_fingerprint(self.tx, Some(&intake.estate))?;
+        let mut intake = intake;
+        if intake.id.is_empty() {
+            intake.id = next_ticket_id(self.tx)?;
+        }
         if self.written.contains_key(&intake.id) || self.tx.ticket(&intake.id)?.is_some() {
             return Err(EngineError::Exists(intake.id).into());
         }
@@ -505,6 +509,17 @@ fn decide_and_persist(
     let (ticket, decisions) = engine::decide(current, cmd, now, policy)?;
     persist(tx, current, &ticket, &decisions, fp)?;
     Ok((ticket, decisions))
+}
+
+/// `T00001`, `T00002`, ...: the next number of the store's sequence, skipping
+/// numbers already taken by tickets opened with an explicit `--id`.
+fn next_ticket_id(tx: &mut Tx<'_>) -> Result<String, AppError> {
+    loop {
+        let id = format!("T{:05}", tx.next_ticket_number()?);
+        if tx.ticket(&id)?.is_none() {
+            return Ok(id);
+        }
+    }
 }
 
 fn active_key(estate: Option<&str>) -> String {

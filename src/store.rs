@@ -9,6 +9,7 @@
 
 mod chain;
 mod error;
+mod query;
 mod schema;
 mod time;
 mod tx;
@@ -23,6 +24,7 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 pub use chain::{ChainReport, GENESIS_HASH};
 pub use error::StoreError;
+pub use query::{ListedTicket, TicketQuery, TicketSort};
 pub use tx::{EventRow, NewEvent, TicketFilter, TicketRow, Timer, Tx};
 
 use error::Ctx;

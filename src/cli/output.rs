@@ -67,3 +67,71 @@ pub fn display_width(s: &str) -> usize {
         .map(|c| if (c as u32) >= 0x1100 { 2 } else { 1 })
         .sum()
 }
+
+/// Prints `text` to stdout with [`paint`]ed keywords; anstream drops the colour
+/// when stdout is not a terminal, NO_COLOR is set or `--color never` was given.
+pub fn print(text: &str) {
+    anstream::print!("{}", paint(text));
+}
+
+/// [`print`] for stderr.
+pub fn eprint(text: &str) {
+    anstream::eprint!("{}", paint(text));
+}
+
+/// Words a reader must not miss, in colour: breaches and failures red, warnings yellow.
+/// Applied to finished text, so the colour codes never disturb column widths.
+pub fn paint(text: &str) -> String {
+    use anstyle::{AnsiColor, Style};
+    let red = Style::new().bold().fg_color(Some(AnsiColor::Red.into()));
+    let yellow = Style::new().fg_color(Some(AnsiColor::Yellow.into()));
+    let words: [(&str, Style); 7] = [
+        ("BREACHED", red),
+        ("FAILED", red),
+        ("FAIL", red),
+        ("BROKEN", red),
+        ("MISMATCH", red),
+        ("error:", red),
+        ("warning:", yellow),
+    ];
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    let mut prev: Option<char> = None;
+    'scan: while !rest.is_empty() {
+        if prev.is_none_or(|c| !c.is_alphanumeric()) {
+            for (word, style) in &words {
+                if let Some(after) = rest.strip_prefix(word)
+                    && after.chars().next().is_none_or(|c| !c.is_alphanumeric())
+                {
+                    out.push_str(&format!("{}{word}{}", style.render(), style.render_reset()));
+                    rest = after;
+                    prev = word.chars().next_back();
+                    continue 'scan;
+                }
+            }
+        }
+        let mut chars = rest.chars();
+        if let Some(c) = chars.next() {
+            out.push(c);
+            prev = Some(c);
+        }
+        rest = chars.as_str();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::paint;
+
+    #[test]
+    fn keywords_are_painted_whole_words_only() {
+        let p = paint("T1 BREACHED (was due); FAILED x; FAILURE; warning: y");
+        assert!(p.contains("\u{1b}[1m\u{1b}[31mBREACHED\u{1b}[0m"), "{p:?}");
+        assert!(p.contains("\u{1b}[31mFAILED\u{1b}[0m"), "{p:?}");
+        assert!(p.contains("FAILURE"), "FAILURE is not a keyword: {p:?}");
+        assert!(!p.contains("mFAILURE"), "{p:?}");
+        assert!(p.contains("\u{1b}[33mwarning:\u{1b}[0m"), "{p:?}");
+        assert_eq!(paint("nothing to see"), "nothing to see");
+    }
+}

@@ -1,13 +1,16 @@
 //! `steward ticket ...`, `tick`, `event rain` and `audit verify`: each one command,
 //! one transaction against the database.
 
+use std::collections::HashMap;
+
 use crate::engine::{Command, Decision, OpenTicket, Ticket};
 use crate::policy::model::Action;
 use crate::service::{AppError, Service};
+use crate::store::TicketQuery;
 
 use super::args::{AuditCmd, EventCmd, Format, Global, TicketCmd};
 use super::context::{fail, now, open, open_read_only};
-use super::timeline;
+use super::{ticket_json, timeline};
 use super::{EXIT_FOUND, EXIT_OK, output};
 
 pub fn ticket(cmd: TicketCmd, g: &Global) -> i32 {
@@ -18,15 +21,32 @@ pub fn ticket(cmd: TicketCmd, g: &Global) -> i32 {
 }
 
 fn run_ticket(cmd: TicketCmd, g: &Global) -> Result<i32, String> {
-    let at = now(g)?;
     match cmd {
         TicketCmd::Show { id } => return show(&id, g).map_err(|e| e.to_string()),
         TicketCmd::List {
             estate,
             status,
+            category,
+            department,
+            breached,
+            due_before,
+            sort,
             limit,
         } => {
-            return list(estate.as_deref(), status.as_deref(), limit, g).map_err(|e| e.to_string());
+            let due_before = due_before
+                .map(|t| super::context::time_arg(&t, &g.db))
+                .transpose()?;
+            let q = TicketQuery {
+                estate: estate.as_deref(),
+                status: status.map(|s| s.as_str()),
+                category: category.as_deref(),
+                department: department.as_deref(),
+                breached,
+                due_before,
+                sort: sort.to_store(),
+                limit: (limit > 0).then_some(limit),
+            };
+            return list(&q, g).map_err(|e| e.to_string());
         }
         TicketCmd::Open {
             json,
@@ -43,6 +63,7 @@ fn run_ticket(cmd: TicketCmd, g: &Global) -> Result<i32, String> {
             tags,
             class,
         } => {
+            let at = now(g)?;
             let intake = match json {
                 Some(j) => serde_json::from_str::<OpenTicket>(&j)
                     .map_err(|e| format!("bad ticket JSON: {e}"))?,
@@ -52,7 +73,7 @@ fn run_ticket(cmd: TicketCmd, g: &Global) -> Result<i32, String> {
                     unit,
                     owner,
                     channel,
-                    kind: kind.unwrap_or_default(),
+                    kind: kind.map(|k| k.as_str().to_owned()).unwrap_or_default(),
                     text: text.unwrap_or_default(),
                     urgency,
                     major,
@@ -61,20 +82,15 @@ fn run_ticket(cmd: TicketCmd, g: &Global) -> Result<i32, String> {
                     class,
                 },
             };
+            // An empty id takes the next number of the store's sequence, chosen
+            // inside the opening transaction (see `Batch::open_ticket`).
             let mut svc = open(g).map_err(|e| e.to_string())?;
-            let mut intake = intake;
-            if intake.id.is_empty() {
-                let n = svc
-                    .tickets(None, None, None)
-                    .map_err(|e| e.to_string())?
-                    .len();
-                intake.id = format!("T{:05}", n + 1);
-            }
             let (ticket, decisions) = svc.open_ticket(intake, at).map_err(|e| e.to_string())?;
             return Ok(report(&svc, &ticket, &decisions, g));
         }
         _ => {}
     }
+    let at = now(g)?;
     let (id, command) = to_command(cmd)?;
     let mut svc = open(g).map_err(|e| e.to_string())?;
     let (ticket, decisions) = svc.execute(&id, &command, at).map_err(|e| e.to_string())?;
@@ -121,7 +137,7 @@ fn to_command(cmd: TicketCmd) -> Result<(String, Command), String> {
             id,
             Command::Assign {
                 department,
-                tier,
+                tier: tier.as_str().to_owned(),
                 lead,
             },
         ),
@@ -158,26 +174,36 @@ fn tz_of(svc: &mut Service) -> chrono_tz::Tz {
 fn report(svc: &Service, ticket: &Ticket, decisions: &[Decision], g: &Global) -> i32 {
     let tz = ticket_tz(svc, ticket);
     match g.format {
-        Format::Json => output::json(
-            &serde_json::json!({"ticket": ticket.id(), "status": ticket.status, "decisions": decisions}),
-        ),
-        _ => print!(
-            "{}",
-            output::table(
-                &["time", "ticket", "what happened", "rule"],
-                &timeline::rows(ticket.id(), decisions, tz)
-            )
-        ),
+        Format::Json => output::json(&ticket_json::outcome(ticket, decisions, tz)),
+        _ => output::print(&output::table(
+            &["time", "ticket", "what happened", "rule"],
+            &timeline::rows(ticket.id(), decisions, tz),
+        )),
     }
     EXIT_OK
 }
 
 fn ticket_tz(svc: &Service, ticket: &Ticket) -> chrono_tz::Tz {
+    policy_tz(svc, &ticket.fingerprint)
+}
+
+/// The time zone of the policy stored under `fingerprint` (UTC if unreadable).
+fn policy_tz(svc: &Service, fingerprint: &str) -> chrono_tz::Tz {
     svc.store()
-        .read(|tx| tx.policy(&ticket.fingerprint))
+        .read(|tx| Ok::<_, crate::store::StoreError>(policy_tz_in(tx, fingerprint)))
+        .unwrap_or(chrono_tz::UTC)
+}
+
+/// [`policy_tz`] inside an open transaction.
+fn policy_tz_in(tx: &crate::store::Tx<'_>, fingerprint: &str) -> chrono_tz::Tz {
+    #[derive(serde::Deserialize)]
+    struct Head {
+        timezone: String,
+    }
+    tx.policy(fingerprint)
         .ok()
         .flatten()
-        .and_then(|text| serde_json::from_str::<crate::policy::Policy>(&text).ok())
+        .and_then(|text| serde_json::from_str::<Head>(&text).ok())
         .and_then(|p| p.timezone.parse().ok())
         .unwrap_or(chrono_tz::UTC)
 }
@@ -187,71 +213,96 @@ fn show(id: &str, g: &Global) -> Result<i32, AppError> {
     let (ticket, decisions) = svc.ticket(id)?;
     let tz = ticket_tz(&svc, &ticket);
     match g.format {
-        Format::Json => output::json(&serde_json::json!({"ticket": ticket, "timeline": decisions})),
+        Format::Json => output::json(&ticket_json::detail(&ticket, &decisions, tz)),
         _ => {
-            print!("{}", timeline::state(&ticket, tz));
-            println!();
-            print!(
-                "{}",
-                output::table(
-                    &["time", "ticket", "what happened", "rule"],
-                    &timeline::rows(id, &decisions, tz)
-                )
-            );
+            let mut text = timeline::state(&ticket, tz);
+            text.push('\n');
+            text.push_str(&output::table(
+                &["time", "ticket", "what happened", "rule"],
+                &timeline::rows(id, &decisions, tz),
+            ));
+            output::print(&text);
         }
     }
     Ok(EXIT_OK)
 }
 
-fn list(
-    estate: Option<&str>,
-    status: Option<&str>,
-    limit: Option<usize>,
-    g: &Global,
-) -> Result<i32, AppError> {
+/// `ticket list`: rows are streamed from the store and parsed one at a time; only
+/// the table keeps them, to align its columns, and it holds at most --limit rows.
+fn list(q: &TicketQuery<'_>, g: &Global) -> Result<i32, AppError> {
     let svc = open_read_only(g)?;
-    let tickets = svc.tickets(estate, status, limit)?;
+    let mut zones: HashMap<String, chrono_tz::Tz> = HashMap::new();
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut json_rows: Vec<serde_json::Value> = Vec::new();
+    let mut shown = 0u64;
+    let (total, shown) = svc.store().read(|tx| -> Result<_, AppError> {
+        tx.list_tickets(q, |listed| {
+            let t: Ticket = serde_json::from_str(&listed.row.state).map_err(|e| {
+                crate::store::StoreError::Invalid(format!(
+                    "stored ticket `{}` is unreadable: {e}",
+                    listed.row.id
+                ))
+            })?;
+            let tz = *zones
+                .entry(t.fingerprint.clone())
+                .or_insert_with(|| policy_tz_in(tx, &t.fingerprint));
+            shown += 1;
+            if g.format == Format::Json {
+                json_rows.push(ticket_json::row(&t, listed.next_due, tz));
+            } else {
+                rows.push(vec![
+                    t.id().to_string(),
+                    t.intake.estate.clone(),
+                    t.status.as_str().to_string(),
+                    t.category.clone().unwrap_or_else(|| "-".into()),
+                    ticket_json::step(&t).to_string(),
+                    listed
+                        .next_due
+                        .map(|d| timeline::local(d, tz))
+                        .unwrap_or_else(|| "-".into()),
+                    clip(&t.intake.text, 24),
+                ]);
+            }
+            Ok(())
+        })?;
+        // Counted only when the limit may have cut the list short.
+        let total = match q.limit {
+            Some(n) if shown as usize >= n => tx.count_tickets(q)?,
+            _ => shown,
+        };
+        Ok((total, shown))
+    })?;
+    let more = total.saturating_sub(shown);
     match g.format {
-        Format::Json => output::json(&serde_json::to_value(&tickets).unwrap_or_default()),
+        Format::Json => output::json(&serde_json::json!({
+            "tickets": json_rows,
+            "shown": shown,
+            "total": total,
+            "more": more,
+        })),
+        _ if shown == 0 => println!("no tickets match"),
         _ => {
-            let rows: Vec<Vec<String>> = tickets
-                .iter()
-                .map(|t| {
-                    let next = t
-                        .clocks
-                        .values()
-                        .filter(|c| c.is_live())
-                        .map(|c| c.deadline)
-                        .min();
-                    vec![
-                        t.id().to_string(),
-                        t.intake.estate.clone(),
-                        t.status.as_str().to_string(),
-                        t.category.clone().unwrap_or_default(),
-                        t.ladder_id.clone().unwrap_or_else(|| "specialist".into()),
-                        next.map(|d| d.to_rfc3339()).unwrap_or_else(|| "-".into()),
-                        t.intake.text.chars().take(24).collect(),
-                    ]
-                })
-                .collect();
-            print!(
-                "{}",
-                output::table(
-                    &[
-                        "id",
-                        "estate",
-                        "status",
-                        "category",
-                        "step",
-                        "next deadline (UTC)",
-                        "text"
-                    ],
-                    &rows
-                )
+            let mut text = output::table(
+                &["id", "estate", "status", "category", "step", "next deadline", "text"],
+                &rows,
             );
+            if more > 0 {
+                text.push_str(&format!(
+                    "... {more} more (of {total}); use --limit N (0 for all) or narrow the filters\n"
+                ));
+            }
+            output::print(&text);
         }
     }
     Ok(EXIT_OK)
+}
+
+fn clip(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        format!("{}…", s.chars().take(n - 1).collect::<String>())
+    }
 }
 
 pub fn tick(g: &Global) -> i32 {
@@ -294,7 +345,7 @@ fn print_batch(
         Format::Json => {
             let v: Vec<_> = fired
                 .iter()
-                .map(|(id, d)| serde_json::json!({"ticket": id, "decisions": d}))
+                .map(|(id, d)| serde_json::json!({"ticket": id, "events": ticket_json::events(id, d, tz)}))
                 .collect();
             output::json(&serde_json::Value::Array(v));
         }
@@ -304,10 +355,10 @@ fn print_batch(
                 .iter()
                 .flat_map(|(id, d)| timeline::rows(id, d, tz))
                 .collect();
-            print!(
-                "{}",
-                output::table(&["time", "ticket", "what happened", "rule"], &rows)
-            );
+            output::print(&output::table(
+                &["time", "ticket", "what happened", "rule"],
+                &rows,
+            ));
         }
     }
     EXIT_OK
@@ -366,9 +417,9 @@ fn feed(plugin: &str, file: &std::path::Path, g: &Global) -> i32 {
                 let fired: Vec<_> = e
                     .fired
                     .iter()
-                    .map(|(id, d)| serde_json::json!({"ticket": id, "decisions": d}))
+                    .map(|(id, d)| serde_json::json!({"ticket": id, "events": ticket_json::events(id, d, tz)}))
                     .collect();
-                serde_json::json!({"estate": e.estate, "event": e.kind, "at": e.at, "fired": fired})
+                serde_json::json!({"estate": e.estate, "event": e.kind, "time": ticket_json::time(e.at, tz), "fired": fired})
             })
             .collect();
         output::json(&serde_json::Value::Array(v));
@@ -391,10 +442,10 @@ fn feed(plugin: &str, file: &std::path::Path, g: &Global) -> i32 {
             .flat_map(|(id, d)| timeline::rows(id, d, tz))
             .collect();
         if !rows.is_empty() {
-            print!(
-                "{}",
-                output::table(&["time", "ticket", "what happened", "rule"], &rows)
-            );
+            output::print(&output::table(
+                &["time", "ticket", "what happened", "rule"],
+                &rows,
+            ));
         }
     }
     EXIT_OK
