@@ -21,8 +21,8 @@ fn main() {
             println!("cargo:rerun-if-changed={path}");
         }
     }
-    let dirty = commit.is_some()
-        && git(&["status", "--porcelain", "--untracked-files=no"]).is_some();
+    let dirty =
+        commit.is_some() && git(&["status", "--porcelain", "--untracked-files=no"]).is_some();
     let commit = match commit {
         Some(c) if dirty => format!("{c}-dirty"),
         Some(c) => c,

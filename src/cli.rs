@@ -42,7 +42,11 @@ pub fn run() -> i32 {
             };
             if code == EXIT_INPUT && json_requested() {
                 let text = err.render().to_string();
-                let first = text.lines().next().unwrap_or("").trim_start_matches("error: ");
+                let first = text
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .trim_start_matches("error: ");
                 output::json(&serde_json::json!({ "error": first }));
             } else {
                 let _ = err.print();
@@ -64,7 +68,8 @@ pub fn run() -> i32 {
 /// usage error can still come out as JSON.
 fn json_requested() -> bool {
     let args: Vec<String> = std::env::args().collect();
-    args.windows(2).any(|w| w[0] == "--format" && w[1] == "json")
+    args.windows(2)
+        .any(|w| w[0] == "--format" && w[1] == "json")
         || args.iter().any(|a| a == "--format=json")
 }
 

@@ -191,7 +191,9 @@ pub enum Command {
     #[command(subcommand)]
     Audit(AuditCmd),
     /// The main job on the embedded default policy: a fresh database and a simulated week
-    #[command(after_help = "Examples:\n  steward demo\n  steward --db week.db demo && steward --db week.db ticket list")]
+    #[command(
+        after_help = "Examples:\n  steward demo\n  steward --db week.db demo && steward --db week.db ticket list"
+    )]
     Demo,
     /// Simulate before rollout: run scenarios, replay a history, generate a history
     #[command(subcommand)]
@@ -210,7 +212,9 @@ pub enum Command {
         shell: clap_complete::Shell,
     },
     /// Write man pages: steward.1 and one per subcommand (steward-ticket-open.1, ...)
-    #[command(after_help = "Examples:\n  steward man --out /usr/local/share/man/man1\n  steward man | man -l -")]
+    #[command(
+        after_help = "Examples:\n  steward man --out /usr/local/share/man/man1\n  steward man | man -l -"
+    )]
     Man {
         /// Directory to write every page to; without it, steward.1 goes to standard output
         #[arg(long, value_name = "DIR")]
@@ -291,7 +295,9 @@ pub enum SimCmd {
 pub enum ReportCmd {
     /// Daily complaint report (日报): new complaints per specialist with initial plans and
     /// committed dates, due before 12:00 the next day (K1, L3)
-    #[command(after_help = "Examples:\n  steward report daily 2026-07-06\n  steward report daily --lang zh-CN --format html -o daily.html")]
+    #[command(
+        after_help = "Examples:\n  steward report daily 2026-07-06\n  steward report daily --lang zh-CN --format html -o daily.html"
+    )]
     Daily {
         /// The local day, YYYY-MM-DD; defaults to the day before --now
         #[arg(value_name = "DATE", conflicts_with_all = ["from", "to"])]
@@ -301,7 +307,9 @@ pub enum ReportCmd {
     },
     /// Weekly statistics, due every Monday (K2): close rates, valid-complaint rate, revisits,
     /// on-time rates, escalations
-    #[command(after_help = "Examples:\n  steward report weekly 2026-07-06 --households riverside=1200\n  steward report weekly --format csv -o week.csv")]
+    #[command(
+        after_help = "Examples:\n  steward report weekly 2026-07-06 --households riverside=1200\n  steward report weekly --format csv -o week.csv"
+    )]
     Weekly {
         /// Any day of the Monday–Sunday week, YYYY-MM-DD; defaults to last week
         #[arg(value_name = "WEEK_OF", conflicts_with_all = ["from", "to"])]
@@ -310,7 +318,9 @@ pub enum ReportCmd {
         common: ReportArgs,
     },
     /// Quarterly report (K3, K4, V1): per-specialist and per-department close rates and more
-    #[command(after_help = "Example:\n  steward report quarterly 2026Q3 --estates estates.toml --format html -o q3.html")]
+    #[command(
+        after_help = "Example:\n  steward report quarterly 2026Q3 --estates estates.toml --format html -o q3.html"
+    )]
     Quarterly {
         /// The quarter, e.g. 2026Q3; defaults to the last complete quarter
         #[arg(value_name = "QUARTER", conflicts_with_all = ["from", "to"])]
@@ -348,14 +358,18 @@ pub struct ReportArgs {
 #[derive(Subcommand, Debug)]
 pub enum EventCmd {
     /// Rain at an estate: leak repairs waiting for "after the next rain" become due (V4)
-    #[command(after_help = "Example:\n  steward --now '2026-07-08 14:00' event rain --estate riverside")]
+    #[command(
+        after_help = "Example:\n  steward --now '2026-07-08 14:00' event rain --estate riverside"
+    )]
     Rain {
         /// The estate where it rained
         #[arg(long)]
         estate: String,
     },
     /// Run a feed (e.g. hourly rainfall CSV) through the active policy's event-source plug-in
-    #[command(after_help = "Example:\n  steward event feed --plugin weather --file observations.csv")]
+    #[command(
+        after_help = "Example:\n  steward event feed --plugin weather --file observations.csv"
+    )]
     Feed {
         /// The plug-in id, e.g. `weather`
         #[arg(long)]
@@ -432,7 +446,9 @@ Without --id the next free id of the sequence T00001, T00002, ... is taken.")]
         class: u8,
     },
     /// Set category, class or major explicitly (re-evaluates which limits apply)
-    #[command(after_help = "Example:\n  steward ticket classify T00042 --category repair.leak --class 2")]
+    #[command(
+        after_help = "Example:\n  steward ticket classify T00042 --category repair.leak --class 2"
+    )]
     Classify {
         /// The ticket id
         id: String,
@@ -447,7 +463,9 @@ Without --id the next free id of the sequence T00001, T00002, ... is taken.")]
         major: Option<bool>,
     },
     /// First response to the owner
-    #[command(after_help = "Example:\n  steward ticket respond T00042 --by 张三 --note '已电话联系业主'")]
+    #[command(
+        after_help = "Example:\n  steward ticket respond T00042 --by 张三 --note '已电话联系业主'"
+    )]
     Respond {
         /// The ticket id
         id: String,
@@ -455,7 +473,9 @@ Without --id the next free id of the sequence T00001, T00002, ... is taken.")]
         note: Note,
     },
     /// Initial handling plan
-    #[command(after_help = "Example:\n  steward ticket plan T00042 --by 张三 --note '明日上门检查'")]
+    #[command(
+        after_help = "Example:\n  steward ticket plan T00042 --by 张三 --note '明日上门检查'"
+    )]
     Plan {
         /// The ticket id
         id: String,
@@ -471,7 +491,9 @@ Without --id the next free id of the sequence T00001, T00002, ... is taken.")]
         note: Note,
     },
     /// The expert panel's reply
-    #[command(after_help = "Example:\n  steward ticket expert-reply T00042 --by 专家顾问团 --note '...'")]
+    #[command(
+        after_help = "Example:\n  steward ticket expert-reply T00042 --by 专家顾问团 --note '...'"
+    )]
     ExpertReply {
         /// The ticket id
         id: String,
@@ -495,7 +517,9 @@ Without --id the next free id of the sequence T00001, T00002, ... is taken.")]
         note: Note,
     },
     /// Dispatch to a department at a tier (E1)
-    #[command(after_help = "Examples:\n  steward ticket assign T00042 --department engineering\n  steward ticket assign T00042 --department security --tier L3 --lead engineering")]
+    #[command(
+        after_help = "Examples:\n  steward ticket assign T00042 --department engineering\n  steward ticket assign T00042 --department security --tier L3 --lead engineering"
+    )]
     Assign {
         /// The ticket id
         id: String,
@@ -534,7 +558,9 @@ Without --id the next free id of the sequence T00001, T00002, ... is taken.")]
         note: String,
     },
     /// Record a revisit / callback; --problem reopens the ticket (V5)
-    #[command(after_help = "Examples:\n  steward ticket revisit T00042 --ok\n  steward ticket revisit T00042 --problem --note '仍有渗水'")]
+    #[command(
+        after_help = "Examples:\n  steward ticket revisit T00042 --ok\n  steward ticket revisit T00042 --problem --note '仍有渗水'"
+    )]
     Revisit {
         /// The ticket id
         id: String,
@@ -552,7 +578,9 @@ Without --id the next free id of the sequence T00001, T00002, ... is taken.")]
         note: String,
     },
     /// Close (after resolution and revisits) or close as invalid with an explanation (D5)
-    #[command(after_help = "Examples:\n  steward ticket close T00042\n  steward ticket close T00043 --invalid '非物业管理范围，已向业主解释'")]
+    #[command(
+        after_help = "Examples:\n  steward ticket close T00042\n  steward ticket close T00043 --invalid '非物业管理范围，已向业主解释'"
+    )]
     Close {
         /// The ticket id
         id: String,
@@ -570,7 +598,9 @@ Without --id the next free id of the sequence T00001, T00002, ... is taken.")]
         reason: String,
     },
     /// Record a compensation claim (D6)
-    #[command(after_help = "Example:\n  steward ticket compensation T00042 --amount 'CNY 500' --note '地板泡水'")]
+    #[command(
+        after_help = "Example:\n  steward ticket compensation T00042 --amount 'CNY 500' --note '地板泡水'"
+    )]
     Compensation {
         /// The ticket id
         id: String,
@@ -582,7 +612,9 @@ Without --id the next free id of the sequence T00001, T00002, ... is taken.")]
         note: String,
     },
     /// A ticket's state and timeline with rule ids and deadlines
-    #[command(after_help = "Examples:\n  steward ticket show T00042\n  steward --format json ticket show T00042")]
+    #[command(
+        after_help = "Examples:\n  steward ticket show T00042\n  steward --format json ticket show T00042"
+    )]
     Show {
         /// The ticket id
         id: String,
@@ -657,7 +689,9 @@ pub enum PolicyCmd {
         quiet: bool,
     },
     /// Semantic diff of two policies, rule by rule (exit 1 when they differ)
-    #[command(after_help = "Example:\n  steward policy diff policies/vk-shanghai policies/three-class")]
+    #[command(
+        after_help = "Example:\n  steward policy diff policies/vk-shanghai policies/three-class"
+    )]
     Diff {
         /// The policy before
         old: PathBuf,
@@ -665,7 +699,9 @@ pub enum PolicyCmd {
         new: PathBuf,
     },
     /// Make a policy the database's active one; open tickets move to it (each move is logged)
-    #[command(after_help = "Examples:\n  steward policy apply policies/vk-shanghai\n  steward policy apply policies/vk-shanghai-gardens --estate gardens")]
+    #[command(
+        after_help = "Examples:\n  steward policy apply policies/vk-shanghai\n  steward policy apply policies/vk-shanghai-gardens --estate gardens"
+    )]
     Apply {
         /// A policy directory or policy.toml file
         path: PathBuf,

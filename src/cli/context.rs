@@ -61,9 +61,14 @@ fn bad_time(text: &str) -> String {
 /// `2026-07-06T09:00`, `2026-07-06 09:00` and the same with seconds.
 fn parse_naive(text: &str) -> Option<NaiveDateTime> {
     let text = text.trim();
-    ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
+    [
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M:%S",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
 }
 
 /// A local time without offset, read in `tz`. A time that falls in a daylight-saving
@@ -73,7 +78,9 @@ pub fn parse_local(text: &str, tz: Tz) -> Result<DateTime<Utc>, String> {
     tz.from_local_datetime(&naive)
         .earliest()
         .map(|t| t.with_timezone(&Utc))
-        .ok_or_else(|| format!("local time `{text}` does not exist in {tz} (a daylight-saving gap)"))
+        .ok_or_else(|| {
+            format!("local time `{text}` does not exist in {tz} (a daylight-saving gap)")
+        })
 }
 
 /// The time zone of the company-wide active policy, read without compiling it.
@@ -91,7 +98,11 @@ fn active_tz(db: &Path) -> Option<Tz> {
             }
         })
         .ok()??;
-    serde_json::from_str::<Head>(&text).ok()?.timezone.parse().ok()
+    serde_json::from_str::<Head>(&text)
+        .ok()?
+        .timezone
+        .parse()
+        .ok()
 }
 
 pub fn open(g: &Global) -> Result<Service, AppError> {

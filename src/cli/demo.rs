@@ -199,10 +199,8 @@ fn demo_path(g: &Global) -> Result<PathBuf, String> {
     let stamp = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
-    let path = std::env::temp_dir().join(format!(
-        "steward-demo-{}-{stamp:x}.db",
-        std::process::id()
-    ));
+    let path =
+        std::env::temp_dir().join(format!("steward-demo-{}-{stamp:x}.db", std::process::id()));
     if path.exists() {
         return Err(format!("`{}` already exists", path.display()));
     }

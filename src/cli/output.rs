@@ -63,9 +63,7 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
 
 /// East Asian wide characters take two terminal columns.
 pub fn display_width(s: &str) -> usize {
-    s.chars()
-        .map(|c| if (c as u32) >= 0x1100 { 2 } else { 1 })
-        .sum()
+    crate::report::render::display_width(s)
 }
 
 /// Prints `text` to stdout with [`paint`]ed keywords; anstream drops the colour

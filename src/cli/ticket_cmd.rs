@@ -10,8 +10,8 @@ use crate::store::TicketQuery;
 
 use super::args::{AuditCmd, EventCmd, Format, Global, TicketCmd};
 use super::context::{fail, now, open, open_read_only};
-use super::{ticket_json, timeline};
 use super::{EXIT_FOUND, EXIT_OK, output};
+use super::{ticket_json, timeline};
 
 pub fn ticket(cmd: TicketCmd, g: &Global) -> i32 {
     match run_ticket(cmd, g) {
@@ -283,7 +283,15 @@ fn list(q: &TicketQuery<'_>, g: &Global) -> Result<i32, AppError> {
         _ if shown == 0 => println!("no tickets match"),
         _ => {
             let mut text = output::table(
-                &["id", "estate", "status", "category", "step", "next deadline", "text"],
+                &[
+                    "id",
+                    "estate",
+                    "status",
+                    "category",
+                    "step",
+                    "next deadline",
+                    "text",
+                ],
                 &rows,
             );
             if more > 0 {

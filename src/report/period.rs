@@ -122,6 +122,28 @@ impl Period {
         self.start <= at && at < self.end
     }
 
+    /// The period of the same kind just before this one: the day, week or quarter
+    /// before, or for a custom range the same number of days before it.
+    pub fn previous(&self, kind: ReportKind) -> PeriodSpec {
+        let day_before = self.first_day - Duration::days(1);
+        let whole_quarter = self.first_day.day() == 1
+            && self.first_day.month0() % 3 == 0
+            && (self.last_day + Duration::days(1)).day() == 1
+            && (60..=92).contains(&self.days);
+        match kind {
+            _ if self.days == 1 => PeriodSpec::Day(day_before),
+            ReportKind::Weekly
+                if self.days == 7 && self.first_day.weekday() == chrono::Weekday::Mon =>
+            {
+                PeriodSpec::WeekOf(day_before)
+            }
+            ReportKind::Quarterly if whole_quarter => {
+                PeriodSpec::Quarter(day_before.year(), day_before.month0() / 3 + 1)
+            }
+            _ => PeriodSpec::Range(self.first_day - Duration::days(self.days), day_before),
+        }
+    }
+
     /// Number of chart buckets.
     pub fn buckets(&self) -> usize {
         ((self.days + self.bucket_days - 1) / self.bucket_days).max(1) as usize

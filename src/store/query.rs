@@ -68,9 +68,7 @@ impl Tx<'_> {
             TicketSort::Deadline => "next_due IS NULL, next_due, id",
         };
         // A negative LIMIT means none in SQLite.
-        let limit = q
-            .limit
-            .map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
+        let limit = q.limit.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
         args.push(Value::Integer(limit));
         let sql = format!(
             "SELECT id, estate, status, fingerprint, opened_at, updated_at, state,
