@@ -6,7 +6,7 @@ use super::svg::Svg;
 use crate::report::figures::{Bucket, KindCounts, Report};
 
 const W: f64 = 1000.0;
-const H: f64 = 280.0;
+const H: f64 = 230.0;
 const LEFT: f64 = 48.0;
 const RIGHT: f64 = 12.0;
 const TOP: f64 = 14.0;
