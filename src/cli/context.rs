@@ -38,9 +38,8 @@ pub fn time_arg(text: &str, db: &Path) -> Result<DateTime<Utc>, String> {
     }
     let tz = active_tz(db).ok_or_else(|| {
         format!(
-            "local time `{text}` needs a time zone and `{}` has no active policy: add an offset, e.g. {}+08:00",
-            db.display(),
-            text.trim().replace(' ', "T")
+            "local time `{text}` needs a time zone and `{}` has no active policy: add an offset (like 2026-07-06T09:00:00+08:00) or apply a policy first",
+            db.display()
         )
     })?;
     parse_local(text, tz)

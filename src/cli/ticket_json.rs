@@ -18,7 +18,8 @@ fn opt_time(t: Option<DateTime<Utc>>, tz: Tz) -> Value {
     t.map_or(Value::Null, |t| Value::String(time(t, tz)))
 }
 
-/// One line of a timeline: the columns of the `time / ticket / what happened / rule` table.
+/// One line of a timeline: the columns of the `time / ticket / what happened / rule`
+/// table, and the fact itself as the event log records it (its fields by `type`).
 pub fn event(id: &str, d: &Decision, tz: Tz) -> Value {
     json!({
         "time": time(d.at, tz),
@@ -26,6 +27,7 @@ pub fn event(id: &str, d: &Decision, tz: Tz) -> Value {
         "kind": d.fact.kind(),
         "what": timeline::summary(&d.fact, tz),
         "rule": d.rule,
+        "fact": d.fact,
     })
 }
 
@@ -150,6 +152,7 @@ pub fn detail(t: &Ticket, decisions: &[Decision], tz: Tz) -> Value {
             "resolved": opt_time(t.resolved_at, tz),
             "breaches": t.breaches,
             "reopened": t.reopened,
+            "callbacks": t.callbacks,
             "compensation_claims": t.compensation_claims,
             "paused": t.pause.as_ref().map(|(reason, since)| json!({"reason": reason, "since": time(*since, tz)})),
             "policy": t.fingerprint,
