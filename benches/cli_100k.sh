@@ -50,6 +50,11 @@ hyperfine -N --warmup 3 --runs 30 --export-markdown target/cli-100k-show.md \
     -n "show: $BASELINE" "$OLD --db target/cli-100k-old.db ticket show T075000" \
     -n "show: this build" "$NEW --db target/cli-100k-new.db ticket show T075000"
 
+# The report folds the period before it in the same pass, for the comparison.
+hyperfine -N --warmup 1 --runs 3 --export-markdown target/cli-100k-report.md \
+    -n "report quarterly 2026Q3: $BASELINE" "$OLD --db target/cli-100k-old.db --now $NOW report quarterly 2026Q3" \
+    -n "report quarterly 2026Q3: this build" "$NEW --db target/cli-100k-new.db --now $NOW report quarterly 2026Q3"
+
 echo "peak memory of ticket list --status open:"
 /usr/bin/time -f "  $BASELINE, all rows: %M KB" "$OLD" --db target/cli-100k-old.db ticket list --status open >/dev/null
 /usr/bin/time -f "  this build, newest 50: %M KB" "$NEW" --db target/cli-100k-new.db ticket list --status open >/dev/null

@@ -406,7 +406,9 @@ fn unknown_kind_is_refused() {
     let (code, _, err) = steward(
         &db,
         "2026-07-01T02:00:00Z",
-        &["ticket", "open", "--estate", "E1", "--kind", "frog", "--text", "x"],
+        &[
+            "ticket", "open", "--estate", "E1", "--kind", "frog", "--text", "x",
+        ],
     );
     assert_eq!(code, 2);
     assert!(

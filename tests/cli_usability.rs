@@ -86,14 +86,25 @@ fn ids_come_from_the_sequence_and_skip_ids_taken_by_hand() {
     let at = "2026-07-06T09:00:00+08:00";
     let a = open(&db, at, &["--kind", "repair", "--text", "灯不亮"]);
     assert_eq!(a["ticket"], "T00001");
-    open(&db, at, &["--id", "T00002", "--kind", "repair", "--text", "x"]);
+    open(
+        &db,
+        at,
+        &["--id", "T00002", "--kind", "repair", "--text", "x"],
+    );
     let c = open(&db, at, &["--kind", "inquiry", "--text", "物业费"]);
     assert_eq!(c["ticket"], "T00003", "T00002 was taken by --id");
     // An open the engine refuses (inside the transaction, after the number was
     // drawn) gives its number back: nothing is written.
     let out = run(
         &db,
-        &["--now", at, "ticket", "open", "--json", r#"{"id":"","estate":"riverside","kind":"bogus","text":"x"}"#],
+        &[
+            "--now",
+            at,
+            "ticket",
+            "open",
+            "--json",
+            r#"{"id":"","estate":"riverside","kind":"bogus","text":"x"}"#,
+        ],
     );
     assert_eq!(out.status.code(), Some(2));
     let d = open(&db, at, &["--kind", "repair", "--text", "y"]);
@@ -120,7 +131,12 @@ fn two_processes_opening_at_once_never_share_an_id() {
         })
     };
     let (a, b) = (spawn("a"), spawn("b"));
-    let mut ids: Vec<String> = a.join().unwrap().into_iter().chain(b.join().unwrap()).collect();
+    let mut ids: Vec<String> = a
+        .join()
+        .unwrap()
+        .into_iter()
+        .chain(b.join().unwrap())
+        .collect();
     ids.sort();
     let want: Vec<String> = (1..=24).map(|n| format!("T{n:05}")).collect();
     assert_eq!(ids, want, "24 opens, 24 distinct ids with no gap");
@@ -131,10 +147,26 @@ fn two_processes_opening_at_once_never_share_an_id() {
 /// Four tickets: two repairs (one an emergency that breaches), a complaint, an inquiry.
 fn listed() -> (TempDir, PathBuf) {
     let (d, db) = fresh();
-    open(&db, "2026-07-06T09:00:00+08:00", &["--kind", "repair", "--text", "客厅灯具不亮"]);
-    open(&db, "2026-07-06T10:00:00+08:00", &["--kind", "complaint", "--text", "电梯运行噪音大"]);
-    open(&db, "2026-07-06T11:00:00+08:00", &["--kind", "repair", "--text", "3号楼电梯困人"]);
-    open(&db, "2026-07-06T12:00:00+08:00", &["--kind", "inquiry", "--text", "物业费缴纳方式"]);
+    open(
+        &db,
+        "2026-07-06T09:00:00+08:00",
+        &["--kind", "repair", "--text", "客厅灯具不亮"],
+    );
+    open(
+        &db,
+        "2026-07-06T10:00:00+08:00",
+        &["--kind", "complaint", "--text", "电梯运行噪音大"],
+    );
+    open(
+        &db,
+        "2026-07-06T11:00:00+08:00",
+        &["--kind", "repair", "--text", "3号楼电梯困人"],
+    );
+    open(
+        &db,
+        "2026-07-06T12:00:00+08:00",
+        &["--kind", "inquiry", "--text", "物业费缴纳方式"],
+    );
     ok(&db, &["--now", "2026-07-06T13:00:00+08:00", "tick"]);
     (d, db)
 }
@@ -144,17 +176,40 @@ fn list_is_newest_first_limited_and_says_how_many_more() {
     let (_d, db) = listed();
     let v = json(&db, &["ticket", "list", "--limit", "2"]);
     assert_eq!(keys(&v), ["more", "shown", "tickets", "total"]);
-    let ids: Vec<&str> = v["tickets"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = v["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, ["T00004", "T00003"]);
-    assert_eq!((v["shown"].as_u64(), v["total"].as_u64(), v["more"].as_u64()), (Some(2), Some(4), Some(2)));
+    assert_eq!(
+        (v["shown"].as_u64(), v["total"].as_u64(), v["more"].as_u64()),
+        (Some(2), Some(4), Some(2))
+    );
     assert_eq!(
         keys(&v["tickets"][0]),
-        ["breaches", "category", "department", "estate", "id", "kind", "next_deadline", "opened", "status", "step", "text"]
+        [
+            "breaches",
+            "category",
+            "department",
+            "estate",
+            "id",
+            "kind",
+            "next_deadline",
+            "opened",
+            "status",
+            "step",
+            "text"
+        ]
     );
     assert_eq!(v["tickets"][0]["opened"], "2026-07-06T12:00:00+08:00");
 
     let text = ok(&db, &["ticket", "list", "--limit", "3"]);
-    assert!(text.ends_with("... 1 more (of 4); use --limit N (0 for all) or narrow the filters\n"), "{text}");
+    assert!(
+        text.ends_with("... 1 more (of 4); use --limit N (0 for all) or narrow the filters\n"),
+        "{text}"
+    );
     let all = ok(&db, &["ticket", "list"]);
     assert!(!all.contains("more"), "{all}");
 
@@ -175,10 +230,22 @@ fn list_filters_by_category_department_breach_and_deadline() {
             .map(|t| t["id"].as_str().unwrap().to_owned())
             .collect()
     };
-    assert_eq!(ids(&["--category", "repair"]), ["T00001", "T00003"], "a family");
+    assert_eq!(
+        ids(&["--category", "repair"]),
+        ["T00001", "T00003"],
+        "a family"
+    );
     assert_eq!(ids(&["--category", "repair.emergency"]), ["T00003"]);
-    assert_eq!(ids(&["--category", "repai"]), Vec::<String>::new(), "not a text prefix");
-    assert_eq!(ids(&["--breached"]), ["T00003"], "the 30-minute emergency limit (L2)");
+    assert_eq!(
+        ids(&["--category", "repai"]),
+        Vec::<String>::new(),
+        "not a text prefix"
+    );
+    assert_eq!(
+        ids(&["--breached"]),
+        ["T00003"],
+        "the 30-minute emergency limit (L2)"
+    );
     let routed = ids(&["--department", "engineering"]);
     assert!(routed.contains(&"T00003".to_owned()), "{routed:?}");
     assert!(!routed.contains(&"T00004".to_owned()), "{routed:?}");
@@ -186,7 +253,10 @@ fn list_filters_by_category_department_breach_and_deadline() {
     assert!(!due.is_empty());
     let v = json(&db, &["ticket", "list", "--sort", "deadline"]);
     let first = &v["tickets"][0];
-    assert!(due.contains(&first["id"].as_str().unwrap().to_owned()), "{due:?} {first}");
+    assert!(
+        due.contains(&first["id"].as_str().unwrap().to_owned()),
+        "{due:?} {first}"
+    );
     let mut last = String::new();
     for t in v["tickets"].as_array().unwrap() {
         let in_filter = due.contains(&t["id"].as_str().unwrap().to_owned());
@@ -211,11 +281,31 @@ fn show_and_actions_print_their_documented_shapes() {
     let v = json(&db, &["ticket", "show", "T00003"]);
     assert_eq!(keys(&v), ["ticket", "timeline"]);
     let t = &v["ticket"];
-    assert!(t.get("segment_start").is_none() && t.get("ladder_step").is_none(), "{t}");
-    assert_eq!(t["step"], "expert_panel", "two breaches (L2, L4), two steps up (E3)");
+    assert!(
+        t.get("segment_start").is_none() && t.get("ladder_step").is_none(),
+        "{t}"
+    );
+    assert_eq!(
+        t["step"], "expert_panel",
+        "two breaches (L2, L4), two steps up (E3)"
+    );
     assert_eq!(t["clocks"][0]["state"], "breached");
-    assert_eq!(keys(&v["timeline"][0]), ["fact", "kind", "rule", "ticket", "time", "what"]);
-    let r = json(&db, &["--now", "2026-07-06T14:00:00+08:00", "ticket", "respond", "T00001", "--by", "张三"]);
+    assert_eq!(
+        keys(&v["timeline"][0]),
+        ["fact", "kind", "rule", "ticket", "time", "what"]
+    );
+    let r = json(
+        &db,
+        &[
+            "--now",
+            "2026-07-06T14:00:00+08:00",
+            "ticket",
+            "respond",
+            "T00001",
+            "--by",
+            "张三",
+        ],
+    );
     assert_eq!(keys(&r), ["events", "status", "ticket"]);
     assert_eq!(r["events"][0]["kind"], "action_recorded");
 }
@@ -226,16 +316,27 @@ fn errors_are_json_with_format_json() {
     for args in [
         &["--format", "json", "ticket", "show", "NOPE"][..],
         &["--format", "json", "ticket", "list", "--bogus"][..],
-        &["--format=json", "--now", "yesterday", "ticket", "respond", "T00001"][..],
+        &[
+            "--format=json",
+            "--now",
+            "yesterday",
+            "ticket",
+            "respond",
+            "T00001",
+        ][..],
     ] {
         let out = run(&db, args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");
-        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{args:?}: {e}"));
+        let v: Value =
+            serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{args:?}: {e}"));
         assert_eq!(keys(&v), ["error"], "{v}");
         assert!(!v["error"].as_str().unwrap().is_empty());
     }
     let out = run(&db, &["ticket", "show", "NOPE"]);
-    assert_eq!(String::from_utf8_lossy(&out.stderr), "error: unknown ticket `NOPE`\n");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: unknown ticket `NOPE`\n"
+    );
 }
 
 #[test]
@@ -251,9 +352,15 @@ fn every_flag_has_help_and_every_command_an_example() {
                 problems.push(format!("{path}: --{id} has no help"));
             }
         }
-        let subs: Vec<&clap::Command> = cmd.get_subcommands().filter(|c| c.get_name() != "help").collect();
+        let subs: Vec<&clap::Command> = cmd
+            .get_subcommands()
+            .filter(|c| c.get_name() != "help")
+            .collect();
         if subs.is_empty() {
-            let example = cmd.get_after_help().map(|h| h.to_string()).unwrap_or_default();
+            let example = cmd
+                .get_after_help()
+                .map(|h| h.to_string())
+                .unwrap_or_default();
             if !example.contains("steward ") {
                 problems.push(format!("{path}: no example"));
             }
@@ -268,19 +375,32 @@ fn every_flag_has_help_and_every_command_an_example() {
 
     let help = ok(Path::new("x.db"), &["policy", "--help"]);
     for sub in ["check", "show", "explain", "test", "diff", "apply"] {
-        assert!(help.contains(&format!("  {sub} ")), "policy --help lists {sub}: {help}");
+        assert!(
+            help.contains(&format!("  {sub} ")),
+            "policy --help lists {sub}: {help}"
+        );
     }
     let help = ok(Path::new("x.db"), &["ticket", "open", "-h"]);
-    assert!(help.contains("[possible values: inquiry, repair, complaint, suggestion]"), "{help}");
+    assert!(
+        help.contains("[possible values: inquiry, repair, complaint, suggestion]"),
+        "{help}"
+    );
 }
 
 #[test]
 fn completions_man_pages_and_version() {
     let db = Path::new("unused.db");
-    for (shell, marker) in [("bash", "complete -F"), ("zsh", "#compdef steward"), ("fish", "complete -c steward")] {
+    for (shell, marker) in [
+        ("bash", "complete -F"),
+        ("zsh", "#compdef steward"),
+        ("fish", "complete -c steward"),
+    ] {
         let out = ok(db, &["completions", shell]);
         assert!(out.contains(marker), "{shell}: {out:.200}");
-        assert!(out.contains("due-before"), "{shell} completes ticket list flags");
+        assert!(
+            out.contains("due-before"),
+            "{shell} completes ticket list flags"
+        );
     }
     let man = ok(db, &["man"]);
     assert!(man.contains(".TH steward 1"), "{man:.200}");
@@ -289,8 +409,14 @@ fn completions_man_pages_and_version() {
     assert!(dir.path().join("steward-ticket-list.1").exists());
 
     let v = ok(db, &["--version"]);
-    assert!(v.starts_with(&format!("steward {}\ncommit:  ", env!("CARGO_PKG_VERSION"))), "{v}");
-    assert!(v.contains("\ntarget:  ") && v.contains("\nprofile: "), "{v}");
+    assert!(
+        v.starts_with(&format!("steward {}\ncommit:  ", env!("CARGO_PKG_VERSION"))),
+        "{v}"
+    );
+    assert!(
+        v.contains("\ntarget:  ") && v.contains("\nprofile: "),
+        "{v}"
+    );
 }
 
 #[test]
@@ -299,12 +425,24 @@ fn colour_follows_color_and_no_color() {
     let esc = |out: &Output| out.stdout.contains(&0x1b);
     let always = run(&db, &["--color", "always", "ticket", "show", "T00003"]);
     let text = String::from_utf8_lossy(&always.stdout);
-    assert!(text.contains("\u{1b}[1m\u{1b}[31mBREACHED\u{1b}[0m"), "{text}");
-    assert!(!esc(&run(&db, &["--color", "never", "ticket", "show", "T00003"])));
+    assert!(
+        text.contains("\u{1b}[1m\u{1b}[31mBREACHED\u{1b}[0m"),
+        "{text}"
+    );
+    assert!(!esc(&run(
+        &db,
+        &["--color", "never", "ticket", "show", "T00003"]
+    )));
     // Not a terminal: auto means none.
     assert!(!esc(&run(&db, &["ticket", "show", "T00003"])));
     let no_color = Command::new(BIN)
-        .args(["--db", &db.display().to_string(), "ticket", "show", "T00003"])
+        .args([
+            "--db",
+            &db.display().to_string(),
+            "ticket",
+            "show",
+            "T00003",
+        ])
         .env("NO_COLOR", "1")
         .env("CLICOLOR_FORCE", "1")
         .output()
@@ -317,17 +455,36 @@ fn demo_honours_db_and_two_demos_do_not_collide() {
     let dir = TempDir::new().unwrap();
     let db = dir.path().join("week.db");
     let out = ok(&db, &["demo"]);
-    assert!(out.contains(&format!("database: {}", db.display())), "{out}");
+    assert!(
+        out.contains(&format!("database: {}", db.display())),
+        "{out}"
+    );
     assert!(ok(&db, &["ticket", "list"]).contains("T3"));
     let again = run(&db, &["demo"]);
-    assert_eq!(again.status.code(), Some(2), "an existing database is never overwritten");
+    assert_eq!(
+        again.status.code(),
+        Some(2),
+        "an existing database is never overwritten"
+    );
 
     let demo = || {
         std::thread::spawn(|| {
-            let out = Command::new(BIN).arg("demo").env_remove("STEWARD_DB").output().unwrap();
-            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            let out = Command::new(BIN)
+                .arg("demo")
+                .env_remove("STEWARD_DB")
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
             let text = String::from_utf8(out.stdout).unwrap();
-            let line = text.lines().find(|l| l.starts_with("database: ")).unwrap().to_owned();
+            let line = text
+                .lines()
+                .find(|l| l.starts_with("database: "))
+                .unwrap()
+                .to_owned();
             assert!(text.contains("hash chain intact"), "{text}");
             line
         })
@@ -336,7 +493,11 @@ fn demo_honours_db_and_two_demos_do_not_collide() {
     let (a, b) = (a.join().unwrap(), b.join().unwrap());
     assert_ne!(a, b, "two demos write two databases");
     for line in [a, b] {
-        let path = line["database: ".len()..].split(" (").next().unwrap().to_owned();
+        let path = line["database: ".len()..]
+            .split(" (")
+            .next()
+            .unwrap()
+            .to_owned();
         let _ = std::fs::remove_file(&path);
         let _ = std::fs::remove_file(format!("{path}-wal"));
         let _ = std::fs::remove_file(format!("{path}-shm"));
@@ -345,11 +506,18 @@ fn demo_honours_db_and_two_demos_do_not_collide() {
 
 #[test]
 fn policy_test_without_scenarios_says_so() {
-    let out = run(Path::new("x.db"), &["policy", "test", &policy_dir("vk-shanghai-plugins")]);
+    let out = run(
+        Path::new("x.db"),
+        &["policy", "test", &policy_dir("vk-shanghai-plugins")],
+    );
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.starts_with("no scenarios: "), "{text}");
-    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -360,15 +528,30 @@ fn an_empty_day_is_a_report_of_zeros() {
     assert_eq!(v["complaints"]["opened"], 0);
     assert_eq!(v["new_complaints"], serde_json::json!([]));
     let text = ok(&db, &["report", "daily", "2026-08-01", "--lang", "en"]);
-    assert!(text.contains("note: no ticket activity in this period: every figure is zero"), "{text}");
+    assert!(
+        text.contains("note: no ticket activity in this period: every figure is zero"),
+        "{text}"
+    );
 }
 
 #[test]
 fn now_without_offset_is_read_in_the_policy_zone() {
     let (_d, db) = fresh();
-    let a = open(&db, "2026-07-06 09:00", &["--kind", "repair", "--text", "a"]);
-    let b = open(&db, "2026-07-06T09:00", &["--kind", "repair", "--text", "b"]);
-    let c = open(&db, "2026-07-06T01:00:00Z", &["--kind", "repair", "--text", "c"]);
+    let a = open(
+        &db,
+        "2026-07-06 09:00",
+        &["--kind", "repair", "--text", "a"],
+    );
+    let b = open(
+        &db,
+        "2026-07-06T09:00",
+        &["--kind", "repair", "--text", "b"],
+    );
+    let c = open(
+        &db,
+        "2026-07-06T01:00:00Z",
+        &["--kind", "repair", "--text", "c"],
+    );
     for v in [a, b, c] {
         assert_eq!(v["events"][0]["time"], "2026-07-06T09:00:00+08:00", "{v}");
     }
@@ -384,19 +567,34 @@ fn now_without_offset_is_read_in_the_policy_zone() {
 #[test]
 fn reports_follow_the_policy_locale_and_lang() {
     let (_d, db) = listed();
-    let args = ["--now", "2026-07-13T09:00:00+08:00", "report", "weekly", "2026-07-06"];
+    let args = [
+        "--now",
+        "2026-07-13T09:00:00+08:00",
+        "report",
+        "weekly",
+        "2026-07-06",
+    ];
     let zh = ok(&db, &args);
     assert!(zh.starts_with("客户服务周报 — 2026-W28"), "{zh}");
     assert!(zh.contains("与上期对比"), "{zh}");
     let mut en_args = args.to_vec();
     en_args.extend(["--lang", "en"]);
     let en = ok(&db, &en_args);
-    assert!(en.starts_with("steward weekly statistics (周报) — 2026-W28"), "{en}");
+    assert!(
+        en.starts_with("steward weekly statistics (周报) — 2026-W28"),
+        "{en}"
+    );
     let mut html_args = vec!["--format", "html"];
     html_args.extend(args);
     let html = ok(&db, &html_args);
     assert!(html.contains("<html lang=\"zh-CN\">"));
-    for part in ["生成时间", "steward 版本", "sha256:", "按小区", "与上期对比"] {
+    for part in [
+        "生成时间",
+        "steward 版本",
+        "sha256:",
+        "按小区",
+        "与上期对比",
+    ] {
         assert!(html.contains(part), "{part}");
     }
 }

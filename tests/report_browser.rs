@@ -182,7 +182,8 @@ struct Shot {
 
 impl Shot {
     fn read(path: &Path) -> Shot {
-        let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
+        let decoder =
+            png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
         let mut reader = decoder.read_info().unwrap();
         let mut buf = vec![0; reader.output_buffer_size().unwrap()];
         let info = reader.next_frame(&mut buf).unwrap();
@@ -263,7 +264,9 @@ fn glyph_page(report: &str, chars: &[char]) -> String {
 /// ink, and differs from every other character's cell and from the missing-glyph box
 /// in at least 3 % of its pixels.
 fn glyphs_drawn(shot: &Shot, n: usize) -> Result<(), String> {
-    let cells: Vec<Vec<bool>> = (0..=n).map(|i| shot.cell(i * CELL, 0, CELL, CELL)).collect();
+    let cells: Vec<Vec<bool>> = (0..=n)
+        .map(|i| shot.cell(i * CELL, 0, CELL, CELL))
+        .collect();
     let differ = |a: &[bool], b: &[bool]| {
         let d = a.iter().zip(b).filter(|(x, y)| x != y).count();
         d as f64 / a.len().max(1) as f64
@@ -271,7 +274,10 @@ fn glyphs_drawn(shot: &Shot, n: usize) -> Result<(), String> {
     for (i, c) in cells[..n].iter().enumerate() {
         let ink = c.iter().filter(|b| **b).count() as f64 / c.len().max(1) as f64;
         if ink < 0.02 {
-            return Err(format!("character {i} drew no glyph ({:.1} % ink)", ink * 100.0));
+            return Err(format!(
+                "character {i} drew no glyph ({:.1} % ink)",
+                ink * 100.0
+            ));
         }
         let vs_box = differ(c, &cells[n]);
         if vs_box < 0.03 {
@@ -304,7 +310,9 @@ fn screenshot(dir: &Path, name: &str, html: &str, size: &str, env: &[(&str, &Pat
 #[test]
 fn the_zh_cn_report_is_drawn_in_chinese_glyphs() {
     if !Path::new(CHROMIUM).exists() {
-        eprintln!("SKIPPED: {CHROMIUM} is not installed (apt-get install -y chromium fonts-noto-cjk)");
+        eprintln!(
+            "SKIPPED: {CHROMIUM} is not installed (apt-get install -y chromium fonts-noto-cjk)"
+        );
         return;
     }
     let dir = tempfile::TempDir::new().unwrap();
@@ -316,7 +324,11 @@ fn the_zh_cn_report_is_drawn_in_chinese_glyphs() {
     // kept under target/ for a person to look at.
     let page = screenshot(dir.path(), "weekly-zh-CN", &html, "1100,2400", &[]);
     let drawn = page.non_white();
-    assert!(drawn > 0.02 && drawn < 0.6, "{:.1} % of the page drawn", drawn * 100.0);
+    assert!(
+        drawn > 0.02 && drawn < 0.6,
+        "{:.1} % of the page drawn",
+        drawn * 100.0
+    );
     let title = page.coverage(0, 0, page.width, 70);
     assert!(title > 0.01, "title band has {:.2} % ink", title * 100.0);
     let keep = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-weekly-zh-CN.png");

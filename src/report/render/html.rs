@@ -44,12 +44,7 @@ fn is_number(cell: &str) -> bool {
 /// it is a number, so ids, dates and names stay left-aligned whatever they start with.
 fn table(o: &mut String, header: &[&str], rows: &[Vec<String>], none: &str) {
     let numeric: Vec<bool> = (0..header.len())
-        .map(|i| {
-            !rows.is_empty()
-                && rows
-                    .iter()
-                    .all(|r| r.get(i).is_none_or(|c| is_number(c)))
-        })
+        .map(|i| !rows.is_empty() && rows.iter().all(|r| r.get(i).is_none_or(|c| is_number(c))))
         .collect();
     let class = |i: usize| if numeric[i] { " class=\"n\"" } else { "" };
     o.push_str("<table><thead><tr>");
@@ -154,7 +149,12 @@ fn provenance(o: &mut String, r: &Report) {
 fn cards(o: &mut String, r: &Report) {
     let l = r.lang;
     o.push_str("<div class=\"cards\">");
-    card(o, &r.tickets.opened.to_string(), l.t("tickets opened"), None);
+    card(
+        o,
+        &r.tickets.opened.to_string(),
+        l.t("tickets opened"),
+        None,
+    );
     card(o, &r.complaints.opened.to_string(), l.t("complaints"), None);
     card(
         o,
@@ -294,9 +294,10 @@ pub fn html(r: &Report) -> String {
             "Revisit completion of repairs resolved per day (V1)",
         ]
     };
-    for (h, chart) in headings
-        .iter()
-        .zip([charts::tickets(r), charts::on_time(r), charts::revisits(r)])
+    for (h, chart) in
+        headings
+            .iter()
+            .zip([charts::tickets(r), charts::on_time(r), charts::revisits(r)])
     {
         let _ = write!(o, "<h2>{}</h2>\n{chart}\n", escape(l.t(h)));
     }
@@ -416,9 +417,7 @@ pub fn html(r: &Report) -> String {
     let _ = write!(
         o,
         "<p class=\"meta\">{}</p>\n</body></html>\n",
-        escape(l.t(
-            "computed from the event log by steward; the same log gives the same figures."
-        ))
+        escape(l.t("computed from the event log by steward; the same log gives the same figures."))
     );
     o
 }
@@ -431,7 +430,12 @@ mod tests {
     fn only_all_number_columns_are_right_aligned() {
         let mut o = String::new();
         let rows = vec![
-            vec!["2026-07-06".into(), "3".into(), "87.5 %".into(), "3-2-1201".into()],
+            vec![
+                "2026-07-06".into(),
+                "3".into(),
+                "87.5 %".into(),
+                "3-2-1201".into(),
+            ],
             vec!["2026-07-07".into(), "12".into(), "—".into(), "9号楼".into()],
         ];
         table(&mut o, &["day", "n", "rate", "unit"], &rows, "none");

@@ -21,7 +21,14 @@ pub fn limits(r: &Report) -> Section {
     Section {
         header: header(
             l,
-            &["limit", "label", "on time", "breached", "met late", "on-time rate"],
+            &[
+                "limit",
+                "label",
+                "on time",
+                "breached",
+                "met late",
+                "on-time rate",
+            ],
         ),
         rows: r
             .limits

@@ -64,7 +64,12 @@ pub fn table(r: &Report) -> String {
         .collect();
     o.push_str(&grid(
         l,
-        &[l.t("fingerprint"), l.t("policy"), l.t("scope"), l.t("events")],
+        &[
+            l.t("fingerprint"),
+            l.t("policy"),
+            l.t("scope"),
+            l.t("events"),
+        ],
         &rows,
     ));
 
@@ -125,7 +130,7 @@ pub fn table(r: &Report) -> String {
             l.t("Comparison with the previous period")
         );
         o.push_str(&grid(
-        l,
+            l,
             &[
                 l.t("metric"),
                 l.t("this period"),
@@ -180,10 +185,7 @@ pub fn table(r: &Report) -> String {
     }
 
     for (heading, section) in [
-        (
-            "By estate",
-            sections::close_rates(l, "estate", &r.estates),
-        ),
+        ("By estate", sections::close_rates(l, "estate", &r.estates)),
         (
             "Close rate by specialist (K3)",
             sections::close_rates(l, "specialist", &r.specialists),
@@ -262,7 +264,10 @@ pub fn table(r: &Report) -> String {
     );
     for (heading, s) in [
         (None, sections::limits(r)),
-        (Some("Escalations per ladder step (E3)"), sections::escalations(r)),
+        (
+            Some("Escalations per ladder step (E3)"),
+            sections::escalations(r),
+        ),
         (Some("Top categories"), sections::top_categories(r)),
         (Some("Top estates"), sections::top_estates(r)),
     ] {
