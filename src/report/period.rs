@@ -127,7 +127,7 @@ impl Period {
     pub fn previous(&self, kind: ReportKind) -> PeriodSpec {
         let day_before = self.first_day - Duration::days(1);
         let whole_quarter = self.first_day.day() == 1
-            && self.first_day.month0() % 3 == 0
+            && self.first_day.month0().is_multiple_of(3)
             && (self.last_day + Duration::days(1)).day() == 1
             && (60..=92).contains(&self.days);
         match kind {
@@ -241,6 +241,45 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         parse_date(s).unwrap()
+    }
+
+    #[test]
+    fn the_previous_period_is_the_one_just_before() {
+        let tz: Tz = "Asia/Shanghai".parse().unwrap();
+        let today = d("2026-07-20");
+        let prev = |kind, spec: PeriodSpec| {
+            let p = Period::resolve(kind, &spec, tz, today).unwrap();
+            let before = Period::resolve(kind, &p.previous(kind), tz, today).unwrap();
+            assert_eq!(before.end, p.start, "adjacent");
+            assert_eq!(before.days, p.days, "same length for {spec:?}");
+            (before.first_day.to_string(), before.label)
+        };
+        let day = prev(ReportKind::Daily, PeriodSpec::Day(d("2026-03-01")));
+        assert_eq!(day.0, "2026-02-28");
+        let week = prev(ReportKind::Weekly, PeriodSpec::WeekOf(d("2026-07-08")));
+        assert_eq!(week.0, "2026-06-29");
+        assert!(week.1.starts_with("2026-W27"), "{}", week.1);
+        // Quarters differ in length; the one before is a whole quarter all the same.
+        let p = Period::resolve(
+            ReportKind::Quarterly,
+            &PeriodSpec::Quarter(2026, 1),
+            tz,
+            today,
+        )
+        .unwrap();
+        let before = Period::resolve(
+            ReportKind::Quarterly,
+            &p.previous(ReportKind::Quarterly),
+            tz,
+            today,
+        )
+        .unwrap();
+        assert_eq!(before.label, "2025Q4 (2025-10-01 – 2025-12-31)");
+        let range = prev(
+            ReportKind::Weekly,
+            PeriodSpec::Range(d("2026-07-01"), d("2026-07-10")),
+        );
+        assert_eq!(range.0, "2026-06-21");
     }
 
     #[test]
