@@ -41,24 +41,104 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
         }
     }
     let mut out = String::new();
-    let line = |cells: Vec<&str>, out: &mut String| {
-        let mut parts = Vec::new();
-        for (i, c) in cells.iter().enumerate() {
-            let pad = widths[i].saturating_sub(display_width(c));
-            if i + 1 == cells.len() {
-                parts.push(c.to_string());
-            } else {
-                parts.push(format!("{c}{}", " ".repeat(pad)));
-            }
-        }
-        out.push_str(parts.join("  ").trim_end());
-        out.push('\n');
-    };
-    line(header.to_vec(), &mut out);
+    line(&widths, header, &mut out);
     for row in rows {
-        line(row.iter().map(String::as_str).collect(), &mut out);
+        line(&widths, row, &mut out);
     }
     out
+}
+
+/// One table line: every cell but the last padded to its column's width.
+fn line<S: AsRef<str>>(widths: &[usize], cells: &[S], out: &mut String) {
+    let start = out.len();
+    for (i, c) in cells.iter().enumerate() {
+        let c = c.as_ref();
+        if i > 0 {
+            out.push_str("  ");
+        }
+        out.push_str(c);
+        if i + 1 < cells.len() {
+            let pad = widths
+                .get(i)
+                .copied()
+                .unwrap_or(0)
+                .saturating_sub(display_width(c));
+            out.extend(std::iter::repeat_n(' ', pad));
+        }
+    }
+    let end = out[start..].trim_end().len() + start;
+    out.truncate(end);
+    out.push('\n');
+}
+
+/// [`table`] for rows that arrive one at a time and may be many: the columns are
+/// sized on the first [`TableStream::ALIGN`] rows, which are held; later rows are
+/// written at once with those widths (a wider cell pushes the rest of its line),
+/// so memory stays bounded however many rows there are. With up to `ALIGN` rows
+/// the output is exactly [`table`]'s.
+pub struct TableStream {
+    header: Vec<&'static str>,
+    held: Vec<Vec<String>>,
+    widths: Option<Vec<usize>>,
+    buf: String,
+    rows: u64,
+}
+
+impl TableStream {
+    pub const ALIGN: usize = 500;
+
+    pub fn new(header: &[&'static str]) -> TableStream {
+        TableStream {
+            header: header.to_vec(),
+            held: Vec::new(),
+            widths: None,
+            buf: String::new(),
+            rows: 0,
+        }
+    }
+
+    pub fn row(&mut self, row: Vec<String>) {
+        self.rows += 1;
+        match &self.widths {
+            Some(w) => {
+                line(w, &row, &mut self.buf);
+                if self.buf.len() > 64 * 1024 {
+                    print(&std::mem::take(&mut self.buf));
+                }
+            }
+            None => {
+                self.held.push(row);
+                if self.held.len() >= Self::ALIGN {
+                    self.align();
+                }
+            }
+        }
+    }
+
+    fn align(&mut self) {
+        let held = std::mem::take(&mut self.held);
+        self.buf.push_str(&table(&self.header, &held));
+        let mut widths: Vec<usize> = self.header.iter().map(|h| display_width(h)).collect();
+        for row in &held {
+            for (w, cell) in widths.iter_mut().zip(row) {
+                *w = (*w).max(display_width(cell));
+            }
+        }
+        self.widths = Some(widths);
+    }
+
+    /// Prints what is left, then `footer`; with no row at all prints `empty` instead.
+    pub fn finish(mut self, empty: &str, footer: &str) {
+        if self.rows == 0 {
+            println!("{empty}");
+            return;
+        }
+        if self.widths.is_none() {
+            self.align();
+        }
+        self.buf.push_str(footer);
+        print(&self.buf);
+    }
 }
 
 /// East Asian wide characters take two terminal columns.
@@ -121,6 +201,22 @@ pub fn paint(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::paint;
+
+    #[test]
+    fn a_stream_of_few_rows_is_the_table() {
+        let rows: Vec<Vec<String>> = (0..3)
+            .map(|i| vec![format!("T{i}"), "工程部".repeat(i), "x".into()])
+            .collect();
+        let want = super::table(&["id", "dept", "text"], &rows);
+        let mut buf = String::new();
+        let mut s = super::TableStream::new(&["id", "dept", "text"]);
+        for r in &rows {
+            s.row(r.clone());
+        }
+        s.align();
+        buf.push_str(&s.buf);
+        assert_eq!(buf, want);
+    }
 
     #[test]
     fn keywords_are_painted_whole_words_only() {

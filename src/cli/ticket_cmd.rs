@@ -227,13 +227,22 @@ fn show(id: &str, g: &Global) -> Result<i32, AppError> {
     Ok(EXIT_OK)
 }
 
-/// `ticket list`: rows are streamed from the store and parsed one at a time; only
-/// the table keeps them, to align its columns, and it holds at most --limit rows.
+/// `ticket list`: rows are streamed from the store, parsed and printed one at a
+/// time; the table holds its first rows only, to size the columns, and the JSON is
+/// written as it goes.
 fn list(q: &TicketQuery<'_>, g: &Global) -> Result<i32, AppError> {
     let svc = open_read_only(g)?;
     let mut zones: HashMap<String, chrono_tz::Tz> = HashMap::new();
-    let mut rows: Vec<Vec<String>> = Vec::new();
-    let mut json_rows: Vec<serde_json::Value> = Vec::new();
+    let mut table = output::TableStream::new(&[
+        "id",
+        "estate",
+        "status",
+        "category",
+        "step",
+        "next deadline",
+        "text",
+    ]);
+    let mut json = JsonList::default();
     let mut shown = 0u64;
     let (total, shown) = svc.store().read(|tx| -> Result<_, AppError> {
         tx.list_tickets(q, |listed| {
@@ -248,9 +257,9 @@ fn list(q: &TicketQuery<'_>, g: &Global) -> Result<i32, AppError> {
                 .or_insert_with(|| policy_tz_in(tx, &t.fingerprint));
             shown += 1;
             if g.format == Format::Json {
-                json_rows.push(ticket_json::row(&t, listed.next_due, tz));
+                json.push(&ticket_json::row(&t, listed.next_due, tz));
             } else {
-                rows.push(vec![
+                table.row(vec![
                     t.id().to_string(),
                     t.intake.estate.clone(),
                     t.status.as_str().to_string(),
@@ -273,36 +282,54 @@ fn list(q: &TicketQuery<'_>, g: &Global) -> Result<i32, AppError> {
         Ok((total, shown))
     })?;
     let more = total.saturating_sub(shown);
-    match g.format {
-        Format::Json => output::json(&serde_json::json!({
-            "tickets": json_rows,
-            "shown": shown,
-            "total": total,
-            "more": more,
-        })),
-        _ if shown == 0 => println!("no tickets match"),
-        _ => {
-            let mut text = output::table(
-                &[
-                    "id",
-                    "estate",
-                    "status",
-                    "category",
-                    "step",
-                    "next deadline",
-                    "text",
-                ],
-                &rows,
-            );
-            if more > 0 {
-                text.push_str(&format!(
-                    "... {more} more (of {total}); use --limit N (0 for all) or narrow the filters\n"
-                ));
-            }
-            output::print(&text);
-        }
+    if g.format == Format::Json {
+        json.finish(shown, total, more);
+    } else {
+        let footer = if more > 0 {
+            format!(
+                "... {more} more (of {total}); use --limit N (0 for all) or narrow the filters\n"
+            )
+        } else {
+            String::new()
+        };
+        table.finish("no tickets match", &footer);
     }
     Ok(EXIT_OK)
+}
+
+/// The JSON of `ticket list`, written while the rows arrive: one ticket per line
+/// inside `"tickets"`, then the counts (the shape of docs/cli-json.md).
+#[derive(Default)]
+struct JsonList {
+    buf: String,
+    rows: u64,
+}
+
+impl JsonList {
+    fn push(&mut self, row: &serde_json::Value) {
+        self.buf.push_str(if self.rows == 0 {
+            "{\n  \"tickets\": [\n    "
+        } else {
+            ",\n    "
+        });
+        self.buf.push_str(&row.to_string());
+        self.rows += 1;
+        if self.buf.len() > 64 * 1024 {
+            print!("{}", std::mem::take(&mut self.buf));
+        }
+    }
+
+    fn finish(mut self, shown: u64, total: u64, more: u64) {
+        self.buf.push_str(if self.rows == 0 {
+            "{\n  \"tickets\": [],\n"
+        } else {
+            "\n  ],\n"
+        });
+        self.buf.push_str(&format!(
+            "  \"shown\": {shown},\n  \"total\": {total},\n  \"more\": {more}\n}}\n"
+        ));
+        print!("{}", self.buf);
+    }
 }
 
 fn clip(s: &str, n: usize) -> String {
