@@ -7,6 +7,7 @@ mod audit_cmd;
 mod calendar_cmd;
 mod context;
 mod demo;
+mod docs_cmd;
 mod explain_cmd;
 mod output;
 mod policy_cmd;
@@ -17,9 +18,12 @@ mod report_cmd;
 mod sim_cmd;
 mod sim_render;
 mod ticket_cmd;
+mod ticket_json;
 mod timeline;
+mod version;
 
-use clap::Parser;
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches};
 
 pub use args::{Cli, Command};
 
@@ -28,8 +32,11 @@ pub const EXIT_FOUND: i32 = 1;
 pub const EXIT_INPUT: i32 = 2;
 
 pub fn run() -> i32 {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m).map(|cli| (cli, m)));
+    let (mut cli, matches) = match parsed {
+        Ok(parsed) => parsed,
         Err(err) if err.kind() == clap::error::ErrorKind::InvalidUtf8 => {
             return context::fail("an argument is not valid UTF-8 text");
         }
@@ -39,11 +46,37 @@ pub fn run() -> i32 {
             } else {
                 EXIT_OK
             };
-            let _ = err.print();
+            if code == EXIT_INPUT && json_requested() {
+                let text = err.render().to_string();
+                let first = text
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .trim_start_matches("error: ");
+                output::json(&serde_json::json!({ "error": first }));
+            } else {
+                let _ = err.print();
+            }
             return code;
         }
     };
+    cli.global.db_given = matches.value_source("db") != Some(ValueSource::DefaultValue);
+    anstream::ColorChoice::write_global(match cli.global.color {
+        args::ColorWhen::Auto => anstream::ColorChoice::Auto,
+        args::ColorWhen::Always => anstream::ColorChoice::Always,
+        args::ColorWhen::Never => anstream::ColorChoice::Never,
+    });
+    context::set_format(cli.global.format);
     dispatch(cli)
+}
+
+/// `--format json` (or `--format=json`) on a command line clap refused, so the
+/// usage error can still come out as JSON.
+fn json_requested() -> bool {
+    let args: Vec<String> = std::env::args().collect();
+    args.windows(2)
+        .any(|w| w[0] == "--format" && w[1] == "json")
+        || args.iter().any(|a| a == "--format=json")
 }
 
 fn dispatch(cli: Cli) -> i32 {
@@ -73,5 +106,7 @@ fn dispatch(cli: Cli) -> i32 {
         Command::Sim(cmd) => sim_cmd::run(cmd, &global),
         Command::Report(cmd) => report_cmd::run(cmd, &global),
         Command::Calendar(cmd) => calendar_cmd::run(cmd, &global),
+        Command::Completions { shell } => docs_cmd::completions(shell),
+        Command::Man { out } => docs_cmd::man(out.as_deref()),
     }
 }

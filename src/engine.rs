@@ -20,7 +20,7 @@ pub use decide::decide;
 pub use fact::{Decision, Fact};
 pub use revisit::{RevisitSlot, SlotState};
 pub use ticket::{Status, Ticket};
-pub use timers::{DueTimer, pending_timers};
+pub use timers::{DueTimer, NOTICE_CLOCK, pending_timers};
 
 /// Why a command was refused. Nothing is written when a command is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

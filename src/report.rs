@@ -31,12 +31,21 @@
 //! println!("{}", report::render::table(&r));
 //! ```
 
+/// The steward build, as reports name it: version and git commit (from `build.rs`).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("STEWARD_GIT_COMMIT"),
+    ")"
+);
+
 mod aggregate;
 mod error;
 mod event;
 mod figures;
 mod finish;
 pub mod households;
+pub mod lang;
 mod period;
 pub mod render;
 
@@ -52,6 +61,7 @@ pub use event::Ev;
 pub use figures::*;
 pub use finish::finish;
 pub use households::Households;
+pub use lang::Lang;
 pub use period::{Period, PeriodSpec, ReportKind, parse_date, parse_quarter};
 
 use crate::store::{Store, StoreError, Tx};
@@ -81,6 +91,9 @@ pub fn generate(store: &Store, req: &Request) -> Result<Report, ReportError> {
         })?;
         let today = req.now.with_timezone(&tz).date_naive();
         let period = Period::resolve(req.kind, &req.period, tz, today)?;
+        // The period just before, folded in the same pass, for the comparison.
+        let before = Period::resolve(req.kind, &period.previous(req.kind), tz, today)?;
+        let mut prev = Aggregator::new(before, req.estate.clone(), false);
         let mut agg = Aggregator::new(period, req.estate.clone(), req.kind == ReportKind::Daily);
 
         tx.for_each_event(|e| {
@@ -89,13 +102,23 @@ pub fn generate(store: &Store, req: &Request) -> Result<Report, ReportError> {
                 detail: format!("event {} has an unreadable payload: {error}", e.seq),
             };
             match &e.ticket {
-                Some(t) if agg.observe(t, e.at, &e.kind, &e.fingerprint) => {
-                    let ev = Ev::from_payload(&e.kind, &e.payload).map_err(bad)?;
-                    agg.apply(t, &e.fingerprint, e.at, &ev);
+                Some(t) => {
+                    let now = agg.observe(t, e.at, &e.kind, &e.fingerprint);
+                    let then = prev.observe(t, e.at, &e.kind, &e.fingerprint);
+                    if now || then {
+                        let ev = Ev::from_payload(&e.kind, &e.payload).map_err(bad)?;
+                        if now {
+                            agg.apply(t, &e.fingerprint, e.at, &ev);
+                        }
+                        if then {
+                            prev.apply(t, &e.fingerprint, e.at, &ev);
+                        }
+                    }
                 }
                 None if e.kind == "policy_applied" => {
                     let p: Applied = serde_json::from_str(&e.payload).map_err(bad)?;
                     agg.policy_applied(e.at, &p.fingerprint, p.estate.as_deref());
+                    prev.policy_applied(e.at, &p.fingerprint, p.estate.as_deref());
                 }
                 _ => {}
             }
@@ -111,11 +134,31 @@ pub fn generate(store: &Store, req: &Request) -> Result<Report, ReportError> {
         }
         let mut households = req.households.clone();
         households.retain(|_, n| *n > 0);
-        Ok(finish(agg, req.kind, &households, &heads))
+        let empty = agg.activity == 0;
+        let before = prev.period.clone();
+        let mut report = finish(agg, req.kind, &households, &heads);
+        report.previous = Some(Previous {
+            label: before.label.clone(),
+            first_day: before.first_day,
+            last_day: before.last_day,
+            headline: finish(prev, req.kind, &households, &heads).headline,
+        });
+        if empty {
+            report.notes.push(lang::NO_TICKETS.to_owned());
+        }
+        report.lang = active
+            .locale
+            .as_deref()
+            .map(Lang::from_locale)
+            .unwrap_or_default();
+        report.generated_at = req.now.with_timezone(&tz).to_rfc3339();
+        report.steward_version = VERSION.to_owned();
+        Ok(report)
     })
 }
 
-/// An unknown estate and an empty period are the user's mistakes, said plainly.
+/// An unknown estate is the user's mistake, said plainly. A period without tickets is
+/// not: a day without complaints is a report of zeros (cron runs it every morning).
 fn check_scope(agg: &Aggregator) -> Result<(), ReportError> {
     if let Some(e) = &agg.estate {
         let known = agg.estates();
@@ -135,21 +178,6 @@ fn check_scope(agg: &Aggregator) -> Result<(), ReportError> {
                 known: list,
             });
         }
-    }
-    if agg.activity == 0 {
-        let p = &agg.period;
-        return Err(ReportError::EmptyPeriod {
-            period: format!("{} ({})", p.label, p.timezone),
-            scope: agg
-                .estate
-                .as_ref()
-                .map(|e| format!(" at estate `{e}`"))
-                .unwrap_or_default(),
-            span: match agg.log_span {
-                Some((a, b)) => format!("runs from {} to {}", p.local_date(a), p.local_date(b)),
-                None => "is empty".to_owned(),
-            },
-        });
     }
     Ok(())
 }
@@ -195,6 +223,8 @@ struct RawHead {
     title: String,
     timezone: String,
     #[serde(default)]
+    locale: Option<String>,
+    #[serde(default)]
     departments: BTreeMap<String, Labeled>,
     #[serde(default)]
     limits: BTreeMap<String, Labeled>,
@@ -216,6 +246,7 @@ fn head(tx: &Tx<'_>, fp: &str) -> Result<Option<PolicyHead>, ReportError> {
         version: raw.version,
         title: raw.title,
         timezone: raw.timezone,
+        locale: raw.locale,
         ladder: raw
             .escalation
             .ladder

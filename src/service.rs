@@ -512,6 +512,10 @@ impl Batch<'_, '_> {
         // Read in the writing transaction, so an `apply_policy` by another process
         // cannot slip in between choosing the policy and opening under it.
         let fp = active_fingerprint(self.tx, Some(&intake.estate))?;
+        let mut intake = intake;
+        if intake.id.is_empty() {
+            intake.id = next_ticket_id(self.tx)?;
+        }
         if self.written.contains_key(&intake.id) || self.tx.ticket(&intake.id)?.is_some() {
             return Err(EngineError::Exists(intake.id).into());
         }
@@ -610,6 +614,17 @@ fn compiled<'p>(
     policies.get(fp).ok_or(AppError::NoPolicy)
 }
 
+/// `T00001`, `T00002`, ...: the next number of the store's sequence, skipping
+/// numbers already taken by tickets opened with an explicit `--id`.
+fn next_ticket_id(tx: &mut Tx<'_>) -> Result<String, AppError> {
+    loop {
+        let id = format!("T{:05}", tx.next_ticket_number()?);
+        if tx.ticket(&id)?.is_none() {
+            return Ok(id);
+        }
+    }
+}
+
 fn active_key(estate: Option<&str>) -> String {
     match estate {
         Some(e) => format!("{ACTIVE_POLICY}:{e}"),
@@ -631,7 +646,7 @@ fn active_fingerprint(tx: &Tx<'_>, estate: Option<&str>) -> Result<String, AppEr
 /// The ticket of a projection row, refused when the row's queried columns
 /// disagree with its state: `ticket list --status`, `policy apply` and `tick`
 /// select by the columns and decide by the state, so the two must be one.
-fn parse_ticket(row: &TicketRow) -> Result<Ticket, AppError> {
+pub(crate) fn parse_ticket(row: &TicketRow) -> Result<Ticket, AppError> {
     let ticket: Ticket = serde_json::from_str(&row.state)
         .map_err(|e| AppError::Corrupt(row.id.clone(), e.to_string()))?;
     let columns = [

@@ -10,6 +10,7 @@
 mod applied;
 mod chain;
 mod error;
+mod query;
 mod scan;
 mod schema;
 mod time;
@@ -26,6 +27,7 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 pub use applied::{Application, StoredPolicyRow};
 pub use chain::{ChainHead, ChainReport, GENESIS_HASH};
 pub use error::StoreError;
+pub use query::{ListedTicket, TicketQuery, TicketSort};
 pub use scan::{RawEvent, RawTicket, RawTimer, TicketRecord, expected_schema};
 pub use tx::{EventRow, NewEvent, TicketFilter, TicketRow, Timer, Tx};
 

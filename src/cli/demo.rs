@@ -5,6 +5,8 @@
 //! after the rain), a major complaint nobody answers (escalates up the ladder), an
 //! invalid complaint, and a repair whose revisit finds a problem (reopen, V5).
 
+use std::path::PathBuf;
+
 use chrono::{DateTime, Duration, Utc};
 
 use crate::engine::{Command, Decision, OpenTicket};
@@ -181,11 +183,32 @@ pub fn run(g: &Global) -> i32 {
     }
 }
 
-fn simulate(g: &Global) -> Result<i32, String> {
-    let path = std::env::temp_dir().join("steward-demo.db");
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+/// `--db PATH` when given (it must not exist yet: the demo never overwrites a
+/// database), else a new file in the temporary directory named after this process,
+/// so two demos at once write two databases.
+fn demo_path(g: &Global) -> Result<PathBuf, String> {
+    if g.db_given {
+        if g.db.exists() {
+            return Err(format!(
+                "`{}` already exists; the demo writes a fresh database: give a new --db path",
+                g.db.display()
+            ));
+        }
+        return Ok(g.db.clone());
     }
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let path =
+        std::env::temp_dir().join(format!("steward-demo-{}-{stamp:x}.db", std::process::id()));
+    if path.exists() {
+        return Err(format!("`{}` already exists", path.display()));
+    }
+    Ok(path)
+}
+
+fn simulate(g: &Global) -> Result<i32, String> {
+    let path = demo_path(g)?;
     let mut svc = Service::open(&path).map_err(|e| e.to_string())?;
     let start: DateTime<Utc> = super::context::parse_time("2026-07-06T09:00:00+08:00")?;
     let company = embedded::load("vk-shanghai")
@@ -247,7 +270,11 @@ fn simulate(g: &Global) -> Result<i32, String> {
     if g.format == Format::Json {
         let timeline: Vec<_> = log
             .iter()
-            .map(|(id, d)| serde_json::json!({"ticket": id, "decision": d}))
+            .map(|(id, d)| super::ticket_json::event(id, d, tz))
+            .collect();
+        let tickets: Vec<_> = tickets
+            .iter()
+            .map(|t| super::ticket_json::row(t, super::ticket_json::next_deadline(t), tz))
             .collect();
         output::json(
             &serde_json::json!({"database": path.display().to_string(), "timeline": timeline, "tickets": tickets, "audit": verification}),
@@ -277,10 +304,10 @@ fn simulate(g: &Global) -> Result<i32, String> {
             ]
         })
         .collect();
-    print!(
-        "{}",
-        output::table(&["time", "ticket", "what happened", "rule"], &rows)
-    );
+    output::print(&output::table(
+        &["time", "ticket", "what happened", "rule"],
+        &rows,
+    ));
     println!("\nat the end of the week:");
     for t in &tickets {
         print!("{}", timeline::state(t, tz));

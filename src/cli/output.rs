@@ -88,29 +88,191 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
         }
     }
     let mut out = String::new();
-    let line = |cells: Vec<&str>, out: &mut String| {
-        let mut parts = Vec::new();
-        for (i, c) in cells.iter().enumerate() {
-            let pad = widths[i].saturating_sub(display_width(c));
-            if i + 1 == cells.len() {
-                parts.push(c.to_string());
-            } else {
-                parts.push(format!("{c}{}", " ".repeat(pad)));
-            }
-        }
-        out.push_str(parts.join("  ").trim_end());
-        out.push('\n');
-    };
-    line(header.to_vec(), &mut out);
+    line(&widths, header, &mut out);
     for row in rows {
-        line(row.iter().map(String::as_str).collect(), &mut out);
+        line(&widths, row, &mut out);
     }
     out
 }
 
+/// One table line: every cell but the last padded to its column's width.
+fn line<S: AsRef<str>>(widths: &[usize], cells: &[S], out: &mut String) {
+    let start = out.len();
+    for (i, c) in cells.iter().enumerate() {
+        let c = c.as_ref();
+        if i > 0 {
+            out.push_str("  ");
+        }
+        out.push_str(c);
+        if i + 1 < cells.len() {
+            let pad = widths
+                .get(i)
+                .copied()
+                .unwrap_or(0)
+                .saturating_sub(display_width(c));
+            out.extend(std::iter::repeat_n(' ', pad));
+        }
+    }
+    let end = out[start..].trim_end().len() + start;
+    out.truncate(end);
+    out.push('\n');
+}
+
+/// [`table`] for rows that arrive one at a time and may be many: the columns are
+/// sized on the first [`TableStream::ALIGN`] rows, which are held; later rows are
+/// written at once with those widths (a wider cell pushes the rest of its line),
+/// so memory stays bounded however many rows there are. With up to `ALIGN` rows
+/// the output is exactly [`table`]'s.
+pub struct TableStream {
+    header: Vec<&'static str>,
+    held: Vec<Vec<String>>,
+    widths: Option<Vec<usize>>,
+    buf: String,
+    rows: u64,
+}
+
+impl TableStream {
+    pub const ALIGN: usize = 500;
+
+    pub fn new(header: &[&'static str]) -> TableStream {
+        TableStream {
+            header: header.to_vec(),
+            held: Vec::new(),
+            widths: None,
+            buf: String::new(),
+            rows: 0,
+        }
+    }
+
+    pub fn row(&mut self, row: Vec<String>) {
+        self.rows += 1;
+        match &self.widths {
+            Some(w) => {
+                line(w, &row, &mut self.buf);
+                if self.buf.len() > 64 * 1024 {
+                    print(&std::mem::take(&mut self.buf));
+                }
+            }
+            None => {
+                self.held.push(row);
+                if self.held.len() >= Self::ALIGN {
+                    self.align();
+                }
+            }
+        }
+    }
+
+    fn align(&mut self) {
+        let held = std::mem::take(&mut self.held);
+        self.buf.push_str(&table(&self.header, &held));
+        let mut widths: Vec<usize> = self.header.iter().map(|h| display_width(h)).collect();
+        for row in &held {
+            for (w, cell) in widths.iter_mut().zip(row) {
+                *w = (*w).max(display_width(cell));
+            }
+        }
+        self.widths = Some(widths);
+    }
+
+    /// Prints what is left, then `footer`; with no row at all prints `empty` instead.
+    pub fn finish(mut self, empty: &str, footer: &str) {
+        if self.rows == 0 {
+            println!("{empty}");
+            return;
+        }
+        if self.widths.is_none() {
+            self.align();
+        }
+        self.buf.push_str(footer);
+        print(&self.buf);
+    }
+}
+
 /// East Asian wide characters take two terminal columns.
 pub fn display_width(s: &str) -> usize {
-    s.chars()
-        .map(|c| if (c as u32) >= 0x1100 { 2 } else { 1 })
-        .sum()
+    crate::report::render::display_width(s)
+}
+
+/// Prints `text` to stdout with [`paint`]ed keywords; anstream drops the colour
+/// when stdout is not a terminal, NO_COLOR is set or `--color never` was given.
+pub fn print(text: &str) {
+    anstream::print!("{}", paint(text));
+}
+
+/// [`print`] for stderr.
+pub fn eprint(text: &str) {
+    anstream::eprint!("{}", paint(text));
+}
+
+/// Words a reader must not miss, in colour: breaches and failures red, warnings yellow.
+/// Applied to finished text, so the colour codes never disturb column widths.
+pub fn paint(text: &str) -> String {
+    use anstyle::{AnsiColor, Style};
+    let red = Style::new().bold().fg_color(Some(AnsiColor::Red.into()));
+    let yellow = Style::new().fg_color(Some(AnsiColor::Yellow.into()));
+    let words: [(&str, Style); 7] = [
+        ("BREACHED", red),
+        ("FAILED", red),
+        ("FAIL", red),
+        ("BROKEN", red),
+        ("MISMATCH", red),
+        ("error:", red),
+        ("warning:", yellow),
+    ];
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    let mut prev: Option<char> = None;
+    'scan: while !rest.is_empty() {
+        if prev.is_none_or(|c| !c.is_alphanumeric()) {
+            for (word, style) in &words {
+                if let Some(after) = rest.strip_prefix(word)
+                    && after.chars().next().is_none_or(|c| !c.is_alphanumeric())
+                {
+                    out.push_str(&format!("{}{word}{}", style.render(), style.render_reset()));
+                    rest = after;
+                    prev = word.chars().next_back();
+                    continue 'scan;
+                }
+            }
+        }
+        let mut chars = rest.chars();
+        if let Some(c) = chars.next() {
+            out.push(c);
+            prev = Some(c);
+        }
+        rest = chars.as_str();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::paint;
+
+    #[test]
+    fn a_stream_of_few_rows_is_the_table() {
+        let rows: Vec<Vec<String>> = (0..3)
+            .map(|i| vec![format!("T{i}"), "工程部".repeat(i), "x".into()])
+            .collect();
+        let want = super::table(&["id", "dept", "text"], &rows);
+        let mut buf = String::new();
+        let mut s = super::TableStream::new(&["id", "dept", "text"]);
+        for r in &rows {
+            s.row(r.clone());
+        }
+        s.align();
+        buf.push_str(&s.buf);
+        assert_eq!(buf, want);
+    }
+
+    #[test]
+    fn keywords_are_painted_whole_words_only() {
+        let p = paint("T1 BREACHED (was due); FAILED x; FAILURE; warning: y");
+        assert!(p.contains("\u{1b}[1m\u{1b}[31mBREACHED\u{1b}[0m"), "{p:?}");
+        assert!(p.contains("\u{1b}[31mFAILED\u{1b}[0m"), "{p:?}");
+        assert!(p.contains("FAILURE"), "FAILURE is not a keyword: {p:?}");
+        assert!(!p.contains("mFAILURE"), "{p:?}");
+        assert!(p.contains("\u{1b}[33mwarning:\u{1b}[0m"), "{p:?}");
+        assert_eq!(paint("nothing to see"), "nothing to see");
+    }
 }

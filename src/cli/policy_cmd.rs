@@ -105,11 +105,11 @@ fn check(paths: &[std::path::PathBuf], g: &Global) -> i32 {
                     report.push(serde_json::json!({"path": path.display().to_string(), "ok": false, "diagnostics": d}));
                 } else {
                     output::diagnostics(format, &sources, &diagnostics);
-                    println!(
-                        "FAIL  {}: {} error(s)",
+                    output::print(&format!(
+                        "FAIL  {}: {} error(s)\n",
                         path.display(),
                         count_errors(&diagnostics)
-                    );
+                    ));
                 }
             }
         }

@@ -15,7 +15,7 @@ use crate::sim::replay;
 use crate::sim::report::PolicyInfo;
 
 use super::args::Format;
-use super::{EXIT_INPUT, EXIT_OK, replay_render};
+use super::{EXIT_INPUT, EXIT_OK, output, replay_render};
 
 pub struct Options {
     pub history: PathBuf,
@@ -91,7 +91,7 @@ pub fn run(o: &Options, format: Format) -> i32 {
         Format::Csv => print!("{}", replay_render::csv(&report)),
         _ => print!("{}", replay_render::table(&report, o.daily)),
     }
-    eprint!("{}", replay_render::warnings(&report));
+    output::eprint(&replay_render::warnings(&report));
     if o.stats {
         let tickets = report.stats.first().map_or(0, |s| s.opened);
         let secs = elapsed.as_secs_f64().max(1e-9);

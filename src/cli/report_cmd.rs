@@ -2,11 +2,11 @@
 //! [`report::Request`], runs [`report::generate`] on a read-only database and
 //! prints it in the chosen format. Everything else lives in [`crate::report`].
 
-use crate::report::{self, Households, PeriodSpec, ReportKind, Request, households};
+use crate::report::{self, Households, Lang, PeriodSpec, ReportKind, Request, households};
 use crate::store::Store;
 
 use super::EXIT_OK;
-use super::args::{Format, Global, ReportArgs, ReportCmd};
+use super::args::{Format, Global, LangArg, ReportArgs, ReportCmd};
 use super::context::{fail, now};
 
 pub fn run(cmd: ReportCmd, g: &Global) -> i32 {
@@ -35,7 +35,13 @@ fn report(cmd: ReportCmd, g: &Global) -> Result<i32, String> {
         now: now(g)?,
     };
     let store = Store::open_read_only(&g.db).map_err(|e| e.to_string())?;
-    let r = report::generate(&store, &req).map_err(|e| e.to_string())?;
+    let mut r = report::generate(&store, &req).map_err(|e| e.to_string())?;
+    // --lang wins; else the policy's locale chose it in `generate`.
+    match common.lang {
+        Some(LangArg::En) => r.lang = Lang::En,
+        Some(LangArg::ZhCn) => r.lang = Lang::ZhCn,
+        None => {}
+    }
     let text = match g.format {
         Format::Json => report::render::json(&r) + "\n",
         Format::Csv => report::render::csv(&r),

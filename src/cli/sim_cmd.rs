@@ -64,7 +64,7 @@ fn run_files(files: &[std::path::PathBuf], quiet: bool, format: Format) -> i32 {
                     code = EXIT_FOUND;
                 }
                 if format != Format::Json {
-                    print!("{}", sim_render::outcome(&o, quiet));
+                    output::print(&sim_render::outcome(&o, quiet));
                 }
                 outcomes.push(o);
             }
@@ -95,11 +95,21 @@ fn run_files(files: &[std::path::PathBuf], quiet: bool, format: Format) -> i32 {
 pub fn policy_test(path: &Path, quiet: bool, format: Format) -> i32 {
     let suite = match suite::run(path) {
         Ok(s) => s,
+        // Nothing to run is not a failure: the policy itself loaded.
+        Err(e @ suite::SuiteError::NoScenarios(_)) => {
+            match format {
+                Format::Json => output::json(
+                    &serde_json::json!({"scenarios": 0, "passed": 0, "failed": 0, "cases": [], "message": e.to_string()}),
+                ),
+                _ => println!("{e}"),
+            }
+            return EXIT_OK;
+        }
         Err(e) => return super::context::fail(e),
     };
     match format {
         Format::Json => output::json(&serde_json::to_value(&suite).unwrap_or_default()),
-        _ => print!("{}", sim_render::suite(&suite, quiet)),
+        _ => output::print(&sim_render::suite(&suite, quiet)),
     }
     if suite
         .cases

@@ -1,14 +1,17 @@
 //! `steward ticket ...`, `tick` and `event rain`: each one command,
 //! one transaction against the database.
 
+use std::collections::HashMap;
+
 use crate::engine::{Command, Decision, OpenTicket, Ticket};
 use crate::policy::model::Action;
 use crate::service::{AppError, Service};
+use crate::store::TicketQuery;
 
 use super::args::{EventCmd, Format, Global, TicketCmd};
 use super::context::{fail, now, open_existing, open_read_only};
-use super::timeline;
 use super::{EXIT_FOUND, EXIT_OK, output};
+use super::{ticket_json, timeline};
 
 pub fn ticket(cmd: TicketCmd, g: &Global) -> i32 {
     match run_ticket(cmd, g) {
@@ -18,15 +21,32 @@ pub fn ticket(cmd: TicketCmd, g: &Global) -> i32 {
 }
 
 fn run_ticket(cmd: TicketCmd, g: &Global) -> Result<i32, String> {
-    let at = now(g)?;
     match cmd {
         TicketCmd::Show { id } => return show(&id, g).map_err(|e| e.to_string()),
         TicketCmd::List {
             estate,
             status,
+            category,
+            department,
+            breached,
+            due_before,
+            sort,
             limit,
         } => {
-            return list(estate.as_deref(), status.as_deref(), limit, g).map_err(|e| e.to_string());
+            let due_before = due_before
+                .map(|t| super::context::time_arg(&t, &g.db))
+                .transpose()?;
+            let q = TicketQuery {
+                estate: estate.as_deref(),
+                status: status.map(|s| s.as_str()),
+                category: category.as_deref(),
+                department: department.as_deref(),
+                breached,
+                due_before,
+                sort: sort.to_store(),
+                limit: (limit > 0).then_some(limit),
+            };
+            return list(&q, g).map_err(|e| e.to_string());
         }
         TicketCmd::Open {
             json,
@@ -43,6 +63,7 @@ fn run_ticket(cmd: TicketCmd, g: &Global) -> Result<i32, String> {
             tags,
             class,
         } => {
+            let at = now(g)?;
             let intake = match json {
                 Some(j) => serde_json::from_str::<OpenTicket>(&j)
                     .map_err(|e| format!("bad ticket JSON: {e}"))?,
@@ -52,7 +73,7 @@ fn run_ticket(cmd: TicketCmd, g: &Global) -> Result<i32, String> {
                     unit,
                     owner,
                     channel,
-                    kind: kind.unwrap_or_default(),
+                    kind: kind.map(|k| k.as_str().to_owned()).unwrap_or_default(),
                     text: text.unwrap_or_default(),
                     urgency,
                     major,
@@ -61,20 +82,15 @@ fn run_ticket(cmd: TicketCmd, g: &Global) -> Result<i32, String> {
                     class,
                 },
             };
+            // An empty id takes the next number of the store's sequence, chosen
+            // inside the opening transaction (see `Batch::open_ticket`).
             let mut svc = open_existing(g).map_err(|e| e.to_string())?;
-            let mut intake = intake;
-            if intake.id.is_empty() {
-                let n = svc
-                    .tickets(None, None, None)
-                    .map_err(|e| e.to_string())?
-                    .len();
-                intake.id = format!("T{:05}", n + 1);
-            }
             let (ticket, decisions) = svc.open_ticket(intake, at).map_err(|e| e.to_string())?;
             return Ok(report(&svc, &ticket, &decisions, g));
         }
         _ => {}
     }
+    let at = now(g)?;
     let (id, command) = to_command(cmd)?;
     let mut svc = open_existing(g).map_err(|e| e.to_string())?;
     let (ticket, decisions) = svc.execute(&id, &command, at).map_err(|e| e.to_string())?;
@@ -121,7 +137,7 @@ fn to_command(cmd: TicketCmd) -> Result<(String, Command), String> {
             id,
             Command::Assign {
                 department,
-                tier,
+                tier: tier.as_str().to_owned(),
                 lead,
             },
         ),
@@ -159,26 +175,36 @@ fn tz_of(svc: &mut Service) -> chrono_tz::Tz {
 fn report(svc: &Service, ticket: &Ticket, decisions: &[Decision], g: &Global) -> i32 {
     let tz = ticket_tz(svc, ticket);
     match g.format {
-        Format::Json => output::json(
-            &serde_json::json!({"ticket": ticket.id(), "status": ticket.status, "decisions": decisions}),
-        ),
-        _ => print!(
-            "{}",
-            output::table(
-                &["time", "ticket", "what happened", "rule"],
-                &timeline::rows(ticket.id(), decisions, tz)
-            )
-        ),
+        Format::Json => output::json(&ticket_json::outcome(ticket, decisions, tz)),
+        _ => output::print(&output::table(
+            &["time", "ticket", "what happened", "rule"],
+            &timeline::rows(ticket.id(), decisions, tz),
+        )),
     }
     EXIT_OK
 }
 
 fn ticket_tz(svc: &Service, ticket: &Ticket) -> chrono_tz::Tz {
+    policy_tz(svc, &ticket.fingerprint)
+}
+
+/// The time zone of the policy stored under `fingerprint` (UTC if unreadable).
+fn policy_tz(svc: &Service, fingerprint: &str) -> chrono_tz::Tz {
     svc.store()
-        .read(|tx| tx.policy(&ticket.fingerprint))
+        .read(|tx| Ok::<_, crate::store::StoreError>(policy_tz_in(tx, fingerprint)))
+        .unwrap_or(chrono_tz::UTC)
+}
+
+/// [`policy_tz`] inside an open transaction.
+fn policy_tz_in(tx: &crate::store::Tx<'_>, fingerprint: &str) -> chrono_tz::Tz {
+    #[derive(serde::Deserialize)]
+    struct Head {
+        timezone: String,
+    }
+    tx.policy(fingerprint)
         .ok()
         .flatten()
-        .and_then(|text| serde_json::from_str::<crate::policy::Policy>(&text).ok())
+        .and_then(|text| serde_json::from_str::<Head>(&text).ok())
         .and_then(|p| p.timezone.parse().ok())
         .unwrap_or(chrono_tz::UTC)
 }
@@ -188,13 +214,10 @@ fn show(id: &str, g: &Global) -> Result<i32, AppError> {
     let (ticket, recorded) = svc.timeline(id)?;
     let tz = ticket_tz(&svc, &ticket);
     match g.format {
-        Format::Json => output::json(&serde_json::json!({"ticket": ticket, "timeline": recorded})),
+        Format::Json => output::json(&ticket_json::detail(&ticket, &recorded, tz)),
         _ => {
-            print!(
-                "{}",
-                output::terminal_safe(&timeline::state(&ticket, tz), true)
-            );
-            println!();
+            let mut text = output::terminal_safe(&timeline::state(&ticket, tz), true).into_owned();
+            text.push('\n');
             // Each row names the policy that decided it: a ticket moved by
             // `policy apply` shows both fingerprints, each where it applied.
             let rows: Vec<Vec<String>> = recorded
@@ -205,67 +228,124 @@ fn show(id: &str, g: &Global) -> Result<i32, AppError> {
                     row
                 })
                 .collect();
-            print!(
-                "{}",
-                output::table(
-                    &["time", "ticket", "what happened", "rule", "policy"],
-                    &rows
-                )
-            );
+            text.push_str(&output::table(
+                &["time", "ticket", "what happened", "rule", "policy"],
+                &rows,
+            ));
+            output::print(&text);
         }
     }
     Ok(EXIT_OK)
 }
 
-fn list(
-    estate: Option<&str>,
-    status: Option<&str>,
-    limit: Option<usize>,
-    g: &Global,
-) -> Result<i32, AppError> {
+/// `ticket list`: rows are streamed from the store, parsed and printed one at a
+/// time; the table holds its first rows only, to size the columns, and the JSON is
+/// written as it goes.
+fn list(q: &TicketQuery<'_>, g: &Global) -> Result<i32, AppError> {
     let svc = open_read_only(g)?;
-    let tickets = svc.tickets(estate, status, limit)?;
-    match g.format {
-        Format::Json => output::json(&serde_json::to_value(&tickets).unwrap_or_default()),
-        _ => {
-            let rows: Vec<Vec<String>> = tickets
-                .iter()
-                .map(|t| {
-                    let next = t
-                        .clocks
-                        .values()
-                        .filter(|c| c.is_live())
-                        .map(|c| c.deadline)
-                        .min();
-                    vec![
-                        t.id().to_string(),
-                        t.intake.estate.clone(),
-                        t.status.as_str().to_string(),
-                        t.category.clone().unwrap_or_default(),
-                        t.ladder_id.clone().unwrap_or_else(|| "specialist".into()),
-                        next.map(|d| d.to_rfc3339()).unwrap_or_else(|| "-".into()),
-                        t.intake.text.chars().take(24).collect(),
-                    ]
-                })
-                .collect();
-            print!(
-                "{}",
-                output::table(
-                    &[
-                        "id",
-                        "estate",
-                        "status",
-                        "category",
-                        "step",
-                        "next deadline (UTC)",
-                        "text"
-                    ],
-                    &rows
-                )
-            );
-        }
+    let mut zones: HashMap<String, chrono_tz::Tz> = HashMap::new();
+    let mut table = output::TableStream::new(&[
+        "id",
+        "estate",
+        "status",
+        "category",
+        "step",
+        "next deadline",
+        "text",
+    ]);
+    let mut json = JsonList::default();
+    let mut shown = 0u64;
+    let (total, shown) = svc.store().read(|tx| -> Result<_, AppError> {
+        tx.list_tickets(q, |listed| {
+            // The row was selected by its columns: they must say what its state says.
+            let t: Ticket = crate::service::parse_ticket(&listed.row)
+                .map_err(|e| crate::store::StoreError::Invalid(e.to_string()))?;
+            let tz = *zones
+                .entry(t.fingerprint.clone())
+                .or_insert_with(|| policy_tz_in(tx, &t.fingerprint));
+            shown += 1;
+            if g.format == Format::Json {
+                json.push(&ticket_json::row(&t, listed.next_due, tz));
+            } else {
+                table.row(vec![
+                    t.id().to_string(),
+                    t.intake.estate.clone(),
+                    t.status.as_str().to_string(),
+                    t.category.clone().unwrap_or_else(|| "-".into()),
+                    ticket_json::step(&t).to_string(),
+                    listed
+                        .next_due
+                        .map(|d| timeline::local(d, tz))
+                        .unwrap_or_else(|| "-".into()),
+                    clip(&t.intake.text, 24),
+                ]);
+            }
+            Ok(())
+        })?;
+        // Counted only when the limit may have cut the list short.
+        let total = match q.limit {
+            Some(n) if shown as usize >= n => tx.count_tickets(q)?,
+            _ => shown,
+        };
+        Ok((total, shown))
+    })?;
+    let more = total.saturating_sub(shown);
+    if g.format == Format::Json {
+        json.finish(shown, total, more);
+    } else {
+        let footer = if more > 0 {
+            format!(
+                "... {more} more (of {total}); use --limit N (0 for all) or narrow the filters\n"
+            )
+        } else {
+            String::new()
+        };
+        table.finish("no tickets match", &footer);
     }
     Ok(EXIT_OK)
+}
+
+/// The JSON of `ticket list`, written while the rows arrive: one ticket per line
+/// inside `"tickets"`, then the counts (the shape of docs/cli-json.md).
+#[derive(Default)]
+struct JsonList {
+    buf: String,
+    rows: u64,
+}
+
+impl JsonList {
+    fn push(&mut self, row: &serde_json::Value) {
+        self.buf.push_str(if self.rows == 0 {
+            "{\n  \"tickets\": [\n    "
+        } else {
+            ",\n    "
+        });
+        self.buf.push_str(&row.to_string());
+        self.rows += 1;
+        if self.buf.len() > 64 * 1024 {
+            print!("{}", std::mem::take(&mut self.buf));
+        }
+    }
+
+    fn finish(mut self, shown: u64, total: u64, more: u64) {
+        self.buf.push_str(if self.rows == 0 {
+            "{\n  \"tickets\": [],\n"
+        } else {
+            "\n  ],\n"
+        });
+        self.buf.push_str(&format!(
+            "  \"shown\": {shown},\n  \"total\": {total},\n  \"more\": {more}\n}}\n"
+        ));
+        print!("{}", self.buf);
+    }
+}
+
+fn clip(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        format!("{}…", s.chars().take(n - 1).collect::<String>())
+    }
 }
 
 pub fn tick(g: &Global) -> i32 {
@@ -319,7 +399,7 @@ fn print_batch(
         Format::Json => {
             let v: Vec<_> = fired
                 .iter()
-                .map(|(id, d)| serde_json::json!({"ticket": id, "decisions": d}))
+                .map(|(id, d)| serde_json::json!({"ticket": id, "events": ticket_json::events(id, d, tz)}))
                 .collect();
             output::json(&serde_json::Value::Array(v));
         }
@@ -329,10 +409,10 @@ fn print_batch(
                 .iter()
                 .flat_map(|(id, d)| timeline::rows(id, d, tz))
                 .collect();
-            print!(
-                "{}",
-                output::table(&["time", "ticket", "what happened", "rule"], &rows)
-            );
+            output::print(&output::table(
+                &["time", "ticket", "what happened", "rule"],
+                &rows,
+            ));
         }
     }
     EXIT_OK
@@ -358,9 +438,9 @@ fn feed(plugin: &str, file: &std::path::Path, g: &Global) -> i32 {
                 let fired: Vec<_> = e
                     .fired
                     .iter()
-                    .map(|(id, d)| serde_json::json!({"ticket": id, "decisions": d}))
+                    .map(|(id, d)| serde_json::json!({"ticket": id, "events": ticket_json::events(id, d, tz)}))
                     .collect();
-                serde_json::json!({"estate": e.estate, "event": e.kind, "at": e.at, "fired": fired})
+                serde_json::json!({"estate": e.estate, "event": e.kind, "time": ticket_json::time(e.at, tz), "fired": fired})
             })
             .collect();
         output::json(&serde_json::Value::Array(v));
@@ -383,10 +463,10 @@ fn feed(plugin: &str, file: &std::path::Path, g: &Global) -> i32 {
             .flat_map(|(id, d)| timeline::rows(id, d, tz))
             .collect();
         if !rows.is_empty() {
-            print!(
-                "{}",
-                output::table(&["time", "ticket", "what happened", "rule"], &rows)
-            );
+            output::print(&output::table(
+                &["time", "ticket", "what happened", "rule"],
+                &rows,
+            ));
         }
     }
     EXIT_OK

@@ -79,6 +79,7 @@ pub fn build(root: &Table, root_loc: Loc, sources: &SourceMap, ctx: &mut Ctx) ->
         version: header.version,
         title: header.title,
         timezone: header.timezone,
+        locale: header.locale,
         calendar: header.calendar,
         default_category: header.default_category,
         calendars,
@@ -111,6 +112,7 @@ struct Header {
     version: String,
     title: String,
     timezone: String,
+    locale: Option<String>,
     calendar: Option<String>,
     default_category: String,
 }
@@ -134,6 +136,7 @@ impl Builder<'_> {
                 version: String::new(),
                 title: String::new(),
                 timezone: "UTC".into(),
+                locale: None,
                 calendar: None,
                 default_category: String::new(),
             };
@@ -144,6 +147,7 @@ impl Builder<'_> {
             "title",
             "extends",
             "timezone",
+            "locale",
             "calendar",
             "default_category",
         ];
@@ -174,9 +178,26 @@ impl Builder<'_> {
             version: r.string_or(self.ctx, "version", ""),
             title: r.string_or(self.ctx, "title", ""),
             timezone,
+            locale: self.locale(&r),
             calendar: r.opt_str(self.ctx, "calendar").map(|v| v.0),
             default_category,
         }
+    }
+
+    /// `locale = "zh-CN"`: a language tag the reports know (en or zh-CN and their variants).
+    fn locale(&mut self, r: &Reader) -> Option<String> {
+        let (locale, loc) = r.opt_str(self.ctx, "locale")?;
+        let l = locale.to_ascii_lowercase();
+        let known = ["en", "zh"]
+            .iter()
+            .any(|p| l == *p || l.starts_with(&format!("{p}-")));
+        if !known {
+            self.ctx.push(
+                Diagnostic::error(loc, format!("unknown locale `{locale}`"))
+                    .with_help("reports are written in `zh-CN` or `en`"),
+            );
+        }
+        Some(locale)
     }
 
     fn calendars(&mut self, top: &Reader) -> BTreeMap<String, CalendarDef> {

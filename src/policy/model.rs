@@ -15,6 +15,10 @@ pub struct Policy {
     pub version: String,
     pub title: String,
     pub timezone: String,
+    /// The language reports are written in (BCP 47, e.g. `zh-CN`); English when absent.
+    /// Left out of the canonical text when absent, so older fingerprints stay the same.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
     /// Calendar used by limits that do not name one.
     pub calendar: Option<String>,
     /// Category a ticket falls back to when no category matches or a hook fails.

@@ -25,10 +25,4 @@ pub enum ReportError {
     UnknownEstate { estate: String, known: String },
     #[error("{0}")]
     Households(String),
-    #[error("the period {period} has no ticket activity{scope}; the log {span}")]
-    EmptyPeriod {
-        period: String,
-        scope: String,
-        span: String,
-    },
 }

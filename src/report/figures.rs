@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::Serialize;
 
+use super::lang::Lang;
 use super::period::{Period, ReportKind};
 
 /// K4: valid complaints below 0.5 ‰ of households per year.
@@ -16,6 +17,12 @@ pub const VALID_RATE_TARGET_PER_MILLE: f64 = 0.5;
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub kind: ReportKind,
+    /// The language of the table and HTML renderings (the policy's `locale` by default).
+    pub lang: Lang,
+    /// `--now` (or the clock) in the policy's time zone, RFC 3339.
+    pub generated_at: String,
+    /// The steward build that computed the report: version and git commit.
+    pub steward_version: String,
     pub rules: Vec<String>,
     pub period: Period,
     /// When the report is due, as the procedure says (K1, K2).
@@ -26,6 +33,11 @@ pub struct Report {
     pub complaints: ComplaintFigures,
     pub specialists: Vec<CloseRow>,
     pub departments: Vec<CloseRow>,
+    /// Per-estate close rates over tickets opened in the period.
+    pub estates: Vec<CloseRow>,
+    /// The headline figures, and the same for the period just before, to compare.
+    pub headline: Headline,
+    pub previous: Option<Previous>,
     pub valid_rate: ValidRate,
     pub revisits: Revisits,
     pub limits: Vec<LimitRow>,
@@ -37,6 +49,28 @@ pub struct Report {
     /// The daily report's list: new complaints with plan and committed dates (K1, L3).
     pub new_complaints: Vec<ComplaintLine>,
     pub notes: Vec<String>,
+}
+
+/// The figures a manager compares period against period.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Headline {
+    pub tickets_opened: u64,
+    pub complaints: u64,
+    pub complaint_close_rate: Option<f64>,
+    /// Over all limits: met on time / (met on time + breached).
+    pub on_time_rate: Option<f64>,
+    pub breaches: u64,
+    pub revisit_rate: Option<f64>,
+    pub escalations: u64,
+}
+
+/// The period of the same length just before the report's, and its headline.
+#[derive(Debug, Clone, Serialize)]
+pub struct Previous {
+    pub label: String,
+    pub first_day: NaiveDate,
+    pub last_day: NaiveDate,
+    pub headline: Headline,
 }
 
 /// A policy that decided something in the period, or was active when it began.
@@ -218,6 +252,8 @@ pub struct PolicyHead {
     pub version: String,
     pub title: String,
     pub timezone: String,
+    /// The policy's `locale`, e.g. `zh-CN`, when it names one.
+    pub locale: Option<String>,
     pub ladder: Vec<(String, String)>,
     pub departments: BTreeMap<String, String>,
     pub limits: BTreeMap<String, String>,

@@ -65,6 +65,7 @@ pub fn finish(agg: Aggregator, kind: ReportKind, households: &Households, heads:
 
     let mut specialists: BTreeMap<String, CloseAcc> = BTreeMap::new();
     let mut departments: BTreeMap<String, CloseAcc> = BTreeMap::new();
+    let mut by_estate: BTreeMap<String, CloseAcc> = BTreeMap::new();
     let mut categories: HashMap<u32, u64> = HashMap::new();
     let mut estates: HashMap<u32, u64> = HashMap::new();
     let mut valid_by_estate: BTreeMap<String, u64> = BTreeMap::new();
@@ -108,6 +109,7 @@ pub fn finish(agg: Aggregator, kind: ReportKind, households: &Households, heads:
             .entry(name(r.department, "unrouted"))
             .or_default()
             .add(r);
+        by_estate.entry(name(r.estate, "")).or_default().add(r);
         if r.kind == COMPLAINT {
             specialists
                 .entry(name(r.specialist, "unassigned"))
@@ -201,7 +203,9 @@ pub fn finish(agg: Aggregator, kind: ReportKind, households: &Households, heads:
         .iter()
         .map(|(id, a)| LimitRow {
             limit: id.clone(),
-            label: label(|h| &h.limits, id),
+            label: label(|h| &h.limits, id).or_else(|| {
+                super::lang::builtin_limit_label(id, super::lang::Lang::En).map(str::to_owned)
+            }),
             on_time: a.on_time,
             breached: a.breached,
             met_late: a.met_late,
@@ -311,8 +315,27 @@ pub fn finish(agg: Aggregator, kind: ReportKind, households: &Households, heads:
         ReportKind::Quarterly => None,
     };
 
+    let headline = Headline {
+        tickets_opened: agg.opened.total(),
+        complaints: complaints.opened,
+        complaint_close_rate: complaints.close_rate,
+        on_time_rate: {
+            let on_time: u64 = agg.limits.values().map(|a| a.on_time).sum();
+            ratio(on_time, on_time + breaches)
+        },
+        breaches,
+        revisit_rate: revisits.rate,
+        escalations: agg.escalations.values().sum(),
+    };
+
     Report {
         kind,
+        lang: super::lang::Lang::En,
+        generated_at: String::new(),
+        steward_version: String::new(),
+        headline,
+        previous: None,
+        estates: by_estate.into_iter().map(|(n, a)| a.row(n, None)).collect(),
         rules: kind.rules().iter().map(|s| (*s).to_owned()).collect(),
         due,
         estate: agg.estate.clone(),

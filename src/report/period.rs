@@ -122,6 +122,28 @@ impl Period {
         self.start <= at && at < self.end
     }
 
+    /// The period of the same kind just before this one: the day, week or quarter
+    /// before, or for a custom range the same number of days before it.
+    pub fn previous(&self, kind: ReportKind) -> PeriodSpec {
+        let day_before = self.first_day - Duration::days(1);
+        let whole_quarter = self.first_day.day() == 1
+            && self.first_day.month0().is_multiple_of(3)
+            && (self.last_day + Duration::days(1)).day() == 1
+            && (60..=92).contains(&self.days);
+        match kind {
+            _ if self.days == 1 => PeriodSpec::Day(day_before),
+            ReportKind::Weekly
+                if self.days == 7 && self.first_day.weekday() == chrono::Weekday::Mon =>
+            {
+                PeriodSpec::WeekOf(day_before)
+            }
+            ReportKind::Quarterly if whole_quarter => {
+                PeriodSpec::Quarter(day_before.year(), day_before.month0() / 3 + 1)
+            }
+            _ => PeriodSpec::Range(self.first_day - Duration::days(self.days), day_before),
+        }
+    }
+
     /// Number of chart buckets.
     pub fn buckets(&self) -> usize {
         ((self.days + self.bucket_days - 1) / self.bucket_days).max(1) as usize
@@ -219,6 +241,45 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         parse_date(s).unwrap()
+    }
+
+    #[test]
+    fn the_previous_period_is_the_one_just_before() {
+        let tz: Tz = "Asia/Shanghai".parse().unwrap();
+        let today = d("2026-07-20");
+        let prev = |kind, spec: PeriodSpec| {
+            let p = Period::resolve(kind, &spec, tz, today).unwrap();
+            let before = Period::resolve(kind, &p.previous(kind), tz, today).unwrap();
+            assert_eq!(before.end, p.start, "adjacent");
+            assert_eq!(before.days, p.days, "same length for {spec:?}");
+            (before.first_day.to_string(), before.label)
+        };
+        let day = prev(ReportKind::Daily, PeriodSpec::Day(d("2026-03-01")));
+        assert_eq!(day.0, "2026-02-28");
+        let week = prev(ReportKind::Weekly, PeriodSpec::WeekOf(d("2026-07-08")));
+        assert_eq!(week.0, "2026-06-29");
+        assert!(week.1.starts_with("2026-W27"), "{}", week.1);
+        // Quarters differ in length; the one before is a whole quarter all the same.
+        let p = Period::resolve(
+            ReportKind::Quarterly,
+            &PeriodSpec::Quarter(2026, 1),
+            tz,
+            today,
+        )
+        .unwrap();
+        let before = Period::resolve(
+            ReportKind::Quarterly,
+            &p.previous(ReportKind::Quarterly),
+            tz,
+            today,
+        )
+        .unwrap();
+        assert_eq!(before.label, "2025Q4 (2025-10-01 – 2025-12-31)");
+        let range = prev(
+            ReportKind::Weekly,
+            PeriodSpec::Range(d("2026-07-01"), d("2026-07-10")),
+        );
+        assert_eq!(range.0, "2026-06-21");
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub use html::html;
 pub use text::table;
 
 use super::figures::Report;
+use super::lang::Lang;
 
 /// The report as pretty JSON.
 pub fn json(r: &Report) -> String {
@@ -37,12 +38,123 @@ fn num(rate: Option<f64>) -> String {
 
 /// The report's headline, shared by every text format.
 fn title(r: &Report) -> String {
-    let name = match r.kind {
-        super::ReportKind::Daily => "daily complaint report (日报)",
-        super::ReportKind::Weekly => "weekly statistics (周报)",
-        super::ReportKind::Quarterly => "quarterly report (季报)",
+    let l = r.lang;
+    let name = match (r.kind, l) {
+        (super::ReportKind::Daily, Lang::En) => "daily complaint report (日报)",
+        (super::ReportKind::Weekly, Lang::En) => "weekly statistics (周报)",
+        (super::ReportKind::Quarterly, Lang::En) => "quarterly report (季报)",
+        (super::ReportKind::Daily, _) => l.t("daily complaint report"),
+        (super::ReportKind::Weekly, _) => l.t("weekly statistics"),
+        (super::ReportKind::Quarterly, _) => l.t("quarterly report"),
     };
-    format!("steward {name} — {}", r.period.label)
+    match l {
+        Lang::En => format!("steward {name} — {}", r.period.label),
+        Lang::ZhCn => format!("{name} — {}", r.period.label),
+    }
+}
+
+/// When the report is due (K1, K2), in the report's language.
+fn due(r: &Report) -> Option<String> {
+    let next = r.period.last_day + chrono::Duration::days(1);
+    match (r.lang, r.kind) {
+        (Lang::En, _) => r.due.clone(),
+        (_, super::ReportKind::Daily) => Some(format!("{next} 12:00 前（K1、L3：次日中午前）")),
+        (_, super::ReportKind::Weekly) => Some(format!("{next}（K2：每周一）")),
+        (_, super::ReportKind::Quarterly) => None,
+    }
+}
+
+/// A specialist, department or estate with its policy label: `engineering (工程部)`.
+fn named(name: &str, label: Option<&str>) -> String {
+    match label {
+        Some(l) if !l.is_empty() && l != name => format!("{name} ({l})"),
+        _ => name.to_owned(),
+    }
+}
+
+/// A change between two rates, in percentage points.
+fn delta_pct(now: Option<f64>, before: Option<f64>) -> String {
+    match (now, before) {
+        (Some(a), Some(b)) => format!("{:+.1} pp", (a - b) * 100.0),
+        _ => "—".to_owned(),
+    }
+}
+
+/// A change between two counts.
+fn delta(now: u64, before: u64) -> String {
+    let d = now as i128 - before as i128;
+    if d == 0 {
+        "±0".to_owned()
+    } else {
+        format!("{d:+}")
+    }
+}
+
+/// The comparison with the previous period: (metric, this period, previous, change).
+fn comparison(r: &Report) -> Option<(String, Vec<Vec<String>>)> {
+    let p = r.previous.as_ref()?;
+    let (a, b) = (&r.headline, &p.headline);
+    let l = r.lang;
+    let rows = vec![
+        vec![
+            l.t("tickets opened").to_owned(),
+            a.tickets_opened.to_string(),
+            b.tickets_opened.to_string(),
+            delta(a.tickets_opened, b.tickets_opened),
+        ],
+        vec![
+            l.t("complaints").to_owned(),
+            a.complaints.to_string(),
+            b.complaints.to_string(),
+            delta(a.complaints, b.complaints),
+        ],
+        vec![
+            l.t("complaint close rate (K3)").to_owned(),
+            pct(a.complaint_close_rate),
+            pct(b.complaint_close_rate),
+            delta_pct(a.complaint_close_rate, b.complaint_close_rate),
+        ],
+        vec![
+            l.t("on-time rate over all limits").to_owned(),
+            pct(a.on_time_rate),
+            pct(b.on_time_rate),
+            delta_pct(a.on_time_rate, b.on_time_rate),
+        ],
+        vec![
+            l.t("breaches").to_owned(),
+            a.breaches.to_string(),
+            b.breaches.to_string(),
+            delta(a.breaches, b.breaches),
+        ],
+        vec![
+            l.t("revisit rate (V1 target 100 %)").to_owned(),
+            pct(a.revisit_rate),
+            pct(b.revisit_rate),
+            delta_pct(a.revisit_rate, b.revisit_rate),
+        ],
+        vec![
+            l.t("escalations").to_owned(),
+            a.escalations.to_string(),
+            b.escalations.to_string(),
+            delta(a.escalations, b.escalations),
+        ],
+    ];
+    Some((format!("{} – {}", p.first_day, p.last_day), rows))
+}
+
+/// Terminal columns of `s`: East Asian wide characters (CJK, Hangul, full-width
+/// forms) take two, everything else one (the dash `—` included).
+pub fn display_width(s: &str) -> usize {
+    s.chars()
+        .map(|c| {
+            let c = c as u32;
+            let wide = matches!(c,
+                0x1100..=0x115F | 0x2E80..=0x303E | 0x3041..=0x33FF | 0x3400..=0x4DBF
+                | 0x4E00..=0x9FFF | 0xA000..=0xA4CF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF
+                | 0xFE30..=0xFE4F | 0xFF00..=0xFF60 | 0xFFE0..=0xFFE6 | 0x20000..=0x3FFFD);
+            if wide { 2 } else { 1 }
+        })
+        .sum()
 }
 
 fn short(fp: &str) -> &str {

@@ -50,7 +50,7 @@ impl Suite {
 pub enum SuiteError {
     #[error(transparent)]
     Policy(#[from] RunError),
-    #[error("no scenarios in {0}: add *.toml scenario files there")]
+    #[error("no scenarios: {0} has no *.toml scenario files")]
     NoScenarios(String),
     #[error("cannot list {0}: {1}")]
     Io(String, std::io::Error),
@@ -59,6 +59,10 @@ pub enum SuiteError {
 /// The scenario files of a policy directory, sorted by name.
 pub fn scenario_files(policy: &Path) -> Result<Vec<PathBuf>, SuiteError> {
     let dir = policy.join("scenarios");
+    // A policy without a scenarios directory simply has no scenarios.
+    if !dir.exists() {
+        return Err(SuiteError::NoScenarios(dir.display().to_string()));
+    }
     let entries =
         std::fs::read_dir(&dir).map_err(|e| SuiteError::Io(dir.display().to_string(), e))?;
     let mut files: Vec<PathBuf> = entries

@@ -73,7 +73,29 @@ CREATE TABLE blobs (
     bytes   BLOB NOT NULL
 ) STRICT;
 ",
-    // 3: the active policy of each scope is read from the log itself (the latest
+    // 3: ticket ids in O(1) and the columns `ticket list` filters and sorts on.
+    // `sequences` holds the last number handed out; it starts at the number of
+    // tickets already there, which is what the old count-based choice used.
+    // The generated columns read the state JSON, so `put_ticket` stays as it was.
+    r"
+CREATE TABLE sequences (
+    name TEXT PRIMARY KEY,
+    last INTEGER NOT NULL
+) STRICT;
+INSERT INTO sequences (name, last) SELECT 'ticket', count(*) FROM tickets;
+ALTER TABLE tickets ADD COLUMN category TEXT
+    GENERATED ALWAYS AS (json_extract(state, '$.category')) VIRTUAL;
+ALTER TABLE tickets ADD COLUMN department TEXT
+    GENERATED ALWAYS AS (json_extract(state, '$.department')) VIRTUAL;
+ALTER TABLE tickets ADD COLUMN breaches INTEGER
+    GENERATED ALWAYS AS (json_extract(state, '$.breaches')) VIRTUAL;
+CREATE INDEX tickets_opened ON tickets(opened_at, id);
+CREATE INDEX tickets_status_opened ON tickets(status, opened_at, id);
+CREATE INDEX tickets_estate_opened ON tickets(estate, opened_at, id);
+CREATE INDEX tickets_category ON tickets(category, opened_at, id);
+CREATE INDEX tickets_department ON tickets(department, opened_at, id);
+",
+    // 4: the active policy of each scope is read from the log itself (the latest
     // `policy_applied` event of that scope), so a hand-edited setting cannot
     // choose the policy a ticket opens under. Partial: only those few events.
     r"

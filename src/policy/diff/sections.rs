@@ -122,6 +122,13 @@ fn header(out: &mut Out, a: &Policy, b: &Policy) {
     );
     out.field(
         &at,
+        "locale",
+        opt(&a.locale),
+        opt(&b.locale),
+        Effect::Neutral,
+    );
+    out.field(
+        &at,
         "calendar",
         opt(&a.calendar),
         opt(&b.calendar),

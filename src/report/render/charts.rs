@@ -5,8 +5,8 @@
 use super::svg::Svg;
 use crate::report::figures::{Bucket, KindCounts, Report};
 
-const W: f64 = 760.0;
-const H: f64 = 260.0;
+const W: f64 = 1000.0;
+const H: f64 = 230.0;
 const LEFT: f64 = 48.0;
 const RIGHT: f64 = 12.0;
 const TOP: f64 = 14.0;
@@ -69,8 +69,13 @@ fn legend(svg: &mut Svg, items: &[(&str, &str)]) {
     let y = H - 14.0;
     for (color, name) in items {
         svg.rect(x, y - 9.0, 10.0, 10.0, color, "");
-        svg.text(x + 14.0, y, 12.0, "start", name);
-        x += 24.0 + 7.5 * name.chars().count() as f64;
+        svg.text(x + 14.0, y, 13.0, "start", name);
+        // Wide (CJK) characters take about twice the advance of Latin ones.
+        let width: f64 = name
+            .chars()
+            .map(|c| if (c as u32) >= 0x1100 { 13.0 } else { 7.5 })
+            .sum();
+        x += 28.0 + width;
     }
 }
 
@@ -120,7 +125,12 @@ pub fn tickets(r: &Report) -> String {
                 continue;
             }
             let (y0, y1) = (f.y(base), f.y(base + n));
-            let tip = format!("{}: {} {}", bucket_name(r, b), n, KindCounts::NAMES[k]);
+            let tip = format!(
+                "{}: {} {}",
+                bucket_name(r, b),
+                n,
+                r.lang.kind(KindCounts::NAMES[k])
+            );
             svg.rect(
                 f.x(i) + (f.slot() - bar) / 2.0,
                 y1,
@@ -132,14 +142,17 @@ pub fn tickets(r: &Report) -> String {
             base += n;
         }
     }
-    let items: Vec<(&str, &str)> = KIND_COLORS.iter().copied().zip(KindCounts::NAMES).collect();
+    let items: Vec<(&str, &str)> = KIND_COLORS
+        .iter()
+        .copied()
+        .zip(KindCounts::NAMES.map(|k| r.lang.kind(k)))
+        .collect();
     legend(&mut svg, &items);
-    let per = if r.period.bucket_days == 1 {
-        "day"
+    svg.finish(r.lang.t(if r.period.bucket_days == 1 {
+        "Tickets opened per day, by kind"
     } else {
-        "week"
-    };
-    svg.finish(&format!("Tickets opened per {per}, by kind"))
+        "Tickets opened per 7 days, by kind"
+    }))
 }
 
 pub fn on_time(r: &Report) -> String {
@@ -164,7 +177,7 @@ pub fn on_time(r: &Report) -> String {
             H / 2.0,
             13.0,
             "middle",
-            "no limit was met or breached in the period",
+            r.lang.t("no limit was met or breached in the period"),
         );
     }
     let line: Vec<(f64, f64)> = points.iter().map(|p| (p.0, p.1)).collect();
@@ -182,9 +195,12 @@ pub fn on_time(r: &Report) -> String {
     }
     legend(
         &mut svg,
-        &[("#3b6fb6", "clocks met on time / met on time or breached")],
+        &[(
+            "#3b6fb6",
+            r.lang.t("clocks met on time / met on time or breached"),
+        )],
     );
-    svg.finish("On-time rate over all limits")
+    svg.finish(r.lang.t("on-time rate over all limits"))
 }
 
 pub fn revisits(r: &Report) -> String {
@@ -220,17 +236,21 @@ pub fn revisits(r: &Report) -> String {
             H / 2.0,
             13.0,
             "middle",
-            "no repair was resolved in the period",
+            r.lang.t("no repair was resolved in the period"),
         );
     }
     legend(
         &mut svg,
         &[
-            ("#cfd8e3", "repairs resolved"),
-            ("#4a9a6a", "revisited (V1 target 100 %)"),
+            ("#cfd8e3", r.lang.t("repairs resolved")),
+            ("#4a9a6a", r.lang.t("revisited (V1 target 100 %)")),
         ],
     );
-    svg.finish("Revisit completion of resolved repairs")
+    svg.finish(r.lang.t(if r.period.bucket_days == 1 {
+        "Revisit completion of repairs resolved per day (V1)"
+    } else {
+        "Revisit completion of repairs resolved per 7 days (V1)"
+    }))
 }
 
 #[cfg(test)]

@@ -2,53 +2,68 @@
 //! no scripts and nothing fetched, so it opens the same in any browser and can
 //! be mailed as it is. Every piece of user text (estates, names, notes,
 //! complaint texts) goes through [`escape`].
+//!
+//! Layout, top to bottom: the headline and a provenance block (period, generated
+//! at, steward version, the full fingerprints of the policies in force), the key
+//! figures as cards, the comparison with the previous period, the daily list of
+//! new complaints, the charts at full width, then the tables.
 
 use std::fmt::Write;
 
 use super::svg::escape;
-use super::{charts, pct, per_mille, sections, short, title};
-use crate::report::figures::{CloseRow, KindCounts, Report};
+use super::{charts, comparison, due, pct, per_mille, sections, title};
+use crate::report::figures::{KindCounts, Report};
 
-const CSS: &str = "body{font-family:system-ui,'Noto Sans CJK SC','PingFang SC','Microsoft YaHei',sans-serif;margin:24px auto;max-width:980px;color:#222;padding:0 16px}
-h1{font-size:22px;margin-bottom:4px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd;padding-bottom:4px}
-.meta{color:#555;font-size:13px;margin:2px 0}
-.cards{display:flex;flex-wrap:wrap;gap:12px;margin:16px 0}
-.card{border:1px solid #ddd;border-radius:6px;padding:10px 14px;min-width:150px}
-.card .v{font-size:22px;font-weight:600}.card .k{font-size:12px;color:#666}
+const CSS: &str = "body{font-family:'Noto Sans CJK SC','Noto Sans SC','PingFang SC','Microsoft YaHei','WenQuanYi Micro Hei',system-ui,sans-serif;margin:24px auto;max-width:1040px;color:#222;padding:0 20px;line-height:1.45}
+h1{font-size:24px;margin-bottom:6px}h2{font-size:18px;margin-top:30px;border-bottom:2px solid #e3e3e3;padding-bottom:4px}
+.meta{color:#444;font-size:13px;margin:2px 0}
+.prov{background:#f7f8fa;border:1px solid #e3e6ea;border-radius:6px;padding:10px 14px;margin:12px 0;font-size:13px}
+.prov table{margin:4px 0 0}.prov td,.prov th{border:none;padding:1px 12px 1px 0}
+.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:12px;margin:16px 0}
+.card{border:1px solid #ddd;border-radius:6px;padding:10px 14px}
+.card .v{font-size:26px;font-weight:600}.card .k{font-size:13px;color:#555}
 .bad{color:#b03030}.good{color:#2c7a4a}
-table{border-collapse:collapse;font-size:13px;margin:8px 0}
-th,td{border-bottom:1px solid #eee;padding:4px 10px;text-align:left;vertical-align:top}
-th{background:#f6f6f6}td.n{text-align:right;font-variant-numeric:tabular-nums}
-svg.chart{display:block;margin:8px 0;max-width:100%;height:auto}
-.note{background:#fff8e0;border-left:3px solid #e0b040;padding:6px 10px;font-size:13px}
-code{font-size:12px}";
+table{border-collapse:collapse;font-size:14px;margin:8px 0}
+th,td{border-bottom:1px solid #eee;padding:5px 12px;text-align:left;vertical-align:top}
+th{background:#f3f4f6;font-weight:600}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
+td.up{color:#2c7a4a}td.down{color:#b03030}
+svg.chart{display:block;margin:8px 0;width:100%;height:auto}
+.note{background:#fff8e0;border-left:3px solid #e0b040;padding:6px 10px;font-size:14px}
+code{font-size:12px;font-family:ui-monospace,monospace;word-break:break-all}";
 
-/// One HTML table; cells are escaped, numeric-looking cells right-aligned.
-fn table(o: &mut String, header: &[&str], rows: &[Vec<String>]) {
+/// Whether a cell reads as a number: `12`, `87.5 %`, `0.412 ‰`, `+3`, `-1.5 pp`, `—`.
+fn is_number(cell: &str) -> bool {
+    let core = cell
+        .trim_end_matches(" %")
+        .trim_end_matches(" ‰")
+        .trim_end_matches(" pp");
+    core == "—" || core == "±0" || core.parse::<f64>().is_ok()
+}
+
+/// One HTML table; cells are escaped. A column is right-aligned when every cell in
+/// it is a number, so ids, dates and names stay left-aligned whatever they start with.
+fn table(o: &mut String, header: &[&str], rows: &[Vec<String>], none: &str) {
+    let numeric: Vec<bool> = (0..header.len())
+        .map(|i| !rows.is_empty() && rows.iter().all(|r| r.get(i).is_none_or(|c| is_number(c))))
+        .collect();
+    let class = |i: usize| if numeric[i] { " class=\"n\"" } else { "" };
     o.push_str("<table><thead><tr>");
-    for h in header {
-        let _ = write!(o, "<th>{}</th>", escape(h));
+    for (i, h) in header.iter().enumerate() {
+        let _ = write!(o, "<th{}>{}</th>", class(i), escape(h));
     }
     o.push_str("</tr></thead><tbody>");
     if rows.is_empty() {
-        let _ = write!(o, "<tr><td colspan=\"{}\">none</td></tr>", header.len());
+        let _ = write!(
+            o,
+            "<tr><td colspan=\"{}\">{}</td></tr>",
+            header.len(),
+            escape(none)
+        );
     }
     for row in rows {
         o.push_str("<tr>");
-        for cell in row {
-            let numeric = cell
-                .chars()
-                .next()
-                .is_some_and(|c| c.is_ascii_digit() || c == '—')
-                && !cell.contains(' ')
-                || cell.ends_with(" %")
-                || cell.ends_with(" ‰");
-            let _ = write!(
-                o,
-                "<td{}>{}</td>",
-                if numeric { " class=\"n\"" } else { "" },
-                escape(cell)
-            );
+        for (i, cell) in row.iter().enumerate() {
+            let _ = write!(o, "<td{}>{}</td>", class(i), escape(cell));
         }
         o.push_str("</tr>");
     }
@@ -69,212 +84,266 @@ fn card(o: &mut String, value: &str, key: &str, good: Option<bool>) {
     );
 }
 
-fn close_rows(rows: &[CloseRow]) -> Vec<Vec<String>> {
-    rows.iter()
-        .map(|c| {
-            vec![
-                c.name.clone(),
-                c.label.clone().unwrap_or_default(),
-                c.complaints.to_string(),
-                c.complaints_closed.to_string(),
-                pct(c.complaint_close_rate),
-                c.tickets.to_string(),
-                c.tickets_closed.to_string(),
-                pct(c.close_rate),
-            ]
-        })
-        .collect()
-}
-
-pub fn html(r: &Report) -> String {
-    let mut o = String::with_capacity(64 * 1024);
-    let t = title(r);
-    let _ = write!(
-        o,
-        "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{}</title><style>{CSS}</style></head><body>\n",
-        escape(&t)
-    );
-    let _ = write!(o, "<h1>{}</h1>", escape(&t));
+fn provenance(o: &mut String, r: &Report) {
+    let l = r.lang;
     let p = &r.period;
+    o.push_str("<div class=\"prov\">");
     let _ = write!(
         o,
-        "<p class=\"meta\">{} to {} · {} day{} · {} · rules {} · estate {}</p>",
+        "<div>{} <b>{} {} {}</b> · {} {} · {} {} · {} {} · {} {}</div>",
+        escape(l.t("period")),
         p.first_day,
+        escape(l.t("to")),
         p.last_day,
         p.days,
-        if p.days == 1 { "" } else { "s" },
+        escape(if p.days == 1 { l.t("day") } else { l.t("days") }),
+        escape(l.t("time zone")),
         escape(&p.timezone),
+        escape(l.t("rules")),
         escape(&r.rules.join(", ")),
-        escape(r.estate.as_deref().unwrap_or("all"))
+        escape(l.t("estate")),
+        escape(r.estate.as_deref().unwrap_or(l.t("all estates")))
     );
-    if let Some(due) = &r.due {
-        let _ = write!(o, "<p class=\"meta\">due {}</p>", escape(due));
+    if let Some(d) = due(r) {
+        let _ = write!(o, "<div>{} {}</div>", escape(l.t("due")), escape(&d));
     }
-    o.push_str("<p class=\"meta\">policies in force: ");
-    let pols: Vec<String> = r
-        .policies
-        .iter()
-        .map(|pol| {
-            format!(
-                "<code title=\"sha256:{}\">{} {} sha256:{}</code>{}",
-                escape(&pol.fingerprint),
-                escape(pol.id.as_deref().unwrap_or("?")),
-                escape(pol.version.as_deref().unwrap_or("")),
-                escape(short(&pol.fingerprint)),
-                if pol.scopes.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ({})", escape(&pol.scopes.join(", ")))
-                }
-            )
-        })
-        .collect();
-    o.push_str(&pols.join("; "));
-    o.push_str("</p>\n<div class=\"cards\">");
+    let _ = write!(
+        o,
+        "<div>{} <b>{}</b> · {} <code>{}</code></div>",
+        escape(l.t("generated")),
+        escape(&r.generated_at),
+        escape(l.t("steward version")),
+        escape(&r.steward_version)
+    );
+    let _ = write!(
+        o,
+        "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+        escape(l.t("policies in force")),
+        escape(l.t("scope")),
+        escape(l.t("events")),
+        escape(l.t("fingerprint"))
+    );
+    for pol in &r.policies {
+        let scopes: Vec<String> = pol
+            .scopes
+            .iter()
+            .map(|s| match s.as_str() {
+                "company" => l.t("company").to_owned(),
+                other => other.to_owned(),
+            })
+            .collect();
+        let _ = write!(
+            o,
+            "<tr><td>{} {} {}</td><td>{}</td><td class=\"n\">{}</td><td><code>sha256:{}</code></td></tr>",
+            escape(pol.id.as_deref().unwrap_or("?")),
+            escape(pol.version.as_deref().unwrap_or("")),
+            escape(pol.title.as_deref().unwrap_or("")),
+            escape(&scopes.join(", ")),
+            pol.events,
+            escape(&pol.fingerprint)
+        );
+    }
+    o.push_str("</tbody></table></div>\n");
+}
+
+fn cards(o: &mut String, r: &Report) {
+    let l = r.lang;
+    o.push_str("<div class=\"cards\">");
     card(
-        &mut o,
+        o,
         &r.tickets.opened.to_string(),
-        "tickets opened",
+        l.t("tickets opened"),
         None,
     );
-    card(&mut o, &r.complaints.opened.to_string(), "complaints", None);
+    card(o, &r.complaints.opened.to_string(), l.t("complaints"), None);
     card(
-        &mut o,
+        o,
         &pct(r.complaints.close_rate),
-        "complaint close rate (K3)",
+        l.t("complaint close rate (K3)"),
         None,
     );
-    let all_met = r
+    let all_met: Vec<bool> = r
         .valid_rate
         .estates
         .iter()
         .filter_map(|e| e.meets_target)
-        .collect::<Vec<_>>();
+        .collect();
     let k4 = match &r.valid_rate.overall {
         Some(e) => per_mille(e.per_mille_per_year),
         None if r.valid_rate.estates.len() == 1 => {
             per_mille(r.valid_rate.estates[0].per_mille_per_year)
         }
-        None => "see table".to_owned(),
+        None if r.valid_rate.estates.is_empty() => "—".to_owned(),
+        None => l.t("see table").to_owned(),
     };
     card(
-        &mut o,
+        o,
         &k4,
-        "valid complaints / 1,000 households / year (K4 < 0.5 ‰)",
+        l.t("valid complaints / 1,000 households / year (K4 < 0.5 ‰)"),
         (!all_met.is_empty()).then(|| all_met.iter().all(|m| *m)),
     );
     card(
-        &mut o,
+        o,
         &pct(r.revisits.rate),
-        "revisit rate (V1 target 100 %)",
+        l.t("revisit rate (V1 target 100 %)"),
         r.revisits.rate.map(|x| x >= 1.0),
     );
-    card(&mut o, &r.breaches.to_string(), "limits breached", None);
+    card(
+        o,
+        &r.breaches.to_string(),
+        l.t("limits breached"),
+        Some(r.breaches == 0),
+    );
     o.push_str("</div>\n");
+}
 
-    if !r.new_complaints.is_empty() {
-        o.push_str("<h2>New complaints by specialist (K1, L3)</h2>");
+pub fn html(r: &Report) -> String {
+    let l = r.lang;
+    let mut o = String::with_capacity(64 * 1024);
+    let t = title(r);
+    let _ = write!(
+        o,
+        "<!DOCTYPE html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{}</title><style>{CSS}</style></head><body>\n",
+        l.html_lang(),
+        escape(&t)
+    );
+    let _ = write!(o, "<h1>{}</h1>", escape(&t));
+    provenance(&mut o, r);
+    cards(&mut o, r);
+    let none = l.t("none");
+
+    if let Some((span, rows)) = comparison(r) {
+        let _ = write!(
+            o,
+            "<h2>{} <span class=\"meta\">({})</span></h2>",
+            escape(l.t("Comparison with the previous period")),
+            escape(&span)
+        );
+        table(
+            &mut o,
+            &[
+                l.t("metric"),
+                l.t("this period"),
+                l.t("previous period"),
+                l.t("change"),
+            ],
+            &rows,
+            none,
+        );
+    }
+
+    if !r.new_complaints.is_empty() || r.kind == crate::report::ReportKind::Daily {
+        let _ = write!(
+            o,
+            "<h2>{}</h2>",
+            escape(l.t("New complaints by specialist (K1, L3)"))
+        );
         let rows: Vec<Vec<String>> = r
             .new_complaints
             .iter()
-            .map(|l| {
+            .map(|x| {
                 vec![
-                    l.specialist.clone(),
-                    l.ticket.clone(),
-                    l.estate.clone(),
-                    l.category.clone(),
-                    l.opened.clone(),
-                    l.text.clone(),
-                    l.first_response.clone().unwrap_or_else(|| "—".into()),
-                    match (&l.plan, &l.plan_note) {
+                    x.specialist.clone(),
+                    x.ticket.clone(),
+                    x.estate.clone(),
+                    x.category.clone(),
+                    x.opened.clone(),
+                    x.text.clone(),
+                    x.first_response.clone().unwrap_or_else(|| "—".into()),
+                    match (&x.plan, &x.plan_note) {
                         (Some(at), Some(n)) => format!("{at} {n}"),
                         (Some(at), None) => at.clone(),
                         _ => "—".into(),
                     },
-                    l.plan_due.clone().unwrap_or_else(|| "—".into()),
-                    l.committed.clone().unwrap_or_else(|| "—".into()),
-                    l.status.clone(),
+                    x.plan_due.clone().unwrap_or_else(|| "—".into()),
+                    x.committed.clone().unwrap_or_else(|| "—".into()),
+                    l.status(&x.status),
                 ]
             })
             .collect();
-        table(
-            &mut o,
-            &[
-                "specialist",
-                "ticket",
-                "estate",
-                "category",
-                "opened",
-                "complaint",
-                "responded",
-                "initial plan",
-                "plan due",
-                "next deadline",
-                "status",
-            ],
-            &rows,
-        );
+        let header: Vec<&str> = [
+            "specialist",
+            "ticket",
+            "estate",
+            "category",
+            "opened",
+            "complaint",
+            "responded",
+            "initial plan",
+            "plan due",
+            "next deadline",
+            "status",
+        ]
+        .iter()
+        .map(|h| l.t(h))
+        .collect();
+        table(&mut o, &header, &rows, none);
     }
 
-    let per = if r.period.bucket_days == 1 {
-        "day"
+    let weekly = r.period.bucket_days != 1;
+    let headings = if weekly {
+        [
+            "Tickets opened per 7 days, by kind",
+            "On-time rate per 7 days, over all limits",
+            "Revisit completion of repairs resolved per 7 days (V1)",
+        ]
     } else {
-        "7 days"
+        [
+            "Tickets opened per day, by kind",
+            "On-time rate per day, over all limits",
+            "Revisit completion of repairs resolved per day (V1)",
+        ]
     };
-    let _ = write!(
-        o,
-        "<h2>Tickets opened per {per}, by kind</h2>\n{}\n",
-        charts::tickets(r)
-    );
-    let _ = write!(
-        o,
-        "<h2>On-time rate per {per}, over all limits</h2>\n{}\n",
-        charts::on_time(r)
-    );
-    let _ = write!(
-        o,
-        "<h2>Revisit completion of repairs resolved per {per} (V1)</h2>\n{}\n",
-        charts::revisits(r)
-    );
+    for (h, chart) in
+        headings
+            .iter()
+            .zip([charts::tickets(r), charts::on_time(r), charts::revisits(r)])
+    {
+        let _ = write!(o, "<h2>{}</h2>\n{chart}\n", escape(l.t(h)));
+    }
 
-    o.push_str("<h2>Tickets</h2>");
+    let _ = write!(o, "<h2>{}</h2>", escape(l.t("Tickets")));
     let kinds: Vec<Vec<String>> = KindCounts::NAMES
         .iter()
         .enumerate()
-        .map(|(i, k)| vec![(*k).to_owned(), r.tickets.by_kind.get(i).to_string()])
+        .map(|(i, k)| vec![l.kind(k).to_owned(), r.tickets.by_kind.get(i).to_string()])
         .collect();
-    table(&mut o, &["kind", "opened"], &kinds);
+    table(&mut o, &[l.t("kind"), l.t("tickets opened")], &kinds, none);
     let c = &r.complaints;
-    let _ = write!(
-        o,
-        "<p class=\"meta\">complaints {}: valid {}, invalid {} (D5), closed {}; tickets closed {}, reopened {}, compensation claims {}</p>",
-        c.opened,
-        c.valid,
-        c.invalid,
-        c.closed,
-        r.tickets.closed,
-        r.tickets.reopened,
-        r.tickets.compensation_claims
-    );
-
-    let close_header = [
-        "name",
-        "label",
-        "complaints",
-        "closed",
-        "complaint close rate",
-        "all tickets",
-        "closed",
-        "close rate",
+    let facts = [
+        (l.t("complaints"), c.opened),
+        (l.t("valid"), c.valid),
+        (l.t("invalid (D5)"), c.invalid),
+        (l.t("complaints closed"), c.closed),
+        (l.t("tickets closed"), r.tickets.closed),
+        (l.t("reopened"), r.tickets.reopened),
+        (l.t("compensation claims"), r.tickets.compensation_claims),
     ];
-    o.push_str("<h2>Close rate by specialist (K3)</h2>");
-    table(&mut o, &close_header, &close_rows(&r.specialists));
-    o.push_str("<h2>Close rate by department (K3)</h2>");
-    table(&mut o, &close_header, &close_rows(&r.departments));
+    let rows: Vec<Vec<String>> = facts
+        .iter()
+        .map(|(k, v)| vec![(*k).to_owned(), v.to_string()])
+        .collect();
+    table(&mut o, &[l.t("metric"), l.t("this period")], &rows, none);
+
+    for (heading, s) in [
+        ("By estate", sections::close_rates(l, "estate", &r.estates)),
+        (
+            "Close rate by specialist (K3)",
+            sections::close_rates(l, "specialist", &r.specialists),
+        ),
+        (
+            "Close rate by department (K3)",
+            sections::close_rates(l, "department", &r.departments),
+        ),
+    ] {
+        let _ = write!(o, "<h2>{}</h2>", escape(l.t(heading)));
+        table(&mut o, &s.header, &s.rows, none);
+    }
 
     let _ = write!(
         o,
-        "<h2>Valid complaints per 1,000 households per year (K4, target below {} ‰)</h2>",
+        "<h2>{} (&lt; {} ‰)</h2>",
+        escape(l.t("Valid complaints per 1,000 households per year (K4)")),
         r.valid_rate.target_per_mille
     );
     let rows: Vec<Vec<String>> = r
@@ -286,11 +355,11 @@ pub fn html(r: &Report) -> String {
             vec![
                 e.estate.clone(),
                 e.households
-                    .map_or_else(|| "unknown".into(), |h| h.to_string()),
+                    .map_or_else(|| l.t("unknown").into(), |h| h.to_string()),
                 e.valid.to_string(),
                 per_mille(e.per_mille_per_year),
                 e.meets_target
-                    .map_or("—", |m| if m { "yes" } else { "no" })
+                    .map_or("—", |m| if m { l.t("yes") } else { l.t("no") })
                     .into(),
             ]
         })
@@ -298,25 +367,26 @@ pub fn html(r: &Report) -> String {
     table(
         &mut o,
         &[
-            "estate",
-            "households",
-            "valid complaints",
-            "rate",
-            "meets target",
+            l.t("estate"),
+            l.t("households"),
+            l.t("valid complaints"),
+            l.t("rate"),
+            l.t("meets target"),
         ],
         &rows,
+        none,
     );
 
     let rv = &r.revisits;
-    o.push_str("<h2>Revisits (V1, target 100 %)</h2>");
+    let _ = write!(o, "<h2>{}</h2>", escape(l.t("Revisits (V1, target 100 %)")));
     table(
         &mut o,
         &[
-            "repairs resolved",
-            "revisited",
-            "not yet due",
-            "revisit rate",
-            "revisits overdue",
+            l.t("repairs resolved"),
+            l.t("revisited"),
+            l.t("not yet due"),
+            l.t("revisit rate"),
+            l.t("revisits overdue"),
         ],
         &[vec![
             rv.resolved_repairs.to_string(),
@@ -325,25 +395,51 @@ pub fn html(r: &Report) -> String {
             pct(rv.rate),
             rv.overdue.to_string(),
         ]],
+        none,
     );
 
-    o.push_str("<h2>On-time rate per limit</h2>");
-    let limits = sections::limits(r);
-    table(&mut o, limits.header, &limits.rows);
-
-    o.push_str("<h2>Escalations per ladder step (E3)</h2>");
-    let escalations = sections::escalations(r);
-    table(&mut o, escalations.header, &escalations.rows);
-
-    o.push_str("<h2>Top categories and estates</h2>");
-    let categories = sections::top_categories(r);
-    table(&mut o, categories.header, &categories.rows);
-    let estates = sections::top_estates(r);
-    table(&mut o, estates.header, &estates.rows);
-
-    for n in &r.notes {
-        let _ = write!(o, "<p class=\"note\">{}</p>", escape(n));
+    for (heading, s) in [
+        ("On-time rate per limit", sections::limits(r)),
+        ("Escalations per ladder step (E3)", sections::escalations(r)),
+        ("Top categories", sections::top_categories(r)),
+        ("Top estates", sections::top_estates(r)),
+    ] {
+        let _ = write!(o, "<h2>{}</h2>", escape(l.t(heading)));
+        table(&mut o, &s.header, &s.rows, none);
     }
-    o.push_str("<p class=\"meta\">computed from the event log by steward; the same log gives the same figures.</p>\n</body></html>\n");
+
+    if !r.notes.is_empty() {
+        let _ = write!(o, "<h2>{}</h2>", escape(l.t("Notes")));
+    }
+    for n in &r.notes {
+        let _ = write!(o, "<p class=\"note\">{}</p>", escape(&l.note(n)));
+    }
+    let _ = write!(
+        o,
+        "<p class=\"meta\">{}</p>\n</body></html>\n",
+        escape(l.t("computed from the event log by steward; the same log gives the same figures."))
+    );
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_all_number_columns_are_right_aligned() {
+        let mut o = String::new();
+        let rows = vec![
+            vec![
+                "2026-07-06".into(),
+                "3".into(),
+                "87.5 %".into(),
+                "3-2-1201".into(),
+            ],
+            vec!["2026-07-07".into(), "12".into(), "—".into(), "9号楼".into()],
+        ];
+        table(&mut o, &["day", "n", "rate", "unit"], &rows, "none");
+        assert!(o.contains("<td>2026-07-06</td><td class=\"n\">3</td><td class=\"n\">87.5 %</td><td>3-2-1201</td>"), "{o}");
+        assert!(o.contains("<th>day</th><th class=\"n\">n</th>"), "{o}");
+    }
 }

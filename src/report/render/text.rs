@@ -1,28 +1,47 @@
-//! The report as aligned plain-text tables for a terminal.
+//! The report as aligned plain-text tables for a terminal, in the report's language.
 
 use std::fmt::Write;
 
-use super::{pct, per_mille, sections, short, title};
-use crate::report::figures::{CloseRow, KindCounts, Report};
+use super::{comparison, due, pct, per_mille, sections, short, title};
+use crate::report::figures::{KindCounts, Report};
+use crate::report::lang::Lang;
 
 pub fn table(r: &Report) -> String {
+    let l = r.lang;
     let mut o = String::new();
     let _ = writeln!(o, "{}", title(r));
+    let p = &r.period;
     let _ = writeln!(
         o,
-        "period {} to {} ({} day{}, {}), rules {}",
-        r.period.first_day,
-        r.period.last_day,
-        r.period.days,
-        if r.period.days == 1 { "" } else { "s" },
-        r.period.timezone,
+        "{} {} {} {} ({} {}, {}), {} {}",
+        l.t("period"),
+        p.first_day,
+        l.t("to"),
+        p.last_day,
+        p.days,
+        if p.days == 1 { l.t("day") } else { l.t("days") },
+        p.timezone,
+        l.t("rules"),
         r.rules.join(", ")
     );
-    if let Some(due) = &r.due {
-        let _ = writeln!(o, "due {due}");
+    if let Some(d) = due(r) {
+        let _ = writeln!(o, "{} {d}", l.t("due"));
     }
-    let _ = writeln!(o, "estate {}", r.estate.as_deref().unwrap_or("all"));
-    let _ = writeln!(o, "\npolicies in force");
+    let _ = writeln!(
+        o,
+        "{} {}",
+        l.t("estate"),
+        r.estate.as_deref().unwrap_or(l.t("all estates"))
+    );
+    let _ = writeln!(
+        o,
+        "{} {}  {} {}",
+        l.t("generated"),
+        r.generated_at,
+        l.t("steward version"),
+        r.steward_version
+    );
+    let _ = writeln!(o, "\n{}", l.t("policies in force"));
     let rows: Vec<Vec<String>> = r
         .policies
         .iter()
@@ -34,13 +53,23 @@ pub fn table(r: &Report) -> String {
                     p.id.as_deref().unwrap_or("?"),
                     p.version.as_deref().unwrap_or("")
                 ),
-                p.scopes.join(" "),
+                p.scopes
+                    .iter()
+                    .map(|s| if s == "company" { l.t("company") } else { s })
+                    .collect::<Vec<_>>()
+                    .join(" "),
                 p.events.to_string(),
             ]
         })
         .collect();
     o.push_str(&grid(
-        &["fingerprint", "policy", "applied/active", "events"],
+        l,
+        &[
+            l.t("fingerprint"),
+            l.t("policy"),
+            l.t("scope"),
+            l.t("events"),
+        ],
         &rows,
     ));
 
@@ -48,79 +77,133 @@ pub fn table(r: &Report) -> String {
     let kinds: Vec<String> = KindCounts::NAMES
         .iter()
         .enumerate()
-        .map(|(i, k)| format!("{k} {}", t.by_kind.get(i)))
+        .map(|(i, k)| format!("{} {}", l.kind(k), t.by_kind.get(i)))
         .collect();
-    let _ = writeln!(
-        o,
-        "\ntickets opened {} ({}); closed by the period's end {}; reopened {}; compensation claims {}",
-        t.opened,
-        kinds.join(", "),
-        t.closed,
-        t.reopened,
-        t.compensation_claims
-    );
     let c = &r.complaints;
-    let _ = writeln!(
-        o,
-        "complaints {}: valid {}, invalid {} (D5); closed {}, close rate {}",
-        c.opened,
-        c.valid,
-        c.invalid,
-        c.closed,
-        pct(c.close_rate)
-    );
+    match l {
+        Lang::En => {
+            let _ = writeln!(
+                o,
+                "\ntickets opened {} ({}); closed by the period's end {}; reopened {}; compensation claims {}",
+                t.opened,
+                kinds.join(", "),
+                t.closed,
+                t.reopened,
+                t.compensation_claims
+            );
+            let _ = writeln!(
+                o,
+                "complaints {}: valid {}, invalid {} (D5); closed {}, close rate {}",
+                c.opened,
+                c.valid,
+                c.invalid,
+                c.closed,
+                pct(c.close_rate)
+            );
+        }
+        Lang::ZhCn => {
+            let _ = writeln!(
+                o,
+                "\n新增工单 {}（{}）；期末已关闭 {}；重新打开 {}；赔偿申请 {}",
+                t.opened,
+                kinds.join("，"),
+                t.closed,
+                t.reopened,
+                t.compensation_claims
+            );
+            let _ = writeln!(
+                o,
+                "投诉 {}：有效 {}，无效 {}（D5）；已关闭 {}，关闭率 {}",
+                c.opened,
+                c.valid,
+                c.invalid,
+                c.closed,
+                pct(c.close_rate)
+            );
+        }
+    }
 
-    if !r.new_complaints.is_empty() || r.kind == crate::report::ReportKind::Daily {
-        let _ = writeln!(o, "\nnew complaints, by specialist (K1, L3)");
-        let rows: Vec<Vec<String>> = r
-            .new_complaints
-            .iter()
-            .map(|l| {
-                let plan = match (&l.plan, &l.plan_note) {
-                    (Some(at), Some(n)) => format!("{at} {n}"),
-                    (Some(at), None) => at.clone(),
-                    _ => "—".into(),
-                };
-                vec![
-                    l.specialist.clone(),
-                    l.ticket.clone(),
-                    l.estate.clone(),
-                    l.category.clone(),
-                    l.opened.clone(),
-                    l.first_response.clone().unwrap_or_else(|| "—".into()),
-                    plan,
-                    l.plan_due.clone().unwrap_or_else(|| "—".into()),
-                    l.committed.clone().unwrap_or_else(|| "—".into()),
-                    l.status.clone(),
-                ]
-            })
-            .collect();
+    if let Some((span, rows)) = comparison(r) {
+        let _ = writeln!(
+            o,
+            "\n{} ({span})",
+            l.t("Comparison with the previous period")
+        );
         o.push_str(&grid(
+            l,
             &[
-                "specialist",
-                "ticket",
-                "estate",
-                "category",
-                "opened",
-                "responded",
-                "plan",
-                "plan due",
-                "next deadline",
-                "status",
+                l.t("metric"),
+                l.t("this period"),
+                l.t("previous period"),
+                l.t("change"),
             ],
             &rows,
         ));
     }
 
-    let _ = writeln!(o, "\ncomplaint close rate by specialist (K3)");
-    o.push_str(&close_rows(&r.specialists, false));
-    let _ = writeln!(o, "\nclose rate by department (K3)");
-    o.push_str(&close_rows(&r.departments, true));
+    if !r.new_complaints.is_empty() || r.kind == crate::report::ReportKind::Daily {
+        let _ = writeln!(o, "\n{}", l.t("New complaints by specialist (K1, L3)"));
+        let rows: Vec<Vec<String>> = r
+            .new_complaints
+            .iter()
+            .map(|x| {
+                let plan = match (&x.plan, &x.plan_note) {
+                    (Some(at), Some(n)) => format!("{at} {n}"),
+                    (Some(at), None) => at.clone(),
+                    _ => "—".into(),
+                };
+                vec![
+                    x.specialist.clone(),
+                    x.ticket.clone(),
+                    x.estate.clone(),
+                    x.category.clone(),
+                    x.opened.clone(),
+                    x.first_response.clone().unwrap_or_else(|| "—".into()),
+                    plan,
+                    x.plan_due.clone().unwrap_or_else(|| "—".into()),
+                    x.committed.clone().unwrap_or_else(|| "—".into()),
+                    l.status(&x.status),
+                ]
+            })
+            .collect();
+        let header: Vec<&str> = [
+            "specialist",
+            "ticket",
+            "estate",
+            "category",
+            "opened",
+            "responded",
+            "initial plan",
+            "plan due",
+            "next deadline",
+            "status",
+        ]
+        .iter()
+        .map(|h| l.t(h))
+        .collect();
+        o.push_str(&grid(l, &header, &rows));
+    }
+
+    for (heading, section) in [
+        ("By estate", sections::close_rates(l, "estate", &r.estates)),
+        (
+            "Close rate by specialist (K3)",
+            sections::close_rates(l, "specialist", &r.specialists),
+        ),
+        (
+            "Close rate by department (K3)",
+            sections::close_rates(l, "department", &r.departments),
+        ),
+    ] {
+        let _ = writeln!(o, "\n{}", l.t(heading));
+        o.push_str(&grid(l, &section.header, &section.rows));
+    }
 
     let v = &r.valid_rate;
     let _ = writeln!(
         o,
-        "\nvalid complaints per 1,000 households per year (K4, target below {} ‰)",
+        "\n{} (< {} ‰)",
+        l.t("Valid complaints per 1,000 households per year (K4)"),
         v.target_per_mille
     );
     let rows: Vec<Vec<String>> = v
@@ -131,100 +214,78 @@ pub fn table(r: &Report) -> String {
             vec![
                 e.estate.clone(),
                 e.households
-                    .map_or_else(|| "unknown".into(), |h| h.to_string()),
+                    .map_or_else(|| l.t("unknown").into(), |h| h.to_string()),
                 e.valid.to_string(),
                 per_mille(e.per_mille_per_year),
                 e.meets_target
-                    .map_or("—", |m| if m { "yes" } else { "NO" })
+                    .map_or("—", |m| if m { l.t("yes") } else { l.t("no") })
                     .into(),
             ]
         })
         .collect();
     o.push_str(&grid(
-        &["estate", "households", "valid", "rate", "meets target"],
+        l,
+        &[
+            l.t("estate"),
+            l.t("households"),
+            l.t("valid complaints"),
+            l.t("rate"),
+            l.t("meets target"),
+        ],
         &rows,
     ));
 
     let rv = &r.revisits;
+    let _ = writeln!(o, "\n{}", l.t("Revisits (V1, target 100 %)"));
+    o.push_str(&grid(
+        l,
+        &[
+            l.t("repairs resolved"),
+            l.t("revisited"),
+            l.t("not yet due"),
+            l.t("revisit rate"),
+            l.t("revisits overdue"),
+        ],
+        &[vec![
+            rv.resolved_repairs.to_string(),
+            rv.revisited.to_string(),
+            rv.not_yet_due.to_string(),
+            pct(rv.rate),
+            rv.overdue.to_string(),
+        ]],
+    ));
+
     let _ = writeln!(
         o,
-        "\nrevisits (V1, target 100 %): {} repairs resolved, {} revisited, {} not yet due; revisit rate {}; {} revisits went overdue",
-        rv.resolved_repairs,
-        rv.revisited,
-        rv.not_yet_due,
-        pct(rv.rate),
-        rv.overdue
+        "\n{} ({} {})",
+        l.t("On-time rate per limit"),
+        l.t("breaches"),
+        r.breaches
     );
-
-    let _ = writeln!(o, "\non-time rate per limit ({} breaches)", r.breaches);
-    let limits = sections::limits(r);
-    o.push_str(&grid(limits.header, &limits.rows));
-
-    let _ = writeln!(o, "\nescalations per ladder step (E3)");
-    let escalations = sections::escalations(r);
-    o.push_str(&grid(escalations.header, &escalations.rows));
-
-    let _ = writeln!(o, "\ntop categories");
-    let categories = sections::top_categories(r);
-    o.push_str(&grid(categories.header, &categories.rows));
-    let _ = writeln!(o, "\ntop estates");
-    let estates = sections::top_estates(r);
-    o.push_str(&grid(estates.header, &estates.rows));
+    for (heading, s) in [
+        (None, sections::limits(r)),
+        (
+            Some("Escalations per ladder step (E3)"),
+            sections::escalations(r),
+        ),
+        (Some("Top categories"), sections::top_categories(r)),
+        (Some("Top estates"), sections::top_estates(r)),
+    ] {
+        if let Some(h) = heading {
+            let _ = writeln!(o, "\n{}", l.t(h));
+        }
+        o.push_str(&grid(l, &s.header, &s.rows));
+    }
 
     for n in &r.notes {
-        let _ = writeln!(o, "\nnote: {n}");
+        let _ = writeln!(o, "\n{}: {}", l.t("note"), l.note(n));
     }
     o
 }
 
-fn close_rows(rows: &[CloseRow], all_kinds: bool) -> String {
-    let body: Vec<Vec<String>> = rows
-        .iter()
-        .map(|c| {
-            let mut v = vec![
-                match &c.label {
-                    Some(l) => format!("{} ({l})", c.name),
-                    None => c.name.clone(),
-                },
-                c.complaints.to_string(),
-                c.complaints_closed.to_string(),
-                pct(c.complaint_close_rate),
-            ];
-            if all_kinds {
-                v.extend([
-                    c.tickets.to_string(),
-                    c.tickets_closed.to_string(),
-                    pct(c.close_rate),
-                ]);
-            }
-            v
-        })
-        .collect();
-    if all_kinds {
-        grid(
-            &[
-                "department",
-                "complaints",
-                "closed",
-                "rate",
-                "all tickets",
-                "closed",
-                "rate",
-            ],
-            &body,
-        )
-    } else {
-        grid(&["specialist", "complaints", "closed", "close rate"], &body)
-    }
-}
-
 /// Columns padded to the widest cell; wide (CJK) characters count double.
-fn grid(header: &[&str], rows: &[Vec<String>]) -> String {
-    let width = |s: &str| -> usize {
-        s.chars()
-            .map(|c| if (c as u32) >= 0x1100 { 2 } else { 1 })
-            .sum()
-    };
+fn grid(l: Lang, header: &[&str], rows: &[Vec<String>]) -> String {
+    let width = crate::report::render::display_width;
     let mut widths: Vec<usize> = header.iter().map(|h| width(h)).collect();
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
@@ -245,7 +306,7 @@ fn grid(header: &[&str], rows: &[Vec<String>]) -> String {
     };
     line(header.to_vec());
     if rows.is_empty() {
-        line(vec!["(none)"]);
+        line(vec![if l == Lang::En { "(none)" } else { "（无）" }]);
     }
     for row in rows {
         line(row.iter().map(String::as_str).collect());
