@@ -407,17 +407,8 @@ impl Service {
     }
 
     pub fn ticket(&self, id: &str) -> Result<(Ticket, Vec<Decision>), AppError> {
-        self.store.read(|tx| -> Result<_, AppError> {
-            let row = tx
-                .ticket(id)?
-                .ok_or_else(|| AppError::UnknownTicket(id.to_string()))?;
-            let ticket = parse_ticket(&row)?;
-            let mut decisions = Vec::new();
-            for e in tx.events_for_ticket(id)? {
-                decisions.push(parse_decision(id, &e.payload)?);
-            }
-            Ok((ticket, decisions))
-        })
+        let (ticket, recorded) = self.timeline(id)?;
+        Ok((ticket, recorded.into_iter().map(|r| r.decision).collect()))
     }
 
     /// [`Service::ticket`] with each event's sequence number and the fingerprint

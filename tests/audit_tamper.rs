@@ -37,6 +37,20 @@ fn ok(db: &Path, now: &str, args: &[&str]) -> String {
     out
 }
 
+/// A new complaint at an estate under the company-wide policy.
+const OPEN_N1: &[&str] = &[
+    "ticket",
+    "open",
+    "--id",
+    "N1",
+    "--estate",
+    "riverside",
+    "--kind",
+    "complaint",
+    "--text",
+    "噪音",
+];
+
 fn policy(name: &str) -> String {
     format!("{}/policies/{name}", env!("CARGO_MANIFEST_DIR"))
 }
@@ -201,22 +215,7 @@ fn edited_policy_text_is_refused_at_load_and_named_by_verify() {
         ),
     );
     let events = event_count(&db);
-    let (code, _, err) = steward(
-        &db,
-        LATER,
-        &[
-            "ticket",
-            "open",
-            "--id",
-            "N1",
-            "--estate",
-            "riverside",
-            "--kind",
-            "complaint",
-            "--text",
-            "噪音",
-        ],
-    );
+    let (code, _, err) = steward(&db, LATER, OPEN_N1);
     assert_eq!(code, 2, "{err}");
     assert!(
         err.contains(&format!("stored policy {fp}")) && err.contains("changed outside steward"),
@@ -331,22 +330,7 @@ fn edited_active_policy_setting_is_named_and_not_used() {
         "active_policy",
         &format!("the log's last application is {company}"),
     );
-    ok(
-        &db,
-        LATER,
-        &[
-            "ticket",
-            "open",
-            "--id",
-            "N1",
-            "--estate",
-            "riverside",
-            "--kind",
-            "complaint",
-            "--text",
-            "噪音",
-        ],
-    );
+    ok(&db, LATER, OPEN_N1);
     let fp: String = scalar(&db, "SELECT fingerprint FROM tickets WHERE id = 'N1'");
     assert_eq!(
         fp, company,
