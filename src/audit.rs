@@ -28,6 +28,10 @@ use crate::store::{ChainReport, Store, StoreError, TicketRecord};
 
 pub use checkpoint::{Checkpoint, CheckpointCheck};
 
+/// Tickets a batch from the scan to the rebuild worker: memory stays bounded
+/// (8 batches in flight) and hand-overs are few.
+const BATCH: usize = 64;
+
 /// One thing that is not as the log says it should be.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
@@ -94,21 +98,32 @@ pub fn verify(store: &Store, against: Option<Against<'_>>) -> Result<Verificatio
         let path = (store.path() != Path::new(":memory:")).then(|| store.path().to_path_buf());
         let (chain, projected) = std::thread::scope(|s| -> Result<_, AppError> {
             let chain = s.spawn(move || chain_elsewhere(path.as_deref()));
-            let (send, receive) = std::sync::mpsc::sync_channel::<TicketRecord>(256);
+            // Tickets go to the worker in batches: a hand-over per ticket cost
+            // more in thread wake-ups than the comparison of a small ticket.
+            let (send, receive) = std::sync::mpsc::sync_channel::<Vec<TicketRecord>>(8);
             let worker = s.spawn(move || {
                 let mut findings = Vec::new();
                 let mut rebuilt = 0usize;
-                for record in receive {
-                    rebuilt += usize::from(projections::check_record(record, &mut findings)?);
+                for batch in receive {
+                    for record in batch {
+                        rebuilt += usize::from(projections::check_record(record, &mut findings)?);
+                    }
                 }
                 Ok::<_, StoreError>((findings, rebuilt))
             });
+            let mut batch = Vec::with_capacity(BATCH);
             let scanned = tx.scan_tickets(|record| {
-                // A closed channel means the worker stopped on an error, which
-                // its join below reports.
-                let _ = send.send(record);
+                batch.push(record);
+                if batch.len() == BATCH {
+                    // A closed channel means the worker stopped on an error,
+                    // which its join below reports.
+                    let _ = send.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+                }
                 Ok::<_, StoreError>(())
             });
+            if !batch.is_empty() {
+                let _ = send.send(batch);
+            }
             drop(send);
             let projected = join(worker)?;
             scanned?;

@@ -34,6 +34,12 @@ pub use tx::{EventRow, NewEvent, TicketFilter, TicketRow, Timer, Tx};
 use error::Ctx;
 use schema::MIGRATIONS;
 
+/// Whether `text` is how the store writes `at` (checked without formatting:
+/// `audit verify` asks once per event).
+pub fn time_matches(text: &str, at: chrono::DateTime<chrono::Utc>) -> bool {
+    time::parse(text, "", "").is_ok_and(|t| t == time::truncate(at)) && text.len() == 20
+}
+
 /// `at` as the store writes it: RFC 3339 UTC to the second.
 pub fn time_text(at: chrono::DateTime<chrono::Utc>) -> Result<String, StoreError> {
     time::format(at)

@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 
 use crate::engine::{Decision, Ticket};
 use crate::service::timers_of;
-use crate::store::{RawEvent, RawTicket, RawTimer, StoreError, TicketRecord, time_text};
+use crate::store::{
+    RawEvent, RawTicket, RawTimer, StoreError, TicketRecord, time_matches, time_text,
+};
 
 use super::Finding;
 
@@ -81,8 +83,8 @@ fn replay(id: &str, events: &[RawEvent], findings: &mut Vec<Finding>) -> Option<
                 d.rule.as_deref().unwrap_or(""),
             ));
         }
-        if let Ok(at) = time_text(d.at)
-            && at != e.at
+        if !time_matches(&e.at, d.at)
+            && let Ok(at) = time_text(d.at)
         {
             findings.push(column("at", &e.at, &at));
         }

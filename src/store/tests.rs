@@ -909,3 +909,20 @@ fn two_processes_worth_of_writers_interleave_safely() {
     assert_eq!((report.events, report.first_bad.clone()), (400, None));
     assert_eq!(report.head.as_ref().map(|h| h.seq), Some(400));
 }
+
+#[test]
+fn time_matches_only_the_stored_form_of_that_second() {
+    let at = t(1_700_000_000);
+    let text = crate::store::time_text(at).unwrap();
+    assert!(crate::store::time_matches(&text, at));
+    assert!(crate::store::time_matches(
+        &text,
+        at + chrono::Duration::milliseconds(400)
+    ));
+    assert!(!crate::store::time_matches(
+        &text,
+        at + chrono::Duration::seconds(1)
+    ));
+    assert!(!crate::store::time_matches("2023-11-14 22:13:20", at));
+    assert!(!crate::store::time_matches("not a time", at));
+}
