@@ -29,10 +29,8 @@ pub mod reader;
 
 use std::path::Path;
 
-use sha2::{Digest, Sha256};
-
 pub use compiled::CompiledPolicy;
-pub use load::{LoadFailure, Loaded, hex};
+pub use load::{LoadFailure, Loaded};
 pub use model::Policy;
 pub use reader::SpanIndex;
 
@@ -60,7 +58,7 @@ pub fn canonical(policy: &Policy) -> String {
 }
 
 pub fn fingerprint(policy: &Policy) -> String {
-    hex(&Sha256::digest(canonical(policy).as_bytes()))
+    crate::digest::sha256_hex(canonical(policy).as_bytes())
 }
 
 /// Categories in the order they are tried: higher priority first, then by id.

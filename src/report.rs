@@ -190,12 +190,7 @@ struct Applied {
 }
 
 fn active_fingerprint(tx: &Tx<'_>, estate: Option<&str>) -> Result<String, ReportError> {
-    if let Some(e) = estate
-        && let Some(fp) = tx.applied_policy(Some(e))?
-    {
-        return Ok(fp);
-    }
-    tx.applied_policy(None)?.ok_or(ReportError::NoPolicy)
+    tx.active_policy(estate)?.ok_or(ReportError::NoPolicy)
 }
 
 #[derive(Deserialize)]

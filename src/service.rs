@@ -21,8 +21,6 @@ mod rows;
 use rows::{append, parse_decision, persist, project};
 pub(crate) use rows::{parse_ticket, timers_of};
 
-const ACTIVE_POLICY: &str = "active_policy";
-
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error(transparent)]
@@ -148,7 +146,7 @@ impl Service {
             estate,
             by,
         } = *how;
-        let meta_key = active_key(estate);
+        let meta_key = crate::store::active_setting_key(estate);
         let canonical = policy::canonical(policy);
         let compiled =
             CompiledPolicy::with_plugins(policy.clone(), modules).map_err(AppError::Policy)?;
@@ -621,20 +619,8 @@ fn next_ticket_id(tx: &mut Tx<'_>) -> Result<String, AppError> {
     }
 }
 
-fn active_key(estate: Option<&str>) -> String {
-    match estate {
-        Some(e) => format!("{ACTIVE_POLICY}:{e}"),
-        None => ACTIVE_POLICY.to_string(),
-    }
-}
-
 /// The policy a new ticket of `estate` opens under, from the log (the setting
 /// beside it is a projection that `audit verify` checks, never an input).
 fn active_fingerprint(tx: &Tx<'_>, estate: Option<&str>) -> Result<String, AppError> {
-    if let Some(e) = estate
-        && let Some(fp) = tx.applied_policy(Some(e))?
-    {
-        return Ok(fp);
-    }
-    tx.applied_policy(None)?.ok_or(AppError::NoPolicy)
+    tx.active_policy(estate)?.ok_or(AppError::NoPolicy)
 }

@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
-pub use applied::{Application, StoredPolicyRow};
+pub use applied::{Application, StoredPolicyRow, active_setting_key};
 pub use chain::{ChainHead, ChainReport, GENESIS_HASH};
 pub use error::StoreError;
 pub use query::{ListedTicket, TicketQuery, TicketSort};

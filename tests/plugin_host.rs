@@ -385,7 +385,7 @@ fn wrong_interfaces_are_refused_at_load() {
 fn policy_check_refuses_a_wrong_interface() {
     let mut files = policy::files::MemFiles::default();
     let module = wat("wrong-import.wat");
-    let digest = policy::hex(&<sha2::Sha256 as sha2::Digest>::digest(&module));
+    let digest = steward::digest::sha256_hex(&module);
     files.insert("p/bad.wat", module);
     let base = std::fs::read_to_string(root().join("policies/base/policy.toml")).unwrap();
     files.insert("base/policy.toml", base);
@@ -485,10 +485,10 @@ fn a_plugin_change_shows_in_policy_diff() {
         .path()
         .join("policies/vk-shanghai-plugins/modules/keyword-classifier.wasm");
     let mut bytes = std::fs::read(&wasm).unwrap();
-    let old = policy::hex(&<sha2::Sha256 as sha2::Digest>::digest(&bytes));
+    let old = steward::digest::sha256_hex(&bytes);
     bytes.extend_from_slice(&[0, 4, 3, b'v', b'2', b'!']);
     std::fs::write(&wasm, &bytes).unwrap();
-    let new = policy::hex(&<sha2::Sha256 as sha2::Digest>::digest(&bytes));
+    let new = steward::digest::sha256_hex(&bytes);
     let toml = dir.path().join(POLICY).join("policy.toml");
     let text = std::fs::read_to_string(&toml).unwrap().replace(&old, &new);
     std::fs::write(&toml, text).unwrap();

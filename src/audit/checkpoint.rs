@@ -116,7 +116,7 @@ impl Checkpoint {
 
     /// Reads a checkpoint file; the error names the file and what is wrong.
     pub fn read(path: &Path) -> Result<Checkpoint, String> {
-        let text = crate::audit::checkpoint::read_small(path)?;
+        let text = read_small(path)?;
         let c: Checkpoint = serde_json::from_str(&text)
             .map_err(|e| format!("`{}` is not a steward checkpoint: {e}", path.display()))?;
         if c.format != FORMAT {

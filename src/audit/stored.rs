@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use crate::digest::sha256_hex;
 use crate::policy::{self, Policy};
-use crate::store::{ChainReport, StoreError, Tx, expected_schema};
+use crate::store::{ChainReport, StoreError, Tx, active_setting_key, expected_schema};
 
 use super::Finding;
 
@@ -93,11 +93,7 @@ fn policy_text(
 fn settings(tx: &Tx<'_>, findings: &mut Vec<Finding>) -> Result<(), StoreError> {
     let mut expected: BTreeMap<String, String> = BTreeMap::new();
     for a in tx.applications()? {
-        let key = match &a.estate {
-            Some(e) => format!("active_policy:{e}"),
-            None => "active_policy".to_owned(),
-        };
-        expected.insert(key, a.fingerprint);
+        expected.insert(active_setting_key(a.estate.as_deref()), a.fingerprint);
     }
     let actual: BTreeMap<String, String> = tx.settings()?.into_iter().collect();
     for (key, want) in &expected {

@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 
-use sha2::{Digest, Sha256};
 use wasmtime::{Config, Engine, Module, OptLevel};
 
 use super::abi;
@@ -158,7 +157,7 @@ impl PluginHost {
 
     /// The compiled module for `bytes`, from the cache when possible.
     pub fn module(&self, id: &str, bytes: &[u8]) -> Result<Module, PluginError> {
-        let key = crate::policy::hex(&Sha256::digest(bytes));
+        let key = crate::digest::sha256_hex(bytes);
         if let Some(m) = self.modules.lock().ok().and_then(|m| m.get(&key).cloned()) {
             self.memory_hits.fetch_add(1, Ordering::Relaxed);
             return Ok(m);

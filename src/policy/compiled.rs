@@ -66,9 +66,7 @@ impl CompiledPolicy {
                     plugin.sha256
                 ));
             };
-            let digest = super::hex(&sha2::Digest::finalize(
-                <sha2::Sha256 as sha2::Digest>::new_with_prefix(bytes),
-            ));
+            let digest = crate::digest::sha256_hex(bytes);
             if digest != plugin.sha256 {
                 return Err(format!(
                     "plug-in `{id}`: module sha256 {digest} does not match the pinned {}",

@@ -4,8 +4,6 @@
 
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
-
 use crate::diagnostic::{Diagnostic, Loc, SourceMap};
 
 use super::build::{self, FileRef};
@@ -440,7 +438,7 @@ fn attach_files(
                 }
             }
             _ => {
-                let digest = hex(&Sha256::digest(&bytes));
+                let digest = crate::digest::sha256_hex(&bytes);
                 if let Some(p) = policy.plugins.get(&r.id) {
                     if digest != p.sha256 {
                         ctx.push(
@@ -481,8 +479,6 @@ fn check_plugins(policy: &Policy, wasm: &[(String, Vec<u8>)], refs: &[FileRef], 
         ctx.push(Diagnostic::error(loc, err.to_string()).with_help(help));
     }
 }
-
-pub use crate::digest::hex;
 
 /// Compile a hook script now so `policy check` reports its errors in the script
 /// file itself, at line and column.

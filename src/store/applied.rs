@@ -34,6 +34,16 @@ pub struct StoredPolicyRow {
     pub stored_at: String,
 }
 
+/// The `meta` key that mirrors the active policy of a scope (`None`:
+/// company-wide). Written by `policy apply`, checked by `audit verify`, never read
+/// to choose a policy.
+pub fn active_setting_key(estate: Option<&str>) -> String {
+    match estate {
+        Some(e) => format!("active_policy:{e}"),
+        None => "active_policy".to_owned(),
+    }
+}
+
 #[derive(Deserialize)]
 struct Payload {
     #[serde(default)]
@@ -68,6 +78,17 @@ impl Tx<'_> {
             None => stmt.query_row([], |r| r.get(0)),
         };
         found.optional().ctx(self.name)
+    }
+
+    /// The policy in force for `estate`: its own application if it has one,
+    /// else the company-wide one; `None` before any policy was applied.
+    pub fn active_policy(&self, estate: Option<&str>) -> Result<Option<String>, StoreError> {
+        if estate.is_some()
+            && let Some(fp) = self.applied_policy(estate)?
+        {
+            return Ok(Some(fp));
+        }
+        self.applied_policy(None)
     }
 
     /// Every policy application, oldest first.

@@ -5,10 +5,7 @@
 use std::cmp::Ordering as Cmp;
 use std::collections::{BTreeMap, BTreeSet};
 
-use sha2::{Digest, Sha256};
-
 use super::{At, Effect, Out, dates};
-use crate::policy::hex;
 use crate::policy::model::*;
 use crate::span::Span;
 
@@ -765,7 +762,7 @@ fn point(p: HookPoint) -> String {
 }
 
 fn sha256(text: &str) -> String {
-    format!("sha256:{}", hex(&Sha256::digest(text.as_bytes())))
+    format!("sha256:{}", crate::digest::sha256_hex(text.as_bytes()))
 }
 
 /// Scripts and plug-ins decide at run time; any change to them is `unknown`, shown
