@@ -1,5 +1,5 @@
 //! Hand-written scenarios through the service (in-memory store) for the seed rules
-//! of DOMAIN.md: V3, V4, V5, L4 (2 h vs 4 h overlay), D7 business hours across the
+//! of docs/domain.md: V3, V4, V5, L4 (2 h vs 4 h overlay), D7 business hours across the
 //! National Day holiday, pauses (E2) against L3, and `policy apply` moving open
 //! tickets while closed ones keep their fingerprint.
 

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use crate::engine::{Decision, Fact};
 use crate::policy::Policy;
 
-/// Rule ids in the form of DOMAIN.md: capital letters then digits (`L4`, `V3`, `K1`).
+/// Rule ids in the form of docs/domain.md: capital letters then digits (`L4`, `V3`, `K1`).
 /// Other citations (a seed document number like `004`) are not rule ids.
 pub fn is_rule_id(s: &str) -> bool {
     let letters = s.chars().take_while(char::is_ascii_uppercase).count();
