@@ -2,22 +2,31 @@
 //! its own file; they print through [`output`] and return an exit code:
 //! 0 ok, 1 differences or violations found, 2 usage or input error.
 
-mod args;
+// Command files: one per command (or group of leaves), dispatched from
+// [`dispatch`] only; they never import each other.
 mod audit_cmd;
 mod calendar_cmd;
-mod context;
 mod demo;
 mod docs_cmd;
-mod explain_cmd;
-mod output;
+mod event_cmd;
 mod policy_cmd;
+mod policy_explain_cmd;
 mod policy_store_cmd;
+mod policy_test_cmd;
 mod replay_cmd;
-mod replay_render;
 mod report_cmd;
 mod sim_cmd;
-mod sim_render;
+mod tick_cmd;
 mod ticket_cmd;
+
+// Shared leaves: what the command files use.
+mod args;
+mod context;
+mod decisions;
+mod load;
+mod output;
+mod replay_render;
+mod sim_render;
 mod ticket_json;
 mod timeline;
 mod version;
@@ -26,6 +35,7 @@ use clap::parser::ValueSource;
 use clap::{CommandFactory, FromArgMatches};
 
 pub use args::{Cli, Command};
+use args::{PolicyCmd, SimCmd};
 
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_FOUND: i32 = 1;
@@ -83,7 +93,7 @@ fn dispatch(cli: Cli) -> i32 {
     let global = cli.global;
     let csv_ok = matches!(
         cli.command,
-        Command::Report(_) | Command::Sim(args::SimCmd::Replay { .. })
+        Command::Report(_) | Command::Sim(SimCmd::Replay(_))
     );
     let html_ok = matches!(cli.command, Command::Report(_));
     let refused = match global.format {
@@ -96,16 +106,35 @@ fn dispatch(cli: Cli) -> i32 {
             "--format csv is for `steward report` and `sim replay`, --format html for `steward report`; use table or json here",
         );
     }
+    let g = &global;
     match cli.command {
-        Command::Policy(cmd) => policy_cmd::run(cmd, &global),
-        Command::Ticket(cmd) => ticket_cmd::ticket(*cmd, &global),
-        Command::Tick => ticket_cmd::tick(&global),
-        Command::Event(cmd) => ticket_cmd::event(cmd, &global),
-        Command::Audit(cmd) => audit_cmd::run(cmd, &global),
-        Command::Demo => demo::run(&global),
-        Command::Sim(cmd) => sim_cmd::run(cmd, &global),
-        Command::Report(cmd) => report_cmd::run(cmd, &global),
-        Command::Calendar(cmd) => calendar_cmd::run(cmd, &global),
+        Command::Policy(cmd) => match cmd {
+            PolicyCmd::Check { paths } => policy_cmd::check(&paths, g),
+            PolicyCmd::Show {
+                path: Some(path),
+                fingerprint: None,
+            } => policy_cmd::show(&path, g),
+            PolicyCmd::Show { fingerprint, .. } => {
+                policy_store_cmd::show(fingerprint.as_deref().unwrap_or_default(), g)
+            }
+            PolicyCmd::List => policy_store_cmd::list(g),
+            PolicyCmd::Explain { path, ticket } => policy_explain_cmd::run(&path, &ticket, g),
+            PolicyCmd::Test { path, quiet } => policy_test_cmd::run(&path, quiet, g),
+            PolicyCmd::Diff { old, new } => policy_cmd::diff(&old, &new, g),
+            PolicyCmd::Apply { path, estate, by } => {
+                policy_cmd::apply(&path, estate.as_deref(), &by, g)
+            }
+        },
+        Command::Ticket(cmd) => ticket_cmd::run(*cmd, g),
+        Command::Tick => tick_cmd::run(g),
+        Command::Event(cmd) => event_cmd::run(cmd, g),
+        Command::Audit(cmd) => audit_cmd::run(cmd, g),
+        Command::Demo => demo::run(g),
+        Command::Sim(SimCmd::Run { files, quiet }) => sim_cmd::run(&files, quiet, g),
+        Command::Sim(SimCmd::Replay(args)) => replay_cmd::replay(&args, g),
+        Command::Sim(SimCmd::Generate(args)) => replay_cmd::generate(&args),
+        Command::Report(cmd) => report_cmd::run(cmd, g),
+        Command::Calendar(cmd) => calendar_cmd::run(cmd, g),
         Command::Completions { shell } => docs_cmd::completions(shell),
         Command::Man { out } => docs_cmd::man(out.as_deref()),
     }

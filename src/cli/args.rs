@@ -157,56 +157,64 @@ pub enum SimCmd {
     #[command(
         after_help = "Example:\n  steward sim replay --history july.csv --policy policies/vk-shanghai --policy policies/three-class"
     )]
-    Replay {
-        /// History file (`-` for standard input); `.jsonl`/`.json` is read as JSON lines
-        #[arg(long, value_name = "FILE")]
-        history: PathBuf,
-        /// The policy to replay under; give it twice to compare (A, then B)
-        #[arg(long = "policy", required = true, num_args = 1, value_name = "PATH")]
-        policy: Vec<PathBuf>,
-        /// Ignore the history's recorded categories: let each policy classify by its conditions
-        #[arg(long)]
-        reclassify: bool,
-        /// A ticket with no line for this many days is finished as it stands (bounds memory)
-        #[arg(long, default_value_t = 60, value_name = "DAYS")]
-        idle_days: u32,
-        /// At most this many differing tickets are listed (all are counted)
-        #[arg(long, default_value_t = 1000, value_name = "N")]
-        max_diffs: usize,
-        /// Worker threads (default: the number of cores)
-        #[arg(long, value_name = "N")]
-        threads: Option<usize>,
-        /// Print tickets per second and peak memory to stderr
-        #[arg(long)]
-        stats: bool,
-        /// Per-day rows in the table even for long histories (default: weekly past 31 days)
-        #[arg(long)]
-        daily: bool,
-    },
+    Replay(ReplayArgs),
     /// Write a realistic synthetic ticket history (deterministic for a seed)
     #[command(
         after_help = "Example:\n  steward sim generate --tickets 5000 --days 60 --out history.csv"
     )]
-    Generate {
-        /// Random seed; the same seed gives the same history
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        /// Number of tickets
-        #[arg(long, default_value_t = 1000)]
-        tickets: u64,
-        /// Days the history spans
-        #[arg(long, default_value_t = 30)]
-        days: u32,
-        /// Number of estates
-        #[arg(long, default_value_t = 4)]
-        estates: u32,
-        /// First day (local date)
-        #[arg(long, default_value = "2026-07-01", value_name = "DATE")]
-        start: String,
-        /// Output file (default: standard output); `.jsonl` writes JSON lines
-        #[arg(long, value_name = "FILE")]
-        out: Option<PathBuf>,
-    },
+    Generate(GenerateArgs),
+}
+
+/// `sim replay`: a history under one policy, or two compared.
+#[derive(Args, Debug, Clone)]
+pub struct ReplayArgs {
+    /// History file (`-` for standard input); `.jsonl`/`.json` is read as JSON lines
+    #[arg(long, value_name = "FILE")]
+    pub history: PathBuf,
+    /// The policy to replay under; give it twice to compare (A, then B)
+    #[arg(long = "policy", required = true, num_args = 1, value_name = "PATH")]
+    pub policy: Vec<PathBuf>,
+    /// Ignore the history's recorded categories: let each policy classify by its conditions
+    #[arg(long)]
+    pub reclassify: bool,
+    /// A ticket with no line for this many days is finished as it stands (bounds memory)
+    #[arg(long, default_value_t = 60, value_name = "DAYS")]
+    pub idle_days: u32,
+    /// At most this many differing tickets are listed (all are counted)
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    pub max_diffs: usize,
+    /// Worker threads (default: the number of cores)
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Print tickets per second and peak memory to stderr
+    #[arg(long)]
+    pub stats: bool,
+    /// Per-day rows in the table even for long histories (default: weekly past 31 days)
+    #[arg(long)]
+    pub daily: bool,
+}
+
+/// `sim generate`: a synthetic history.
+#[derive(Args, Debug, Clone)]
+pub struct GenerateArgs {
+    /// Random seed; the same seed gives the same history
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Number of tickets
+    #[arg(long, default_value_t = 1000)]
+    pub tickets: u64,
+    /// Days the history spans
+    #[arg(long, default_value_t = 30)]
+    pub days: u32,
+    /// Number of estates
+    #[arg(long, default_value_t = 4)]
+    pub estates: u32,
+    /// First day (local date)
+    #[arg(long, default_value = "2026-07-01", value_name = "DATE")]
+    pub start: String,
+    /// Output file (default: standard output); `.jsonl` writes JSON lines
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
