@@ -99,7 +99,7 @@ fn bench(c: &mut Criterion) {
 
     let host = PluginHost::new().expect("engine");
     let mut plugin = host
-        .load_for_policy(id, bytes, &loaded.policy)
+        .load_for_policy(id, bytes, &loaded.policy.plugin_owner())
         .expect("loads");
     let answer = plugin.classify(&facts).expect("classifies").category;
     assert_eq!(answer.as_deref(), Some("repair.leak"));

@@ -77,7 +77,25 @@ pub fn run() -> i32 {
         args::ColorWhen::Never => anstream::ColorChoice::Never,
     });
     context::set_format(cli.global.format);
-    dispatch(cli)
+    let code = dispatch(cli);
+    plugin_stats();
+    code
+}
+
+/// `STEWARD_PLUGIN_STATS=1`: how the plug-in module cache served this process, on
+/// stderr (nothing when no plug-in was loaded), so a deployment can see that a
+/// warm `STEWARD_PLUGIN_CACHE` spares every command its compiles.
+fn plugin_stats() {
+    if std::env::var_os("STEWARD_PLUGIN_STATS").is_none_or(|v| v.is_empty()) {
+        return;
+    }
+    if let Some(host) = crate::plugin::PluginHost::global_if_started() {
+        let s = host.stats();
+        eprintln!(
+            "plug-in modules: {} compiled, {} from memory, {} from the disk cache",
+            s.compiled, s.memory_hits, s.disk_hits
+        );
+    }
 }
 
 /// `--format json` (or `--format=json`) on a command line clap refused, so the

@@ -5,6 +5,7 @@
 //! | [`audit`] | `audit verify` and checkpoints: the database proved against its own log |
 //! | [`policy`] | loading, overlays, validation, fingerprint, diff of policy files |
 //! | [`calendar`], [`span`] | business calendars and limit durations |
+//! | [`hook_point`] | where in the procedure a hook or plug-in runs |
 //! | [`script`] | rhai conditions and hooks in a sandbox |
 //! | [`plugin`] | WebAssembly plug-ins (wasmtime): ABI 1, sandbox, module cache |
 //! | [`engine`] | the pure ticket state machine: `(ticket, command, now, policy) -> facts` |
@@ -20,6 +21,7 @@ pub mod cli;
 pub mod diagnostic;
 pub mod digest;
 pub mod engine;
+pub mod hook_point;
 pub mod plugin;
 pub mod policy;
 pub mod report;

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use crate::engine::{Command, OpenTicket, Ticket};
 use crate::policy::model::Action;
-use crate::service::{AppError, Service};
+use crate::service::AppError;
 use crate::store::TicketQuery;
 
 use super::args::{Format, Global, TicketCmd};

@@ -36,15 +36,6 @@ pub struct Classification {
     pub error: Option<String>,
 }
 
-/// One wasmtime engine and module cache for the whole process.
-fn plugin_host() -> Result<&'static crate::plugin::PluginHost, String> {
-    static HOST: std::sync::OnceLock<Result<crate::plugin::PluginHost, String>> =
-        std::sync::OnceLock::new();
-    HOST.get_or_init(|| crate::plugin::PluginHost::new().map_err(|e| e.to_string()))
-        .as_ref()
-        .map_err(Clone::clone)
-}
-
 impl CompiledPolicy {
     /// A policy without plug-ins, or whose plug-ins are not needed (they are
     /// reported missing only if the policy declares some).
@@ -73,8 +64,12 @@ impl CompiledPolicy {
                     plugin.sha256
                 ));
             }
-            let loaded = plugin_host()?
-                .load_for_policy(id, bytes, &policy)
+            // The process-wide host `policy check` uses too: one engine, one module
+            // cache (on disk with STEWARD_PLUGIN_CACHE), so a ticket command compiles
+            // nothing a previous process already compiled.
+            let loaded = crate::plugin::PluginHost::global()
+                .map_err(|e| e.to_string())?
+                .load_for_policy(id, bytes, &policy.plugin_owner())
                 .map_err(|e| e.to_string())?;
             plugins.push((id.clone(), std::sync::Mutex::new(loaded)));
         }
