@@ -43,7 +43,7 @@ pub const EXIT_INPUT: i32 = 2;
 
 pub fn run() -> i32 {
     let parsed = Cli::command()
-        .try_get_matches()
+        .try_get_matches_from(args::hoist_format(std::env::args_os().collect()))
         .and_then(|m| Cli::from_arg_matches(&m).map(|cli| (cli, m)));
     let (mut cli, matches) = match parsed {
         Ok(parsed) => parsed,
@@ -71,6 +71,7 @@ pub fn run() -> i32 {
         }
     };
     cli.global.db_given = matches.value_source("db") != Some(ValueSource::DefaultValue);
+    cli.global.format = cli.command.format();
     anstream::ColorChoice::write_global(match cli.global.color {
         args::ColorWhen::Auto => anstream::ColorChoice::Auto,
         args::ColorWhen::Always => anstream::ColorChoice::Always,
@@ -109,46 +110,32 @@ fn json_requested() -> bool {
 
 fn dispatch(cli: Cli) -> i32 {
     let global = cli.global;
-    let csv_ok = matches!(
-        cli.command,
-        Command::Report(_) | Command::Sim(SimCmd::Replay(_))
-    );
-    let html_ok = matches!(cli.command, Command::Report(_));
-    let refused = match global.format {
-        args::Format::Csv => !csv_ok,
-        args::Format::Html => !html_ok,
-        _ => false,
-    };
-    if refused {
-        return context::fail(
-            "--format csv is for `steward report` and `sim replay`, --format html for `steward report`; use table or json here",
-        );
-    }
     let g = &global;
     match cli.command {
         Command::Policy(cmd) => match cmd {
-            PolicyCmd::Check { paths } => policy_cmd::check(&paths, g),
+            PolicyCmd::Check { paths, .. } => policy_cmd::check(&paths, g),
             PolicyCmd::Show {
                 path: Some(path),
                 fingerprint: None,
+                ..
             } => policy_cmd::show(&path, g),
             PolicyCmd::Show { fingerprint, .. } => {
                 policy_store_cmd::show(fingerprint.as_deref().unwrap_or_default(), g)
             }
-            PolicyCmd::List => policy_store_cmd::list(g),
-            PolicyCmd::Explain { path, ticket } => policy_explain_cmd::run(&path, &ticket, g),
-            PolicyCmd::Test { path, quiet } => policy_test_cmd::run(&path, quiet, g),
-            PolicyCmd::Diff { old, new } => policy_cmd::diff(&old, &new, g),
-            PolicyCmd::Apply { path, estate, by } => {
-                policy_cmd::apply(&path, estate.as_deref(), &by, g)
-            }
+            PolicyCmd::List { .. } => policy_store_cmd::list(g),
+            PolicyCmd::Explain { path, ticket, .. } => policy_explain_cmd::run(&path, &ticket, g),
+            PolicyCmd::Test { path, quiet, .. } => policy_test_cmd::run(&path, quiet, g),
+            PolicyCmd::Diff { old, new, .. } => policy_cmd::diff(&old, &new, g),
+            PolicyCmd::Apply {
+                path, estate, by, ..
+            } => policy_cmd::apply(&path, estate.as_deref(), &by, g),
         },
         Command::Ticket(cmd) => ticket_cmd::run(*cmd, g),
-        Command::Tick => tick_cmd::run(g),
+        Command::Tick { .. } => tick_cmd::run(g),
         Command::Event(cmd) => event_cmd::run(cmd, g),
         Command::Audit(cmd) => audit_cmd::run(cmd, g),
-        Command::Demo => demo::run(g),
-        Command::Sim(SimCmd::Run { files, quiet }) => sim_cmd::run(&files, quiet, g),
+        Command::Demo { .. } => demo::run(g),
+        Command::Sim(SimCmd::Run { files, quiet, .. }) => sim_cmd::run(&files, quiet, g),
         Command::Sim(SimCmd::Replay(args)) => replay_cmd::replay(&args, g),
         Command::Sim(SimCmd::Generate(args)) => replay_cmd::generate(&args),
         Command::Report(cmd) => report_cmd::run(cmd, g),

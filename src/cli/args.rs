@@ -2,10 +2,12 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 
+mod formats;
 mod values;
 
+pub use formats::*;
 pub use values::*;
 
 #[derive(Parser, Debug)]
@@ -20,6 +22,9 @@ pub use values::*;
   steward ticket open --estate riverside --kind repair --text '客厅灯具不亮'
   steward --format json ticket list --status open --breached
   steward report weekly --lang zh-CN --format html -o weekly.html
+
+Each command lists the --format values it prints in its own --help; written
+before the command (`steward --format json ticket list`) it is read as the command's.
 
 Exit codes: 0 ok, 1 differences or violations found, 2 usage or input error."
 )]
@@ -39,26 +44,15 @@ pub struct Global {
     /// policy's time zone (2026-07-06T09:00, 2026-07-06 09:00); defaults to the clock
     #[arg(long, global = true, value_name = "TIME")]
     pub now: Option<String>,
-    /// Output format
-    #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
     /// Colour on a terminal (BREACHED, FAIL, warnings); `auto` honours NO_COLOR
     #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto)]
     pub color: ColorWhen,
+    /// The command's `--format`, read from it after parsing.
+    #[arg(skip)]
+    pub format: Format,
     /// Whether --db was given (or STEWARD_DB set) rather than defaulted; set after parsing.
     #[arg(skip)]
     pub db_given: bool,
-}
-
-#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Table,
-    Json,
-    Toml,
-    /// Comma-separated values (`sim replay`, `report`); other commands print a table
-    Csv,
-    /// `steward report` only: one self-contained file with SVG charts
-    Html,
 }
 
 #[derive(Subcommand, Debug)]
@@ -71,7 +65,11 @@ pub enum Command {
     Ticket(Box<TicketCmd>),
     /// Fire every timer due at --now: warnings, breaches, escalations, overdue revisits
     #[command(after_help = "Example (cron, every minute):\n  steward --db /srv/steward.db tick")]
-    Tick,
+    Tick {
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: TableJson,
+    },
     /// Record an external event for an estate (e.g. rain) that pending revisits wait for
     #[command(subcommand)]
     Event(EventCmd),
@@ -82,7 +80,11 @@ pub enum Command {
     #[command(
         after_help = "Examples:\n  steward demo\n  steward --db week.db demo && steward --db week.db ticket list"
     )]
-    Demo,
+    Demo {
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: TableJson,
+    },
     /// Simulate before rollout: run scenarios, replay a history, generate a history
     #[command(subcommand)]
     Sim(SimCmd),
@@ -130,6 +132,9 @@ pub enum CalendarCmd {
         /// The policy whose calendar NAME is
         #[arg(long)]
         policy: Option<PathBuf>,
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: TableJson,
     },
     /// The shipped holiday data, or a policy's calendars, with the years they cover
     #[command(after_help = "Example:\n  steward calendar list --policy policies/vk-shanghai")]
@@ -137,6 +142,9 @@ pub enum CalendarCmd {
         /// List this policy's calendars instead of the shipped data
         #[arg(long)]
         policy: Option<PathBuf>,
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: TableJson,
     },
 }
 
@@ -152,6 +160,9 @@ pub enum SimCmd {
         /// Only the summary and failures, no timeline
         #[arg(long, short)]
         quiet: bool,
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: TableJson,
     },
     /// Replay a ticket history (CSV or JSON lines) under one or two policies and compare
     #[command(
@@ -192,6 +203,9 @@ pub struct ReplayArgs {
     /// Per-day rows in the table even for long histories (default: weekly past 31 days)
     #[arg(long)]
     pub daily: bool,
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    pub format: ReplayFormat,
 }
 
 /// `sim generate`: a synthetic history.
@@ -279,6 +293,9 @@ pub struct ReportArgs {
     /// Language of the table and HTML report; defaults to the policy's `locale`, else English
     #[arg(long, value_enum)]
     pub lang: Option<LangArg>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    pub format: ReportFormat,
 }
 
 #[derive(Subcommand, Debug)]
@@ -291,6 +308,9 @@ pub enum EventCmd {
         /// The estate where it rained
         #[arg(long)]
         estate: String,
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: TableJson,
     },
     /// Run a feed (e.g. hourly rainfall CSV) through the active policy's event-source plug-in
     #[command(
@@ -303,6 +323,9 @@ pub enum EventCmd {
         /// The feed file the plug-in reads
         #[arg(long, value_name = "FILE")]
         file: std::path::PathBuf,
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: TableJson,
     },
 }
 
@@ -322,6 +345,9 @@ pub enum AuditCmd {
         /// digits, or a file holding them, as `audit keygen` prints)
         #[arg(long, value_name = "KEY", requires = "checkpoint")]
         public_key: Option<String>,
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: TableJson,
     },
     /// Print the head of the log (sequence, hash, time, event count) as a record to
     /// keep outside the database; `audit verify --checkpoint` checks it later
@@ -335,6 +361,9 @@ pub enum AuditCmd {
         /// Sign the record with the Ed25519 secret key in this file (`audit keygen`)
         #[arg(long, value_name = "KEYFILE")]
         sign: Option<PathBuf>,
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: TableJson,
     },
     /// Make an Ed25519 key pair for signing checkpoints: the secret key goes to
     /// FILE (mode 0600, never into the database), the public key to FILE.pub and
@@ -404,6 +433,9 @@ Without --id the next free id of the sequence T00001, T00002, ... is taken.")]
         /// Complaint class 1, 2 or 3 (D4); 0 = not yet known
         #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=3))]
         class: u8,
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: TableJson,
     },
     /// Set category, class or major explicitly (re-evaluates which limits apply)
     #[command(
@@ -421,6 +453,9 @@ Without --id the next free id of the sequence T00001, T00002, ... is taken.")]
         /// Mark (true) or unmark (false) as a major complaint
         #[arg(long, value_name = "BOOL")]
         major: Option<bool>,
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: TableJson,
     },
     /// First response to the owner
     #[command(
@@ -431,6 +466,9 @@ Without --id the next free id of the sequence T00001, T00002, ... is taken.")]
         id: String,
         #[command(flatten)]
         note: Note,
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: TableJson,
     },
     /// Initial handling plan
     #[command(
@@ -441,6 +479,9 @@ Without --id the next free id of the sequence T00001, T00002, ... is taken.")]
         id: String,
         #[command(flatten)]
         note: Note,
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: TableJson,
     },
     /// Handling form filed with the service center
     #[command(after_help = "Example:\n  steward ticket report T00042 --by 张三")]
@@ -449,6 +490,9 @@ Without --id the next free id of the sequence T00001, T00002, ... is taken.")]
         id: String,
         #[command(flatten)]
         note: Note,
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: TableJson,
     },
     /// The expert panel's reply
     #[command(
@@ -459,6 +503,9 @@ Without --id the next free id of the sequence T00001, T00002, ... is taken.")]
         id: String,
         #[command(flatten)]
         note: Note,
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: TableJson,
     },
     /// Progress update to the owner
     #[command(after_help = "Example:\n  steward ticket update T00042 --by 张三 --note '配件已到'")]
@@ -467,6 +514,9 @@ Without --id the next free id of the sequence T00001, T00002, ... is taken.")]
         id: String,
         #[command(flatten)]
         note: Note,
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: TableJson,
     },
     /// Written notice to maintenance after a failed revisit (V5)
     #[command(after_help = "Example:\n  steward ticket notice T00042 --by 客户服务中心")]
@@ -475,6 +525,9 @@ Without --id the next free id of the sequence T00001, T00002, ... is taken.")]
         id: String,
         #[command(flatten)]
         note: Note,
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: TableJson,
     },
     /// Dispatch to a department at a tier (E1)
     #[command(
@@ -492,6 +545,9 @@ Without --id the next free id of the sequence T00001, T00002, ... is taken.")]
         /// The lead department of a tier-L3 dispatch (required with --tier L3)
         #[arg(long)]
         lead: Option<String>,
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: TableJson,
     },
     /// Stop the clocks a pause rule names (waiting for the owner, parts, ...)
     #[command(after_help = "Example:\n  steward ticket pause T00042 --reason owner_unavailable")]
@@ -501,12 +557,18 @@ Without --id the next free id of the sequence T00001, T00002, ... is taken.")]
         /// A pause rule id of the policy
         #[arg(long)]
         reason: String,
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: TableJson,
     },
     /// Restart paused clocks
     #[command(after_help = "Example:\n  steward ticket resume T00042")]
     Resume {
         /// The ticket id
         id: String,
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: TableJson,
     },
     /// The work is done: revisits are scheduled
     #[command(after_help = "Example:\n  steward ticket resolve T00042 --note '已更换灯具'")]
@@ -516,6 +578,9 @@ Without --id the next free id of the sequence T00001, T00002, ... is taken.")]
         /// What was done
         #[arg(long, default_value = "")]
         note: String,
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: TableJson,
     },
     /// Record a revisit / callback; --problem reopens the ticket (V5)
     #[command(
@@ -536,6 +601,9 @@ Without --id the next free id of the sequence T00001, T00002, ... is taken.")]
         /// What the owner said
         #[arg(long, default_value = "")]
         note: String,
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: TableJson,
     },
     /// Close (after resolution and revisits) or close as invalid with an explanation (D5)
     #[command(
@@ -547,6 +615,9 @@ Without --id the next free id of the sequence T00001, T00002, ... is taken.")]
         /// Close as an invalid complaint; the text is the explanation given to the owner (D5)
         #[arg(long, value_name = "EXPLANATION")]
         invalid: Option<String>,
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: TableJson,
     },
     /// Reopen a resolved or closed ticket
     #[command(after_help = "Example:\n  steward ticket reopen T00042 --reason '业主反映问题复发'")]
@@ -556,6 +627,9 @@ Without --id the next free id of the sequence T00001, T00002, ... is taken.")]
         /// Why it is reopened
         #[arg(long)]
         reason: String,
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: TableJson,
     },
     /// Record a compensation claim (D6)
     #[command(
@@ -570,6 +644,9 @@ Without --id the next free id of the sequence T00001, T00002, ... is taken.")]
         /// Details of the claim
         #[arg(long, default_value = "")]
         note: String,
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: TableJson,
     },
     /// A ticket's state and timeline with rule ids and deadlines
     #[command(
@@ -578,6 +655,9 @@ Without --id the next free id of the sequence T00001, T00002, ... is taken.")]
     Show {
         /// The ticket id
         id: String,
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: TableJson,
     },
     /// Tickets, newest first (at most --limit; a last line says how many more match)
     #[command(after_help = "Examples:
@@ -610,6 +690,9 @@ Without --id the next free id of the sequence T00001, T00002, ... is taken.")]
         /// At most this many tickets (0: no limit)
         #[arg(long, default_value_t = 50, value_name = "N")]
         limit: usize,
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: TableJson,
     },
 }
 
@@ -621,6 +704,9 @@ pub enum PolicyCmd {
         /// Policy directories or policy.toml files
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: TableJson,
     },
     /// Print the resolved policy (after overlays) and its fingerprint: from policy
     /// files, or with --fingerprint as stored in the database
@@ -637,11 +723,18 @@ pub enum PolicyCmd {
         /// A fingerprint (or a unique prefix of one) stored in the database (--db)
         #[arg(long, value_name = "SHA256")]
         fingerprint: Option<String>,
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: ShowFormat,
     },
     /// Every policy stored in the database: fingerprint, id, version, and each time
     /// it was applied, to which scope, by whom
     #[command(after_help = "Example:\n  steward --db /srv/steward.db policy list")]
-    List,
+    List {
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: TableJson,
+    },
     /// Explain which category, limits, deadlines, ladder and revisits apply to a ticket
     #[command(
         after_help = "Example:\n  steward policy explain policies/vk-shanghai --ticket '{\"kind\":\"repair\",\"text\":\"卫生间漏水\",\"estate\":\"riverside\"}'"
@@ -652,6 +745,9 @@ pub enum PolicyCmd {
         /// The ticket as JSON: {"kind":"repair","text":"...","estate":"...","channel":"..."}
         #[arg(long)]
         ticket: String,
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: TableJson,
     },
     /// Run every scenario shipped with a policy (PATH/scenarios/*.toml); report rule coverage
     #[command(after_help = "Example:\n  steward policy test policies/vk-shanghai")]
@@ -661,6 +757,9 @@ pub enum PolicyCmd {
         /// Only the summary, no per-scenario lines
         #[arg(long, short)]
         quiet: bool,
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: TableJson,
     },
     /// Semantic diff of two policies, rule by rule (exit 1 when they differ)
     #[command(
@@ -671,6 +770,9 @@ pub enum PolicyCmd {
         old: PathBuf,
         /// The policy after
         new: PathBuf,
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: TableJson,
     },
     /// Make a policy the database's active one; open tickets move to it (each move is logged)
     #[command(
@@ -685,5 +787,65 @@ pub enum PolicyCmd {
         /// Who applies it, recorded in the log (shown by `policy list`)
         #[arg(long, default_value = "")]
         by: String,
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: TableJson,
     },
+}
+
+impl Command {
+    /// The `--format` this command was given, or `table` where it has none.
+    pub fn format(&self) -> Format {
+        match self {
+            Command::Policy(PolicyCmd::Show { format, .. }) => (*format).into(),
+            Command::Policy(
+                PolicyCmd::Check { format, .. }
+                | PolicyCmd::List { format, .. }
+                | PolicyCmd::Explain { format, .. }
+                | PolicyCmd::Test { format, .. }
+                | PolicyCmd::Diff { format, .. }
+                | PolicyCmd::Apply { format, .. },
+            )
+            | Command::Tick { format }
+            | Command::Demo { format }
+            | Command::Event(EventCmd::Rain { format, .. } | EventCmd::Feed { format, .. })
+            | Command::Audit(
+                AuditCmd::Verify { format, .. } | AuditCmd::Checkpoint { format, .. },
+            )
+            | Command::Sim(SimCmd::Run { format, .. })
+            | Command::Calendar(
+                CalendarCmd::Show { format, .. } | CalendarCmd::List { format, .. },
+            ) => (*format).into(),
+            Command::Ticket(cmd) => match cmd.as_ref() {
+                TicketCmd::Open { format, .. }
+                | TicketCmd::Classify { format, .. }
+                | TicketCmd::Respond { format, .. }
+                | TicketCmd::Plan { format, .. }
+                | TicketCmd::Report { format, .. }
+                | TicketCmd::ExpertReply { format, .. }
+                | TicketCmd::Update { format, .. }
+                | TicketCmd::Notice { format, .. }
+                | TicketCmd::Assign { format, .. }
+                | TicketCmd::Pause { format, .. }
+                | TicketCmd::Resume { format, .. }
+                | TicketCmd::Resolve { format, .. }
+                | TicketCmd::Revisit { format, .. }
+                | TicketCmd::Close { format, .. }
+                | TicketCmd::Reopen { format, .. }
+                | TicketCmd::Compensation { format, .. }
+                | TicketCmd::Show { format, .. }
+                | TicketCmd::List { format, .. } => (*format).into(),
+            },
+            Command::Sim(SimCmd::Replay(a)) => a.format.into(),
+            Command::Report(
+                ReportCmd::Daily { common, .. }
+                | ReportCmd::Weekly { common, .. }
+                | ReportCmd::Quarterly { common, .. },
+            ) => common.format.into(),
+            Command::Audit(AuditCmd::Keygen { .. })
+            | Command::Sim(SimCmd::Generate(_))
+            | Command::Completions { .. }
+            | Command::Man { .. } => Format::Table,
+        }
+    }
 }

@@ -15,8 +15,10 @@ use super::{EXIT_INPUT, EXIT_OK, context, load, output};
 
 pub fn run(cmd: CalendarCmd, g: &Global) -> i32 {
     match cmd {
-        CalendarCmd::Show { name, year, policy } => show(&name, year, policy.as_deref(), g),
-        CalendarCmd::List { policy } => list(policy.as_deref(), g),
+        CalendarCmd::Show {
+            name, year, policy, ..
+        } => show(&name, year, policy.as_deref(), g),
+        CalendarCmd::List { policy, .. } => list(policy.as_deref(), g),
     }
 }
 

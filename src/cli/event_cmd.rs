@@ -8,8 +8,8 @@ use super::{EXIT_OK, output, ticket_json, timeline};
 
 pub fn run(cmd: EventCmd, g: &Global) -> i32 {
     let estate = match cmd {
-        EventCmd::Rain { estate } => estate,
-        EventCmd::Feed { plugin, file } => return feed(&plugin, &file, g),
+        EventCmd::Rain { estate, .. } => estate,
+        EventCmd::Feed { plugin, file, .. } => return feed(&plugin, &file, g),
     };
     let result = (|| -> Result<_, String> {
         let at = now(g)?;

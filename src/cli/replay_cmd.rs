@@ -13,7 +13,7 @@ use crate::sim::history::HistoryReader;
 use crate::sim::replay;
 use crate::sim::report::PolicyInfo;
 
-use super::args::{Format, GenerateArgs, Global, ReplayArgs};
+use super::args::{GenerateArgs, Global, ReplayArgs, ReplayFormat};
 use super::{EXIT_INPUT, EXIT_OK, load, output, replay_render};
 
 pub fn replay(o: &ReplayArgs, g: &Global) -> i32 {
@@ -75,10 +75,10 @@ pub fn replay(o: &ReplayArgs, g: &Global) -> i32 {
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    match format {
-        Format::Json => super::output::json(&serde_json::to_value(&report).unwrap_or_default()),
-        Format::Csv => print!("{}", replay_render::csv(&report)),
-        _ => print!("{}", replay_render::table(&report, o.daily)),
+    match o.format {
+        ReplayFormat::Json => output::json(&serde_json::to_value(&report).unwrap_or_default()),
+        ReplayFormat::Csv => print!("{}", replay_render::csv(&report)),
+        ReplayFormat::Table => print!("{}", replay_render::table(&report, o.daily)),
     }
     output::eprint(&replay_render::warnings(&report));
     if o.stats {

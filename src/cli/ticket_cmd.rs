@@ -21,7 +21,7 @@ pub fn run(cmd: TicketCmd, g: &Global) -> i32 {
 
 fn run_ticket(cmd: TicketCmd, g: &Global) -> Result<i32, String> {
     match cmd {
-        TicketCmd::Show { id } => return show(&id, g).map_err(|e| e.to_string()),
+        TicketCmd::Show { id, .. } => return show(&id, g).map_err(|e| e.to_string()),
         TicketCmd::List {
             estate,
             status,
@@ -31,6 +31,7 @@ fn run_ticket(cmd: TicketCmd, g: &Global) -> Result<i32, String> {
             due_before,
             sort,
             limit,
+            ..
         } => {
             let due_before = due_before
                 .map(|t| super::context::time_arg(&t, &g.db))
@@ -61,6 +62,7 @@ fn run_ticket(cmd: TicketCmd, g: &Global) -> Result<i32, String> {
             phase,
             tags,
             class,
+            ..
         } => {
             let at = now(g)?;
             let intake = match json {
@@ -113,6 +115,7 @@ fn to_command(cmd: TicketCmd) -> Result<(String, Command), String> {
             category,
             class,
             major,
+            ..
         } => (
             id,
             Command::Classify {
@@ -121,17 +124,18 @@ fn to_command(cmd: TicketCmd) -> Result<(String, Command), String> {
                 major,
             },
         ),
-        TicketCmd::Respond { id, note } => act(id, Action::Respond, note),
-        TicketCmd::Plan { id, note } => act(id, Action::Plan, note),
-        TicketCmd::Report { id, note } => act(id, Action::Report, note),
-        TicketCmd::ExpertReply { id, note } => act(id, Action::ExpertReply, note),
-        TicketCmd::Update { id, note } => act(id, Action::Update, note),
-        TicketCmd::Notice { id, note } => act(id, Action::Notice, note),
+        TicketCmd::Respond { id, note, .. } => act(id, Action::Respond, note),
+        TicketCmd::Plan { id, note, .. } => act(id, Action::Plan, note),
+        TicketCmd::Report { id, note, .. } => act(id, Action::Report, note),
+        TicketCmd::ExpertReply { id, note, .. } => act(id, Action::ExpertReply, note),
+        TicketCmd::Update { id, note, .. } => act(id, Action::Update, note),
+        TicketCmd::Notice { id, note, .. } => act(id, Action::Notice, note),
         TicketCmd::Assign {
             id,
             department,
             tier,
             lead,
+            ..
         } => (
             id,
             Command::Assign {
@@ -140,24 +144,27 @@ fn to_command(cmd: TicketCmd) -> Result<(String, Command), String> {
                 lead,
             },
         ),
-        TicketCmd::Pause { id, reason } => (id, Command::Pause { reason }),
-        TicketCmd::Resume { id } => (id, Command::Resume),
-        TicketCmd::Resolve { id, note } => (id, Command::Resolve { note }),
+        TicketCmd::Pause { id, reason, .. } => (id, Command::Pause { reason }),
+        TicketCmd::Resume { id, .. } => (id, Command::Resume),
+        TicketCmd::Resolve { id, note, .. } => (id, Command::Resolve { note }),
         TicketCmd::Revisit {
             id,
             ok,
             problem,
             channel,
             note,
+            ..
         } => {
             if ok == problem {
                 return Err("say how the revisit went: --ok or --problem".into());
             }
             (id, Command::Revisit { ok, channel, note })
         }
-        TicketCmd::Close { id, invalid } => (id, Command::Close { invalid }),
-        TicketCmd::Reopen { id, reason } => (id, Command::Reopen { reason }),
-        TicketCmd::Compensation { id, amount, note } => {
+        TicketCmd::Close { id, invalid, .. } => (id, Command::Close { invalid }),
+        TicketCmd::Reopen { id, reason, .. } => (id, Command::Reopen { reason }),
+        TicketCmd::Compensation {
+            id, amount, note, ..
+        } => {
             check_amount(&amount)?;
             (id, Command::Compensation { amount, note })
         }

@@ -1,4 +1,4 @@
-//! Renderers of a [`Report`]: an aligned text table, CSV (one long table of
+//! Renderers of a [`PeriodReport`]: an aligned text table, CSV (one long table of
 //! `section,name,metric,value` rows, easy to pivot), JSON (serde) and one
 //! self-contained HTML file with inline CSS and SVG charts.
 
@@ -13,11 +13,11 @@ pub use csv::csv;
 pub use html::html;
 pub use text::table;
 
-use super::figures::Report;
+use super::figures::PeriodReport;
 use super::lang::Lang;
 
 /// The report as pretty JSON.
-pub fn json(r: &Report) -> String {
+pub fn json(r: &PeriodReport) -> String {
     serde_json::to_string_pretty(r).unwrap_or_default()
 }
 
@@ -37,7 +37,7 @@ fn num(rate: Option<f64>) -> String {
 }
 
 /// The report's headline, shared by every text format.
-fn title(r: &Report) -> String {
+fn title(r: &PeriodReport) -> String {
     let l = r.lang;
     let name = match (r.kind, l) {
         (super::ReportKind::Daily, Lang::En) => "daily complaint report (日报)",
@@ -54,7 +54,7 @@ fn title(r: &Report) -> String {
 }
 
 /// When the report is due (K1, K2), in the report's language.
-fn due(r: &Report) -> Option<String> {
+fn due(r: &PeriodReport) -> Option<String> {
     let next = r.period.last_day + chrono::Duration::days(1);
     match (r.lang, r.kind) {
         (Lang::En, _) => r.due.clone(),
@@ -91,7 +91,7 @@ fn delta(now: u64, before: u64) -> String {
 }
 
 /// The comparison with the previous period: (metric, this period, previous, change).
-fn comparison(r: &Report) -> Option<(String, Vec<Vec<String>>)> {
+fn comparison(r: &PeriodReport) -> Option<(String, Vec<Vec<String>>)> {
     let p = r.previous.as_ref()?;
     let (a, b) = (&r.headline, &p.headline);
     let l = r.lang;
