@@ -13,6 +13,7 @@
 //! | [`store`] | SQLite: hash-chained event log, projections, timers |
 //! | [`sim`] | scenarios, policy tests, history replay and compare, synthetic histories |
 //! | [`report`] | daily, weekly and quarterly reports and KPIs from the event log |
+//! | [`width`] | terminal display width for aligned tables and carets |
 //! | [`cli`] | the `steward` command line |
 
 pub mod audit;
@@ -30,3 +31,4 @@ pub mod service;
 pub mod sim;
 pub mod span;
 pub mod store;
+pub mod width;

@@ -142,19 +142,9 @@ fn comparison(r: &PeriodReport) -> Option<(String, Vec<Vec<String>>)> {
     Some((format!("{} – {}", p.first_day, p.last_day), rows))
 }
 
-/// Terminal columns of `s`: East Asian wide characters (CJK, Hangul, full-width
-/// forms) take two, everything else one (the dash `—` included).
+/// Terminal columns of `s` ([`crate::width::width`]).
 pub fn display_width(s: &str) -> usize {
-    s.chars()
-        .map(|c| {
-            let c = c as u32;
-            let wide = matches!(c,
-                0x1100..=0x115F | 0x2E80..=0x303E | 0x3041..=0x33FF | 0x3400..=0x4DBF
-                | 0x4E00..=0x9FFF | 0xA000..=0xA4CF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF
-                | 0xFE30..=0xFE4F | 0xFF00..=0xFF60 | 0xFFE0..=0xFFE6 | 0x20000..=0x3FFFD);
-            if wide { 2 } else { 1 }
-        })
-        .sum()
+    crate::width::width(s)
 }
 
 fn short(fp: &str) -> &str {
