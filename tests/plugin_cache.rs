@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should stop loudly
 //! One wasmtime host per process, with the disk module cache used everywhere: a
 //! ticket command under a plug-in policy loads the modules `policy apply` compiled
 //! into `STEWARD_PLUGIN_CACHE` instead of compiling them again.

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should stop loudly
 //! The plug-in host against real plug-ins (the shipped keyword classifier and weather
 //! source, as committed .wasm) and against misbehaving ones written in WebAssembly text
 //! (tests/plugins/*.wat, compiled at test time): each failure stops one call, names

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should stop loudly
 //! README.md's command examples, run: every fenced block with `$ steward ...` lines
 //! is played in order in a fresh directory (the repository's `policies/` linked in),
 //! and every line the README shows under a command must appear, in that order, in

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should stop loudly
 //! Reports on a small known log (built through the service with the embedded
 //! vk-shanghai policy, at fixed times) with exact figures: counts, close rates
 //! per specialist (K3), the valid-complaint rate against households (K4), the
