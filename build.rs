@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a build script: a failure should stop the build loudly
 //! Build information for `steward --version`: the git commit when the source is a
 //! git checkout with git installed, else `unknown` (a release tarball); the target
 //! triple and the cargo profile.

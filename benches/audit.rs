@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should stop loudly
 //! `audit verify` against the floor of reading the same log.
 //!
 //! - `audit/verify`: everything `steward audit verify` checks (chain, stored

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should stop loudly
 //! Throughput of the library with its SQLite store, against raw rusqlite.
 //!
 //! - `lifecycle/steward`: 1,000 elevator-entrapment repairs through the whole

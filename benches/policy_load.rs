@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should stop loudly
 //! Cost of loading a policy (read, parse with spans, overlay, build, compile every
 //! condition, cross-reference checks) against a baseline of plain `toml` parsing of
 //! the same files, so the figures can be read as ratios. Files are read from memory

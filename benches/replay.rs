@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should stop loudly
 //! Replay throughput: a generated history of 20,000 tickets (a week across eight
 //! estates) replayed under vk-shanghai and its gardens overlay, compared. The
 //! history is generated once into memory; each iteration parses and replays it.

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should stop loudly
 //! The quarterly report over generated logs of 100k, 300k and (on request) 1M
 //! tickets, to show that report time grows linearly with the log.
 //!

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should stop loudly
 //! rhai in the hot path: one typical `applies` condition, the shipped classify hook
 //! (the 004 emergency keyword table) on a 200-character text, and the same logic
 //! written in Rust, measured in the same run so they read as ratios.

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // an example tool: a failure should stop it loudly
 //! Builds a benchmark database for `benches/cli_warm.sh`:
 //! `cargo run --release --example make_db -- PATH [OPEN] [CLOSED]`.
 //!

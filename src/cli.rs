@@ -2,22 +2,31 @@
 //! its own file; they print through [`output`] and return an exit code:
 //! 0 ok, 1 differences or violations found, 2 usage or input error.
 
-mod args;
+// Command files: one per command (or group of leaves), dispatched from
+// [`dispatch`] only; they never import each other.
 mod audit_cmd;
 mod calendar_cmd;
-mod context;
 mod demo;
 mod docs_cmd;
-mod explain_cmd;
-mod output;
+mod event_cmd;
 mod policy_cmd;
+mod policy_explain_cmd;
 mod policy_store_cmd;
+mod policy_test_cmd;
 mod replay_cmd;
-mod replay_render;
 mod report_cmd;
 mod sim_cmd;
-mod sim_render;
+mod tick_cmd;
 mod ticket_cmd;
+
+// Shared leaves: what the command files use.
+mod args;
+mod context;
+mod decisions;
+mod load;
+mod output;
+mod replay_render;
+mod sim_render;
 mod ticket_json;
 mod timeline;
 mod version;
@@ -26,6 +35,7 @@ use clap::parser::ValueSource;
 use clap::{CommandFactory, FromArgMatches};
 
 pub use args::{Cli, Command};
+use args::{PolicyCmd, SimCmd};
 
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_FOUND: i32 = 1;
@@ -33,7 +43,7 @@ pub const EXIT_INPUT: i32 = 2;
 
 pub fn run() -> i32 {
     let parsed = Cli::command()
-        .try_get_matches()
+        .try_get_matches_from(args::hoist_format(std::env::args_os().collect()))
         .and_then(|m| Cli::from_arg_matches(&m).map(|cli| (cli, m)));
     let (mut cli, matches) = match parsed {
         Ok(parsed) => parsed,
@@ -61,13 +71,32 @@ pub fn run() -> i32 {
         }
     };
     cli.global.db_given = matches.value_source("db") != Some(ValueSource::DefaultValue);
+    cli.global.format = cli.command.format();
     anstream::ColorChoice::write_global(match cli.global.color {
         args::ColorWhen::Auto => anstream::ColorChoice::Auto,
         args::ColorWhen::Always => anstream::ColorChoice::Always,
         args::ColorWhen::Never => anstream::ColorChoice::Never,
     });
     context::set_format(cli.global.format);
-    dispatch(cli)
+    let code = dispatch(cli);
+    plugin_stats();
+    code
+}
+
+/// `STEWARD_PLUGIN_STATS=1`: how the plug-in module cache served this process, on
+/// stderr (nothing when no plug-in was loaded), so a deployment can see that a
+/// warm `STEWARD_PLUGIN_CACHE` spares every command its compiles.
+fn plugin_stats() {
+    if std::env::var_os("STEWARD_PLUGIN_STATS").is_none_or(|v| v.is_empty()) {
+        return;
+    }
+    if let Some(host) = crate::plugin::PluginHost::global_if_started() {
+        let s = host.stats();
+        eprintln!(
+            "plug-in modules: {} compiled, {} from memory, {} from the disk cache",
+            s.compiled, s.memory_hits, s.disk_hits
+        );
+    }
 }
 
 /// `--format json` (or `--format=json`) on a command line clap refused, so the
@@ -81,31 +110,36 @@ fn json_requested() -> bool {
 
 fn dispatch(cli: Cli) -> i32 {
     let global = cli.global;
-    let csv_ok = matches!(
-        cli.command,
-        Command::Report(_) | Command::Sim(args::SimCmd::Replay { .. })
-    );
-    let html_ok = matches!(cli.command, Command::Report(_));
-    let refused = match global.format {
-        args::Format::Csv => !csv_ok,
-        args::Format::Html => !html_ok,
-        _ => false,
-    };
-    if refused {
-        return context::fail(
-            "--format csv is for `steward report` and `sim replay`, --format html for `steward report`; use table or json here",
-        );
-    }
+    let g = &global;
     match cli.command {
-        Command::Policy(cmd) => policy_cmd::run(cmd, &global),
-        Command::Ticket(cmd) => ticket_cmd::ticket(*cmd, &global),
-        Command::Tick => ticket_cmd::tick(&global),
-        Command::Event(cmd) => ticket_cmd::event(cmd, &global),
-        Command::Audit(cmd) => audit_cmd::run(cmd, &global),
-        Command::Demo => demo::run(&global),
-        Command::Sim(cmd) => sim_cmd::run(cmd, &global),
-        Command::Report(cmd) => report_cmd::run(cmd, &global),
-        Command::Calendar(cmd) => calendar_cmd::run(cmd, &global),
+        Command::Policy(cmd) => match cmd {
+            PolicyCmd::Check { paths, .. } => policy_cmd::check(&paths, g),
+            PolicyCmd::Show {
+                path: Some(path),
+                fingerprint: None,
+                ..
+            } => policy_cmd::show(&path, g),
+            PolicyCmd::Show { fingerprint, .. } => {
+                policy_store_cmd::show(fingerprint.as_deref().unwrap_or_default(), g)
+            }
+            PolicyCmd::List { .. } => policy_store_cmd::list(g),
+            PolicyCmd::Explain { path, ticket, .. } => policy_explain_cmd::run(&path, &ticket, g),
+            PolicyCmd::Test { path, quiet, .. } => policy_test_cmd::run(&path, quiet, g),
+            PolicyCmd::Diff { old, new, .. } => policy_cmd::diff(&old, &new, g),
+            PolicyCmd::Apply {
+                path, estate, by, ..
+            } => policy_cmd::apply(&path, estate.as_deref(), &by, g),
+        },
+        Command::Ticket(cmd) => ticket_cmd::run(*cmd, g),
+        Command::Tick { .. } => tick_cmd::run(g),
+        Command::Event(cmd) => event_cmd::run(cmd, g),
+        Command::Audit(cmd) => audit_cmd::run(cmd, g),
+        Command::Demo { .. } => demo::run(g),
+        Command::Sim(SimCmd::Run { files, quiet, .. }) => sim_cmd::run(&files, quiet, g),
+        Command::Sim(SimCmd::Replay(args)) => replay_cmd::replay(&args, g),
+        Command::Sim(SimCmd::Generate(args)) => replay_cmd::generate(&args),
+        Command::Report(cmd) => report_cmd::run(cmd, g),
+        Command::Calendar(cmd) => calendar_cmd::run(cmd, g),
         Command::Completions { shell } => docs_cmd::completions(shell),
         Command::Man { out } => docs_cmd::man(out.as_deref()),
     }

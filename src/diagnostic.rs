@@ -146,13 +146,17 @@ impl Diagnostic {
             let gutter = line.to_string().len();
             let _ = writeln!(out, "{:gutter$} |", "");
             let _ = writeln!(out, "{line} | {text}");
-            let width = caret_width(sources, loc, line, col, text);
+            // Carets go by terminal columns: a Chinese character before or under
+            // the span takes two.
+            let chars = caret_width(sources, loc, line, col, text);
+            let before = crate::width::width_of_chars(text, col - 1);
+            let under = crate::width::width_of_chars(text, col - 1 + chars) - before;
             let _ = writeln!(
                 out,
                 "{:gutter$} | {}{}",
                 "",
-                " ".repeat(col - 1),
-                "^".repeat(width)
+                " ".repeat(before),
+                "^".repeat(under.max(1))
             );
         }
         if let Some(help) = &self.help {
@@ -241,5 +245,24 @@ mod tests {
         let f = map.add(Path::new("p.toml"), "label = \"急修\" x".into());
         let off = "label = \"急修\" ".len();
         assert_eq!(map.line_col(f, off), (1, 14));
+    }
+
+    #[test]
+    fn carets_under_chinese_text_go_by_terminal_columns() {
+        let mut map = SourceMap::default();
+        let src = "label = \"急修\" within = \"2x\"\n";
+        let f = map.add(Path::new("p.toml"), src.into());
+        let start = src.find("\"2x\"").unwrap();
+        let d = Diagnostic::error(Loc::new(f, start..start + 4), "bad duration");
+        let text = d.render(&map);
+        // The line has two double-width characters before the span: the carets
+        // stand two columns further right than the character count says.
+        let line = text.lines().find(|l| l.contains('^')).unwrap();
+        assert_eq!(line, format!("  | {}^^^^", " ".repeat(24)), "{text}");
+        let under = map.add(Path::new("q.toml"), "label = \"急修\"\n".into());
+        let d = Diagnostic::error(Loc::new(under, 9..15), "x");
+        let text = d.render(&map);
+        let line = text.lines().find(|l| l.contains('^')).unwrap();
+        assert_eq!(line, format!("  | {}^^^^", " ".repeat(9)), "{text}");
     }
 }

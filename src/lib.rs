@@ -5,6 +5,7 @@
 //! | [`audit`] | `audit verify` and checkpoints: the database proved against its own log |
 //! | [`policy`] | loading, overlays, validation, fingerprint, diff of policy files |
 //! | [`calendar`], [`span`] | business calendars and limit durations |
+//! | [`hook_point`] | where in the procedure a hook or plug-in runs |
 //! | [`script`] | rhai conditions and hooks in a sandbox |
 //! | [`plugin`] | WebAssembly plug-ins (wasmtime): ABI 1, sandbox, module cache |
 //! | [`engine`] | the pure ticket state machine: `(ticket, command, now, policy) -> facts` |
@@ -12,6 +13,7 @@
 //! | [`store`] | SQLite: hash-chained event log, projections, timers |
 //! | [`sim`] | scenarios, policy tests, history replay and compare, synthetic histories |
 //! | [`report`] | daily, weekly and quarterly reports and KPIs from the event log |
+//! | [`width`] | terminal display width for aligned tables and carets |
 //! | [`cli`] | the `steward` command line |
 
 pub mod audit;
@@ -20,6 +22,7 @@ pub mod cli;
 pub mod diagnostic;
 pub mod digest;
 pub mod engine;
+pub mod hook_point;
 pub mod plugin;
 pub mod policy;
 pub mod report;
@@ -28,3 +31,4 @@ pub mod service;
 pub mod sim;
 pub mod span;
 pub mod store;
+pub mod width;

@@ -74,7 +74,7 @@
 //! let loaded = steward::policy::load_path("policies/vk-shanghai-plugins".as_ref()).ok().unwrap();
 //! let host = PluginHost::new().unwrap();
 //! let (id, bytes) = &loaded.wasm[0];
-//! let mut plugin = host.load_for_policy(id, bytes, &loaded.policy).unwrap();
+//! let mut plugin = host.load_for_policy(id, bytes, &loaded.policy.plugin_owner()).unwrap();
 //! let facts = TicketFacts { kind: "repair".into(), text: "电梯困人".into(), ..Default::default() };
 //! match plugin.classify(&facts) {
 //!     Ok(c) => println!("{:?}", c.category),
@@ -84,6 +84,7 @@
 
 pub mod abi;
 pub mod check;
+pub mod declaration;
 pub mod error;
 pub mod fallback;
 pub mod host;
@@ -92,9 +93,10 @@ pub mod loaded;
 pub mod wire;
 
 pub use abi::ABI_VERSION;
+pub use declaration::Plugin;
 pub use error::{PluginError, PluginErrorKind};
-pub use fallback::{Decision, classify_or_fallback};
-pub use host::{CacheStats, HostError, PluginHost};
+pub use fallback::{ClassifyOutcome, classify_or_fallback};
+pub use host::{CacheStats, HostError, Owner, PluginHost};
 pub use limits::{CALL_DEADLINE, MAX_FUEL, MAX_MEMORY};
 pub use loaded::LoadedPlugin;
 pub use wire::{PluginClassification, PluginEvent};

@@ -29,7 +29,7 @@ pub mod reader;
 
 use std::path::Path;
 
-pub use compiled::CompiledPolicy;
+pub use compiled::{CompileError, CompiledPolicy};
 pub use load::{LoadFailure, Loaded};
 pub use model::Policy;
 pub use reader::SpanIndex;

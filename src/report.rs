@@ -9,7 +9,7 @@
 //! | `aggregate.rs` | the single streaming fold over the log (pure) |
 //! | `event.rs` | the fields of each fact the fold reads, from a `Fact` or a payload |
 //! | `finish.rs` | rates, per-specialist/department tables, K4 against households (pure) |
-//! | `figures.rs` | the serializable [`Report`] every renderer prints |
+//! | `figures.rs` | the serializable [`PeriodReport`] every renderer prints |
 //! | `households.rs` | `--households E=N` and the `--estates` TOML file |
 //! | `render/*.rs` | table, CSV and self-contained HTML with SVG charts |
 //!
@@ -78,9 +78,9 @@ pub struct Request {
 }
 
 /// Reads the log once and computes the report; see the module documentation.
-pub fn generate(store: &Store, req: &Request) -> Result<Report, ReportError> {
+pub fn generate(store: &Store, req: &Request) -> Result<PeriodReport, ReportError> {
     let name = store.path().display().to_string();
-    store.read(|tx| -> Result<Report, ReportError> {
+    store.read(|tx| -> Result<PeriodReport, ReportError> {
         let fp = active_fingerprint(tx, req.estate.as_deref())?;
         let active = head(tx, &fp)?.ok_or(ReportError::NoPolicy)?;
         let tz: Tz = active.timezone.parse().map_err(|_| {

@@ -33,6 +33,8 @@ pub enum AppError {
     NoPolicy,
     #[error("{0}")]
     Policy(String),
+    #[error(transparent)]
+    Compile(#[from] crate::policy::compiled::CompileError),
     #[error("stored ticket `{0}` is unreadable: {1}")]
     Corrupt(String, String),
     #[error(
@@ -148,8 +150,7 @@ impl Service {
         } = *how;
         let meta_key = crate::store::active_setting_key(estate);
         let canonical = policy::canonical(policy);
-        let compiled =
-            CompiledPolicy::with_plugins(policy.clone(), modules).map_err(AppError::Policy)?;
+        let compiled = CompiledPolicy::with_plugins(policy.clone(), modules)?;
         let fp = compiled.fingerprint.clone();
         let applied = self.store.write(|tx| -> Result<Applied, AppError> {
             let previous = tx.applied_policy(estate)?;
@@ -594,7 +595,7 @@ fn compiled<'p>(
         if let Some(e) = blob_error {
             return Err(e.into());
         }
-        let c = c.map_err(AppError::Policy)?;
+        let c = c?;
         if c.fingerprint != fp {
             // The text hashes to `fp` but does not read back to the same model:
             // a hand-written text under a real digest, or a steward bug.

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should stop loudly
 //! Tampering with the database by hand, as an auditor would try it with sqlite3,
 //! and `audit verify` naming what changed. Each case is a row of the table in
 //! docs/audit.md. Edits that a command would act on (a policy text, a module, a

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should stop loudly
 //! End-to-end: `steward calendar show|list` and the holiday-data warning of
 //! `steward policy check`, on the shipped policies and data.
 

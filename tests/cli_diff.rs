@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should stop loudly
 //! `steward policy diff` end to end: the shipped gardens overlay against its parent.
 
 use std::process::{Command, Output};

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should stop loudly
 //! Durability of the store under real processes: two `steward` processes writing
 //! at once lose nothing, and a process killed with SIGKILL in the middle of a long
 //! command leaves the database as if the command had not run.

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should stop loudly
 //! `steward policy explain` end to end, on the shipped policies.
 
 use std::process::{Command, Output};

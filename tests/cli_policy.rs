@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should stop loudly
 //! End-to-end: the `steward policy` commands as a user runs them, exit codes and all.
 
 use std::process::{Command, Output};

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should stop loudly
 //! End-to-end tests of the `steward` binary against a temporary SQLite file: a
 //! full emergency-repair lifecycle (L2, L4, V3), tick idempotence, an L1 breach
 //! escalating up the ladder (E3), refused input that must write nothing, foreign

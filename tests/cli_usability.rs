@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should stop loudly
 //! The CLI as a new user meets it: ticket ids from the store's sequence (also with
 //! two writers at once), `ticket list` with its limit, count of the rest, sort and
 //! filters, the documented JSON shapes and JSON errors, help on every flag with an

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should stop loudly
 //! Properties of the pure engine under the vk-shanghai policy, over random command
 //! sequences at increasing random times (refused commands are skipped):
 //!

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should stop loudly
 //! rhai hooks end to end (issue: classify, route, before_close, deadline) and
 //! every failure kind: the ticket gets the policy's fallback and the failure is
 //! recorded on it as a `hook_failed` fact.

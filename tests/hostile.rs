@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should stop loudly
 //! The hostile-input corpus under `tests/hostile/`: policies that reach outside
 //! their tree or set unbounded limits, rhai hooks and WAT plug-ins that sleep, spin,
 //! allocate or flood, and command lines with bad values. Each case names the error

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should stop loudly
 //! WASM plug-ins in the ticket engine: a classify plug-in decides the category; a
 //! plug-in that traps, loops, exhausts memory or answers nonsense is stopped, the
 //! failure is recorded on the ticket with the plug-in id, and the plug-in's declared

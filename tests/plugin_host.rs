@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should stop loudly
 //! The plug-in host against real plug-ins (the shipped keyword classifier and weather
 //! source, as committed .wasm) and against misbehaving ones written in WebAssembly text
 //! (tests/plugins/*.wat, compiled at test time): each failure stops one call, names
@@ -64,7 +65,7 @@ fn classifier_sorts_emergency_leak_and_complaint_classes() {
     let l = shipped();
     let host = PluginHost::new().unwrap();
     let mut kw = host
-        .load_for_policy("keywords", wasm(&l, "keywords"), &l.policy)
+        .load_for_policy("keywords", wasm(&l, "keywords"), &l.policy.plugin_owner())
         .unwrap();
     // (kind, text, category, emergency, class)
     type Case<'a> = (&'a str, &'a str, Option<&'a str>, bool, Option<u8>);
@@ -145,7 +146,7 @@ fn classifier_declares_only_policy_categories() {
     l.policy.categories.remove("complaint.external");
     let host = PluginHost::new().unwrap();
     let err = host
-        .load_for_policy("keywords", wasm(&l, "keywords"), &l.policy)
+        .load_for_policy("keywords", wasm(&l, "keywords"), &l.policy.plugin_owner())
         .err()
         .unwrap();
     assert_eq!(err.kind, PluginErrorKind::Config);
@@ -174,7 +175,7 @@ fn weather_emits_rain_at_or_above_threshold() {
     let l = shipped();
     let host = PluginHost::new().unwrap();
     let mut w = host
-        .load_for_policy("weather", wasm(&l, "weather"), &l.policy)
+        .load_for_policy("weather", wasm(&l, "weather"), &l.policy.plugin_owner())
         .unwrap();
     let csv = std::fs::read_to_string(root().join(POLICY).join("observations.csv")).unwrap();
     let events: Vec<String> = w
@@ -213,7 +214,7 @@ fn hook_points_are_not_interchangeable() {
     let l = shipped();
     let host = PluginHost::new().unwrap();
     let mut w = host
-        .load_for_policy("weather", wasm(&l, "weather"), &l.policy)
+        .load_for_policy("weather", wasm(&l, "weather"), &l.policy.plugin_owner())
         .unwrap();
     let err = w.classify(&ticket("repair", "漏水")).err().unwrap();
     assert_eq!(err.kind, PluginErrorKind::WrongInterface);
@@ -311,7 +312,7 @@ fn fuel_is_per_call_and_deterministic() {
     let l = shipped();
     let host = PluginHost::new().unwrap();
     let mut kw = host
-        .load_for_policy("keywords", wasm(&l, "keywords"), &l.policy)
+        .load_for_policy("keywords", wasm(&l, "keywords"), &l.policy.plugin_owner())
         .unwrap();
     let t = ticket("repair", &"灯不亮。".repeat(50));
     kw.classify(&t).unwrap();

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should stop loudly
 //! The malformed-policy corpus: every directory under `tests/policy_errors/` is a
 //! policy that must fail to load, and its `expected.txt` holds the exact rendered
 //! diagnostics (paths relative to the repository root, which is where cargo runs

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should stop loudly
 //! Properties of the policy loader: no input makes it panic, and the fingerprint
 //! depends on what a policy says, not on how its files are written or split.
 //! Everything is loaded from memory ([`MemFiles`]) so the properties run without

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should stop loudly
 //! The HTML report rendered by a real browser: headless Chromium loads the file,
 //! and the DOM it builds must hold the three SVG charts with their bars and
 //! points; a screenshot of the zh-CN report must show a page, and its Chinese must

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should stop loudly
 //! Hand-written scenarios through the service (in-memory store) for the seed rules
 //! of docs/domain.md: V3, V4, V5, L4 (2 h vs 4 h overlay), D7 business hours across the
 //! National Day holiday, pauses (E2) against L3, and `policy apply` moving open

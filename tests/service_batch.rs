@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should stop loudly
 //! `Service::batch`: many commands, one transaction, all or nothing.
 
 use chrono::{DateTime, Duration, Utc};

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should stop loudly
 //! Replay is a pure function of its input: the same history replayed twice, or with
 //! a different number of worker threads, gives the same report; CSV and JSON lines
 //! of the same history give the same report.

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should stop loudly
 //! End-to-end: `steward policy test`, `sim run`, `sim generate` and `sim replay` as a
 //! planner runs them — exit codes, summaries, located errors and the comparison.
 

@@ -2,10 +2,14 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 
+mod formats;
+mod ticket;
 mod values;
 
+pub use formats::*;
+pub use ticket::*;
 pub use values::*;
 
 #[derive(Parser, Debug)]
@@ -20,6 +24,9 @@ pub use values::*;
   steward ticket open --estate riverside --kind repair --text '客厅灯具不亮'
   steward --format json ticket list --status open --breached
   steward report weekly --lang zh-CN --format html -o weekly.html
+
+Each command lists the --format values it prints in its own --help; written
+before the command (`steward --format json ticket list`) it is read as the command's.
 
 Exit codes: 0 ok, 1 differences or violations found, 2 usage or input error."
 )]
@@ -39,26 +46,15 @@ pub struct Global {
     /// policy's time zone (2026-07-06T09:00, 2026-07-06 09:00); defaults to the clock
     #[arg(long, global = true, value_name = "TIME")]
     pub now: Option<String>,
-    /// Output format
-    #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
     /// Colour on a terminal (BREACHED, FAIL, warnings); `auto` honours NO_COLOR
     #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto)]
     pub color: ColorWhen,
+    /// The command's `--format`, read from it after parsing.
+    #[arg(skip)]
+    pub format: Format,
     /// Whether --db was given (or STEWARD_DB set) rather than defaulted; set after parsing.
     #[arg(skip)]
     pub db_given: bool,
-}
-
-#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Table,
-    Json,
-    Toml,
-    /// Comma-separated values (`sim replay`, `report`); other commands print a table
-    Csv,
-    /// `steward report` only: one self-contained file with SVG charts
-    Html,
 }
 
 #[derive(Subcommand, Debug)]
@@ -71,7 +67,11 @@ pub enum Command {
     Ticket(Box<TicketCmd>),
     /// Fire every timer due at --now: warnings, breaches, escalations, overdue revisits
     #[command(after_help = "Example (cron, every minute):\n  steward --db /srv/steward.db tick")]
-    Tick,
+    Tick {
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: TableJson,
+    },
     /// Record an external event for an estate (e.g. rain) that pending revisits wait for
     #[command(subcommand)]
     Event(EventCmd),
@@ -82,7 +82,11 @@ pub enum Command {
     #[command(
         after_help = "Examples:\n  steward demo\n  steward --db week.db demo && steward --db week.db ticket list"
     )]
-    Demo,
+    Demo {
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: TableJson,
+    },
     /// Simulate before rollout: run scenarios, replay a history, generate a history
     #[command(subcommand)]
     Sim(SimCmd),
@@ -130,6 +134,9 @@ pub enum CalendarCmd {
         /// The policy whose calendar NAME is
         #[arg(long)]
         policy: Option<PathBuf>,
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: TableJson,
     },
     /// The shipped holiday data, or a policy's calendars, with the years they cover
     #[command(after_help = "Example:\n  steward calendar list --policy policies/vk-shanghai")]
@@ -137,6 +144,9 @@ pub enum CalendarCmd {
         /// List this policy's calendars instead of the shipped data
         #[arg(long)]
         policy: Option<PathBuf>,
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: TableJson,
     },
 }
 
@@ -152,61 +162,75 @@ pub enum SimCmd {
         /// Only the summary and failures, no timeline
         #[arg(long, short)]
         quiet: bool,
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: TableJson,
     },
     /// Replay a ticket history (CSV or JSON lines) under one or two policies and compare
     #[command(
         after_help = "Example:\n  steward sim replay --history july.csv --policy policies/vk-shanghai --policy policies/three-class"
     )]
-    Replay {
-        /// History file (`-` for standard input); `.jsonl`/`.json` is read as JSON lines
-        #[arg(long, value_name = "FILE")]
-        history: PathBuf,
-        /// The policy to replay under; give it twice to compare (A, then B)
-        #[arg(long = "policy", required = true, num_args = 1, value_name = "PATH")]
-        policy: Vec<PathBuf>,
-        /// Ignore the history's recorded categories: let each policy classify by its conditions
-        #[arg(long)]
-        reclassify: bool,
-        /// A ticket with no line for this many days is finished as it stands (bounds memory)
-        #[arg(long, default_value_t = 60, value_name = "DAYS")]
-        idle_days: u32,
-        /// At most this many differing tickets are listed (all are counted)
-        #[arg(long, default_value_t = 1000, value_name = "N")]
-        max_diffs: usize,
-        /// Worker threads (default: the number of cores)
-        #[arg(long, value_name = "N")]
-        threads: Option<usize>,
-        /// Print tickets per second and peak memory to stderr
-        #[arg(long)]
-        stats: bool,
-        /// Per-day rows in the table even for long histories (default: weekly past 31 days)
-        #[arg(long)]
-        daily: bool,
-    },
+    Replay(ReplayArgs),
     /// Write a realistic synthetic ticket history (deterministic for a seed)
     #[command(
         after_help = "Example:\n  steward sim generate --tickets 5000 --days 60 --out history.csv"
     )]
-    Generate {
-        /// Random seed; the same seed gives the same history
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        /// Number of tickets
-        #[arg(long, default_value_t = 1000)]
-        tickets: u64,
-        /// Days the history spans
-        #[arg(long, default_value_t = 30)]
-        days: u32,
-        /// Number of estates
-        #[arg(long, default_value_t = 4)]
-        estates: u32,
-        /// First day (local date)
-        #[arg(long, default_value = "2026-07-01", value_name = "DATE")]
-        start: String,
-        /// Output file (default: standard output); `.jsonl` writes JSON lines
-        #[arg(long, value_name = "FILE")]
-        out: Option<PathBuf>,
-    },
+    Generate(GenerateArgs),
+}
+
+/// `sim replay`: a history under one policy, or two compared.
+#[derive(Args, Debug, Clone)]
+pub struct ReplayArgs {
+    /// History file (`-` for standard input); `.jsonl`/`.json` is read as JSON lines
+    #[arg(long, value_name = "FILE")]
+    pub history: PathBuf,
+    /// The policy to replay under; give it twice to compare (A, then B)
+    #[arg(long = "policy", required = true, num_args = 1, value_name = "PATH")]
+    pub policy: Vec<PathBuf>,
+    /// Ignore the history's recorded categories: let each policy classify by its conditions
+    #[arg(long)]
+    pub reclassify: bool,
+    /// A ticket with no line for this many days is finished as it stands (bounds memory)
+    #[arg(long, default_value_t = 60, value_name = "DAYS")]
+    pub idle_days: u32,
+    /// At most this many differing tickets are listed (all are counted)
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    pub max_diffs: usize,
+    /// Worker threads (default: the number of cores)
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Print tickets per second and peak memory to stderr
+    #[arg(long)]
+    pub stats: bool,
+    /// Per-day rows in the table even for long histories (default: weekly past 31 days)
+    #[arg(long)]
+    pub daily: bool,
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    pub format: ReplayFormat,
+}
+
+/// `sim generate`: a synthetic history.
+#[derive(Args, Debug, Clone)]
+pub struct GenerateArgs {
+    /// Random seed; the same seed gives the same history
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Number of tickets
+    #[arg(long, default_value_t = 1000)]
+    pub tickets: u64,
+    /// Days the history spans
+    #[arg(long, default_value_t = 30)]
+    pub days: u32,
+    /// Number of estates
+    #[arg(long, default_value_t = 4)]
+    pub estates: u32,
+    /// First day (local date)
+    #[arg(long, default_value = "2026-07-01", value_name = "DATE")]
+    pub start: String,
+    /// Output file (default: standard output); `.jsonl` writes JSON lines
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -271,6 +295,9 @@ pub struct ReportArgs {
     /// Language of the table and HTML report; defaults to the policy's `locale`, else English
     #[arg(long, value_enum)]
     pub lang: Option<LangArg>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    pub format: ReportFormat,
 }
 
 #[derive(Subcommand, Debug)]
@@ -283,6 +310,9 @@ pub enum EventCmd {
         /// The estate where it rained
         #[arg(long)]
         estate: String,
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: TableJson,
     },
     /// Run a feed (e.g. hourly rainfall CSV) through the active policy's event-source plug-in
     #[command(
@@ -295,6 +325,9 @@ pub enum EventCmd {
         /// The feed file the plug-in reads
         #[arg(long, value_name = "FILE")]
         file: std::path::PathBuf,
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: TableJson,
     },
 }
 
@@ -314,6 +347,9 @@ pub enum AuditCmd {
         /// digits, or a file holding them, as `audit keygen` prints)
         #[arg(long, value_name = "KEY", requires = "checkpoint")]
         public_key: Option<String>,
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: TableJson,
     },
     /// Print the head of the log (sequence, hash, time, event count) as a record to
     /// keep outside the database; `audit verify --checkpoint` checks it later
@@ -327,6 +363,9 @@ pub enum AuditCmd {
         /// Sign the record with the Ed25519 secret key in this file (`audit keygen`)
         #[arg(long, value_name = "KEYFILE")]
         sign: Option<PathBuf>,
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: TableJson,
     },
     /// Make an Ed25519 key pair for signing checkpoints: the secret key goes to
     /// FILE (mode 0600, never into the database), the public key to FILE.pub and
@@ -339,272 +378,6 @@ pub enum AuditCmd {
     },
 }
 
-#[derive(Args, Debug, Clone)]
-pub struct Note {
-    /// Who did it (name or role), recorded in the log
-    #[arg(long, default_value = "")]
-    pub by: String,
-    /// Free text recorded with the action
-    #[arg(long, default_value = "")]
-    pub note: String,
-}
-
-#[derive(Subcommand, Debug)]
-pub enum TicketCmd {
-    /// Open a ticket under the active policy (intake, D1–D2)
-    #[command(after_help = "Examples:
-  steward ticket open --estate riverside --unit 3-2-1201 --kind repair --text '客厅灯具不亮'
-  steward ticket open --json '{\"estate\":\"riverside\",\"kind\":\"complaint\",\"text\":\"电梯噪音\"}'
-Without --id the next free id of the sequence T00001, T00002, ... is taken.")]
-    Open {
-        /// All fields as JSON instead of flags: {"id":..,"estate":..,"kind":..,"text":..}
-        #[arg(long, conflicts_with_all = ["estate", "kind", "text"])]
-        json: Option<String>,
-        /// The ticket id; defaults to the next number of the database's sequence (T00001, ...)
-        #[arg(long)]
-        id: Option<String>,
-        /// The estate (小区) the ticket belongs to
-        #[arg(long, required_unless_present = "json")]
-        estate: Option<String>,
-        /// Unit or location, e.g. building-entrance-room 3-2-1201 (D2)
-        #[arg(long, default_value = "")]
-        unit: String,
-        /// The owner or caller (D2)
-        #[arg(long, default_value = "")]
-        owner: String,
-        /// How the ticket came in, e.g. hotline, app, wechat, walk-in, email (D2)
-        #[arg(long, default_value = "hotline")]
-        channel: String,
-        /// The kind of ticket (D1)
-        #[arg(long, value_enum, required_unless_present = "json")]
-        kind: Option<KindArg>,
-        /// What the owner said; the policy's categories match on it (D3)
-        #[arg(long, required_unless_present = "json")]
-        text: Option<String>,
-        /// Urgency as recorded at intake; `emergency` marks an emergency repair (D2, L2)
-        #[arg(long, default_value = "")]
-        urgency: String,
-        /// A major complaint (重大投诉): the ladder starts higher (E2)
-        #[arg(long)]
-        major: bool,
-        /// Phase of the property, e.g. before-occupancy or warranty; policies may route by it
-        #[arg(long, default_value = "")]
-        phase: String,
-        /// A tag the policy's conditions can test; repeatable
-        #[arg(long = "tag", value_name = "TAG")]
-        tags: Vec<String>,
-        /// Complaint class 1, 2 or 3 (D4); 0 = not yet known
-        #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=3))]
-        class: u8,
-    },
-    /// Set category, class or major explicitly (re-evaluates which limits apply)
-    #[command(
-        after_help = "Example:\n  steward ticket classify T00042 --category repair.leak --class 2"
-    )]
-    Classify {
-        /// The ticket id
-        id: String,
-        /// A category id of the policy (see `steward policy show`)
-        #[arg(long)]
-        category: Option<String>,
-        /// Complaint class 1, 2 or 3 (D4)
-        #[arg(long, value_parser = clap::value_parser!(u8).range(1..=3))]
-        class: Option<u8>,
-        /// Mark (true) or unmark (false) as a major complaint
-        #[arg(long, value_name = "BOOL")]
-        major: Option<bool>,
-    },
-    /// First response to the owner
-    #[command(
-        after_help = "Example:\n  steward ticket respond T00042 --by 张三 --note '已电话联系业主'"
-    )]
-    Respond {
-        /// The ticket id
-        id: String,
-        #[command(flatten)]
-        note: Note,
-    },
-    /// Initial handling plan
-    #[command(
-        after_help = "Example:\n  steward ticket plan T00042 --by 张三 --note '明日上门检查'"
-    )]
-    Plan {
-        /// The ticket id
-        id: String,
-        #[command(flatten)]
-        note: Note,
-    },
-    /// Handling form filed with the service center
-    #[command(after_help = "Example:\n  steward ticket report T00042 --by 张三")]
-    Report {
-        /// The ticket id
-        id: String,
-        #[command(flatten)]
-        note: Note,
-    },
-    /// The expert panel's reply
-    #[command(
-        after_help = "Example:\n  steward ticket expert-reply T00042 --by 专家顾问团 --note '...'"
-    )]
-    ExpertReply {
-        /// The ticket id
-        id: String,
-        #[command(flatten)]
-        note: Note,
-    },
-    /// Progress update to the owner
-    #[command(after_help = "Example:\n  steward ticket update T00042 --by 张三 --note '配件已到'")]
-    Update {
-        /// The ticket id
-        id: String,
-        #[command(flatten)]
-        note: Note,
-    },
-    /// Written notice to maintenance after a failed revisit (V5)
-    #[command(after_help = "Example:\n  steward ticket notice T00042 --by 客户服务中心")]
-    Notice {
-        /// The ticket id
-        id: String,
-        #[command(flatten)]
-        note: Note,
-    },
-    /// Dispatch to a department at a tier (E1)
-    #[command(
-        after_help = "Examples:\n  steward ticket assign T00042 --department engineering\n  steward ticket assign T00042 --department security --tier L3 --lead engineering"
-    )]
-    Assign {
-        /// The ticket id
-        id: String,
-        /// A department id of the policy
-        #[arg(long)]
-        department: String,
-        /// The dispatch tier (E1)
-        #[arg(long, value_enum, ignore_case = true, default_value = "L2")]
-        tier: TierArg,
-        /// The lead department of a tier-L3 dispatch (required with --tier L3)
-        #[arg(long)]
-        lead: Option<String>,
-    },
-    /// Stop the clocks a pause rule names (waiting for the owner, parts, ...)
-    #[command(after_help = "Example:\n  steward ticket pause T00042 --reason owner_unavailable")]
-    Pause {
-        /// The ticket id
-        id: String,
-        /// A pause rule id of the policy
-        #[arg(long)]
-        reason: String,
-    },
-    /// Restart paused clocks
-    #[command(after_help = "Example:\n  steward ticket resume T00042")]
-    Resume {
-        /// The ticket id
-        id: String,
-    },
-    /// The work is done: revisits are scheduled
-    #[command(after_help = "Example:\n  steward ticket resolve T00042 --note '已更换灯具'")]
-    Resolve {
-        /// The ticket id
-        id: String,
-        /// What was done
-        #[arg(long, default_value = "")]
-        note: String,
-    },
-    /// Record a revisit / callback; --problem reopens the ticket (V5)
-    #[command(
-        after_help = "Examples:\n  steward ticket revisit T00042 --ok\n  steward ticket revisit T00042 --problem --note '仍有渗水'"
-    )]
-    Revisit {
-        /// The ticket id
-        id: String,
-        /// The owner is satisfied
-        #[arg(long, conflicts_with = "problem")]
-        ok: bool,
-        /// The problem persists: the ticket reopens and maintenance gets a written notice (V5)
-        #[arg(long)]
-        problem: bool,
-        /// How the revisit was made, e.g. phone, email, sms, visit (V6)
-        #[arg(long, default_value = "phone")]
-        channel: String,
-        /// What the owner said
-        #[arg(long, default_value = "")]
-        note: String,
-    },
-    /// Close (after resolution and revisits) or close as invalid with an explanation (D5)
-    #[command(
-        after_help = "Examples:\n  steward ticket close T00042\n  steward ticket close T00043 --invalid '非物业管理范围，已向业主解释'"
-    )]
-    Close {
-        /// The ticket id
-        id: String,
-        /// Close as an invalid complaint; the text is the explanation given to the owner (D5)
-        #[arg(long, value_name = "EXPLANATION")]
-        invalid: Option<String>,
-    },
-    /// Reopen a resolved or closed ticket
-    #[command(after_help = "Example:\n  steward ticket reopen T00042 --reason '业主反映问题复发'")]
-    Reopen {
-        /// The ticket id
-        id: String,
-        /// Why it is reopened
-        #[arg(long)]
-        reason: String,
-    },
-    /// Record a compensation claim (D6)
-    #[command(
-        after_help = "Example:\n  steward ticket compensation T00042 --amount 'CNY 500' --note '地板泡水'"
-    )]
-    Compensation {
-        /// The ticket id
-        id: String,
-        /// The amount claimed, as the owner states it
-        #[arg(long)]
-        amount: String,
-        /// Details of the claim
-        #[arg(long, default_value = "")]
-        note: String,
-    },
-    /// A ticket's state and timeline with rule ids and deadlines
-    #[command(
-        after_help = "Examples:\n  steward ticket show T00042\n  steward --format json ticket show T00042"
-    )]
-    Show {
-        /// The ticket id
-        id: String,
-    },
-    /// Tickets, newest first (at most --limit; a last line says how many more match)
-    #[command(after_help = "Examples:
-  steward ticket list
-  steward ticket list --status open --sort deadline --limit 20
-  steward ticket list --estate riverside --category repair --breached
-  steward ticket list --due-before '2026-07-07 18:00' --department engineering")]
-    List {
-        /// Only tickets of this estate
-        #[arg(long)]
-        estate: Option<String>,
-        /// Only tickets in this status
-        #[arg(long, value_enum)]
-        status: Option<StatusArg>,
-        /// Only this category, or a category family (`repair` matches `repair.leak`)
-        #[arg(long)]
-        category: Option<String>,
-        /// Only tickets dispatched or routed to this department
-        #[arg(long)]
-        department: Option<String>,
-        /// Only tickets that breached at least one limit
-        #[arg(long)]
-        breached: bool,
-        /// Only tickets with a running deadline at or before TIME (same forms as --now)
-        #[arg(long, value_name = "TIME")]
-        due_before: Option<String>,
-        /// Order of the list
-        #[arg(long, value_enum, default_value_t = SortArg::Newest)]
-        sort: SortArg,
-        /// At most this many tickets (0: no limit)
-        #[arg(long, default_value_t = 50, value_name = "N")]
-        limit: usize,
-    },
-}
-
 #[derive(Subcommand, Debug)]
 pub enum PolicyCmd {
     /// Validate policies; report every error with file, line and column
@@ -613,6 +386,9 @@ pub enum PolicyCmd {
         /// Policy directories or policy.toml files
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: TableJson,
     },
     /// Print the resolved policy (after overlays) and its fingerprint: from policy
     /// files, or with --fingerprint as stored in the database
@@ -629,11 +405,18 @@ pub enum PolicyCmd {
         /// A fingerprint (or a unique prefix of one) stored in the database (--db)
         #[arg(long, value_name = "SHA256")]
         fingerprint: Option<String>,
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: ShowFormat,
     },
     /// Every policy stored in the database: fingerprint, id, version, and each time
     /// it was applied, to which scope, by whom
     #[command(after_help = "Example:\n  steward --db /srv/steward.db policy list")]
-    List,
+    List {
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: TableJson,
+    },
     /// Explain which category, limits, deadlines, ladder and revisits apply to a ticket
     #[command(
         after_help = "Example:\n  steward policy explain policies/vk-shanghai --ticket '{\"kind\":\"repair\",\"text\":\"卫生间漏水\",\"estate\":\"riverside\"}'"
@@ -644,6 +427,9 @@ pub enum PolicyCmd {
         /// The ticket as JSON: {"kind":"repair","text":"...","estate":"...","channel":"..."}
         #[arg(long)]
         ticket: String,
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: TableJson,
     },
     /// Run every scenario shipped with a policy (PATH/scenarios/*.toml); report rule coverage
     #[command(after_help = "Example:\n  steward policy test policies/vk-shanghai")]
@@ -653,6 +439,9 @@ pub enum PolicyCmd {
         /// Only the summary, no per-scenario lines
         #[arg(long, short)]
         quiet: bool,
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: TableJson,
     },
     /// Semantic diff of two policies, rule by rule (exit 1 when they differ)
     #[command(
@@ -663,6 +452,9 @@ pub enum PolicyCmd {
         old: PathBuf,
         /// The policy after
         new: PathBuf,
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: TableJson,
     },
     /// Make a policy the database's active one; open tickets move to it (each move is logged)
     #[command(
@@ -677,5 +469,65 @@ pub enum PolicyCmd {
         /// Who applies it, recorded in the log (shown by `policy list`)
         #[arg(long, default_value = "")]
         by: String,
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: TableJson,
     },
+}
+
+impl Command {
+    /// The `--format` this command was given, or `table` where it has none.
+    pub fn format(&self) -> Format {
+        match self {
+            Command::Policy(PolicyCmd::Show { format, .. }) => (*format).into(),
+            Command::Policy(
+                PolicyCmd::Check { format, .. }
+                | PolicyCmd::List { format, .. }
+                | PolicyCmd::Explain { format, .. }
+                | PolicyCmd::Test { format, .. }
+                | PolicyCmd::Diff { format, .. }
+                | PolicyCmd::Apply { format, .. },
+            )
+            | Command::Tick { format }
+            | Command::Demo { format }
+            | Command::Event(EventCmd::Rain { format, .. } | EventCmd::Feed { format, .. })
+            | Command::Audit(
+                AuditCmd::Verify { format, .. } | AuditCmd::Checkpoint { format, .. },
+            )
+            | Command::Sim(SimCmd::Run { format, .. })
+            | Command::Calendar(
+                CalendarCmd::Show { format, .. } | CalendarCmd::List { format, .. },
+            ) => (*format).into(),
+            Command::Ticket(cmd) => match cmd.as_ref() {
+                TicketCmd::Open { format, .. }
+                | TicketCmd::Classify { format, .. }
+                | TicketCmd::Respond { format, .. }
+                | TicketCmd::Plan { format, .. }
+                | TicketCmd::Report { format, .. }
+                | TicketCmd::ExpertReply { format, .. }
+                | TicketCmd::Update { format, .. }
+                | TicketCmd::Notice { format, .. }
+                | TicketCmd::Assign { format, .. }
+                | TicketCmd::Pause { format, .. }
+                | TicketCmd::Resume { format, .. }
+                | TicketCmd::Resolve { format, .. }
+                | TicketCmd::Revisit { format, .. }
+                | TicketCmd::Close { format, .. }
+                | TicketCmd::Reopen { format, .. }
+                | TicketCmd::Compensation { format, .. }
+                | TicketCmd::Show { format, .. }
+                | TicketCmd::List { format, .. } => (*format).into(),
+            },
+            Command::Sim(SimCmd::Replay(a)) => a.format.into(),
+            Command::Report(
+                ReportCmd::Daily { common, .. }
+                | ReportCmd::Weekly { common, .. }
+                | ReportCmd::Quarterly { common, .. },
+            ) => common.format.into(),
+            Command::Audit(AuditCmd::Keygen { .. })
+            | Command::Sim(SimCmd::Generate(_))
+            | Command::Completions { .. }
+            | Command::Man { .. } => Format::Table,
+        }
+    }
 }

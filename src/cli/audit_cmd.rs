@@ -15,9 +15,12 @@ pub fn run(cmd: AuditCmd, g: &Global) -> i32 {
         AuditCmd::Verify {
             checkpoint,
             public_key,
+            ..
         } => verify(checkpoint.as_deref(), public_key.as_deref(), g),
-        AuditCmd::Checkpoint { out, sign } => take_checkpoint(out.as_deref(), sign.as_deref(), g),
-        AuditCmd::Keygen { out } => keygen(&out),
+        AuditCmd::Checkpoint { out, sign, .. } => {
+            take_checkpoint(out.as_deref(), sign.as_deref(), g)
+        }
+        AuditCmd::Keygen { out, .. } => keygen(&out),
     }
 }
 

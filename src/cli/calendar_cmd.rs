@@ -11,12 +11,14 @@ use crate::diagnostic::did_you_mean;
 use crate::policy::model::{CalendarDef, IncludedHolidays};
 
 use super::args::{CalendarCmd, Format, Global};
-use super::{EXIT_INPUT, EXIT_OK, context, output, policy_cmd};
+use super::{EXIT_INPUT, EXIT_OK, context, load, output};
 
 pub fn run(cmd: CalendarCmd, g: &Global) -> i32 {
     match cmd {
-        CalendarCmd::Show { name, year, policy } => show(&name, year, policy.as_deref(), g),
-        CalendarCmd::List { policy } => list(policy.as_deref(), g),
+        CalendarCmd::Show {
+            name, year, policy, ..
+        } => show(&name, year, policy.as_deref(), g),
+        CalendarCmd::List { policy, .. } => list(policy.as_deref(), g),
     }
 }
 
@@ -31,7 +33,7 @@ struct Shown {
 fn find(name: &str, policy: Option<&Path>, g: &Global) -> Result<Shown, i32> {
     match policy {
         Some(path) => {
-            let Some(loaded) = policy_cmd::load(path, g.format) else {
+            let Some(loaded) = load::policy(path, g.format) else {
                 return Err(EXIT_INPUT);
             };
             let p = loaded.policy;
@@ -231,7 +233,7 @@ fn list(policy: Option<&Path>, g: &Global) -> i32 {
     let mut rows = Vec::new();
     match policy {
         Some(path) => {
-            let Some(loaded) = policy_cmd::load(path, g.format) else {
+            let Some(loaded) = load::policy(path, g.format) else {
                 return EXIT_INPUT;
             };
             for (id, def) in &loaded.policy.calendars {

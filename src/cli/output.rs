@@ -67,8 +67,8 @@ pub fn terminal_safe(s: &str, keep_newlines: bool) -> std::borrow::Cow<'_, str> 
     std::borrow::Cow::Owned(out)
 }
 
-/// Columns padded to the widest cell (by characters, so Chinese text lines up
-/// well enough in a terminal that renders it double-width; exactness is not needed).
+/// Columns padded to the widest cell, measured in terminal columns
+/// ([`crate::width`]), so Chinese text lines up.
 pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     let rows: Vec<Vec<String>> = rows
         .iter()
@@ -190,7 +190,7 @@ impl TableStream {
 
 /// East Asian wide characters take two terminal columns.
 pub fn display_width(s: &str) -> usize {
-    crate::report::render::display_width(s)
+    crate::width::width(s)
 }
 
 /// Prints `text` to stdout with [`paint`]ed keywords; anstream drops the colour

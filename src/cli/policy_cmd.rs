@@ -1,74 +1,32 @@
-//! `steward policy check|show|explain|diff|apply`; `test` lives in [`super::sim_cmd`].
+//! `steward policy check|show|diff|apply`. `policy show --fingerprint` and `policy
+//! list` read the database ([`super::policy_store_cmd`]); `explain` and `test` have
+//! files of their own.
 
 use std::path::Path;
 
 use crate::policy::{self, LoadFailure, Loaded};
 
-use super::args::{Format, Global, PolicyCmd};
-use super::{EXIT_FOUND, EXIT_INPUT, EXIT_OK, output};
+use super::args::{Format, Global};
+use super::{EXIT_FOUND, EXIT_INPUT, EXIT_OK, load, output};
 
-pub fn run(cmd: PolicyCmd, g: &Global) -> i32 {
-    match cmd {
-        PolicyCmd::Check { paths } => check(&paths, g),
-        PolicyCmd::Test { path, quiet } => super::sim_cmd::policy_test(&path, quiet, g.format),
-        PolicyCmd::Apply { path, estate, by } => apply(&path, estate.as_deref(), &by, g),
-        PolicyCmd::Show {
-            path: Some(path),
-            fingerprint: None,
-        } => show(&path, g.format),
-        PolicyCmd::Show { fingerprint, .. } => {
-            super::policy_store_cmd::show(fingerprint.as_deref().unwrap_or_default(), g)
-        }
-        PolicyCmd::List => super::policy_store_cmd::list(g),
-        PolicyCmd::Explain { path, ticket } => match load(&path, g.format) {
-            Some(l) => super::explain_cmd::run(&l, &ticket, g),
-            None => EXIT_INPUT,
-        },
-        PolicyCmd::Diff { old, new } => {
-            let (Some(a), Some(b)) = (load(&old, g.format), load(&new, g.format)) else {
-                return EXIT_INPUT;
-            };
-            let changes = policy::diff::diff(&a.policy, &b.policy);
-            match g.format {
-                Format::Json => output::json(&serde_json::to_value(&changes).unwrap_or_default()),
-                _ => print!("{}", policy::diff::render(&changes)),
-            }
-            if changes.is_empty() {
-                EXIT_OK
-            } else {
-                EXIT_FOUND
-            }
-        }
+/// `policy diff OLD NEW`: exit 1 when they differ.
+pub fn diff(old: &Path, new: &Path, g: &Global) -> i32 {
+    let (Some(a), Some(b)) = (load::policy(old, g.format), load::policy(new, g.format)) else {
+        return EXIT_INPUT;
+    };
+    let changes = policy::diff::diff(&a.policy, &b.policy);
+    match g.format {
+        Format::Json => output::json(&serde_json::to_value(&changes).unwrap_or_default()),
+        _ => print!("{}", policy::diff::render(&changes)),
+    }
+    if changes.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_FOUND
     }
 }
 
-/// Load or print the diagnostics; `None` means the caller should exit with 2.
-pub fn load(path: &Path, format: Format) -> Option<Loaded> {
-    match policy::load_path(path) {
-        Ok(l) => Some(l),
-        Err(LoadFailure {
-            sources,
-            diagnostics,
-        }) => {
-            output::diagnostics(format, &sources, &diagnostics);
-            eprintln!(
-                "{}: {} error(s)",
-                path.display(),
-                count_errors(&diagnostics)
-            );
-            None
-        }
-    }
-}
-
-fn count_errors(diags: &[crate::diagnostic::Diagnostic]) -> usize {
-    diags
-        .iter()
-        .filter(|d| d.severity == crate::diagnostic::Severity::Error)
-        .count()
-}
-
-fn check(paths: &[std::path::PathBuf], g: &Global) -> i32 {
+pub fn check(paths: &[std::path::PathBuf], g: &Global) -> i32 {
     let format = g.format;
     let now = match super::context::now(g) {
         Ok(t) => t,
@@ -108,7 +66,7 @@ fn check(paths: &[std::path::PathBuf], g: &Global) -> i32 {
                     output::print(&format!(
                         "FAIL  {}: {} error(s)\n",
                         path.display(),
-                        count_errors(&diagnostics)
+                        load::count_errors(&diagnostics)
                     ));
                 }
             }
@@ -135,8 +93,9 @@ fn check_warnings(
     out
 }
 
-fn show(path: &Path, format: Format) -> i32 {
-    let Some(l) = load(path, format) else {
+pub fn show(path: &Path, g: &Global) -> i32 {
+    let format = g.format;
+    let Some(l) = load::policy(path, format) else {
         return EXIT_INPUT;
     };
     let fp = policy::fingerprint(&l.policy);
@@ -164,8 +123,8 @@ fn show(path: &Path, format: Format) -> i32 {
     EXIT_OK
 }
 
-fn apply(path: &Path, estate: Option<&str>, by: &str, g: &Global) -> i32 {
-    let Some(l) = load(path, g.format) else {
+pub fn apply(path: &Path, estate: Option<&str>, by: &str, g: &Global) -> i32 {
+    let Some(l) = load::policy(path, g.format) else {
         return EXIT_INPUT;
     };
     let existed = g.db.exists();

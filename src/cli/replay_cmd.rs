@@ -3,7 +3,6 @@
 //! process's peak resident memory (VmHWM) to stderr.
 
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use chrono::NaiveDate;
@@ -14,27 +13,17 @@ use crate::sim::history::HistoryReader;
 use crate::sim::replay;
 use crate::sim::report::PolicyInfo;
 
-use super::args::Format;
-use super::{EXIT_INPUT, EXIT_OK, output, replay_render};
+use super::args::{GenerateArgs, Global, ReplayArgs, ReplayFormat};
+use super::{EXIT_INPUT, EXIT_OK, load, output, replay_render};
 
-pub struct Options {
-    pub history: PathBuf,
-    pub policies: Vec<PathBuf>,
-    pub reclassify: bool,
-    pub idle_days: u32,
-    pub max_diffs: usize,
-    pub threads: Option<usize>,
-    pub stats: bool,
-    pub daily: bool,
-}
-
-pub fn run(o: &Options, format: Format) -> i32 {
-    if o.policies.is_empty() || o.policies.len() > 2 {
+pub fn replay(o: &ReplayArgs, g: &Global) -> i32 {
+    let format = g.format;
+    if o.policy.is_empty() || o.policy.len() > 2 {
         return super::context::fail("give one --policy to replay under, or two to compare");
     }
     let mut policies = Vec::new();
-    for path in &o.policies {
-        let Some(loaded) = super::policy_cmd::load(path, format) else {
+    for path in &o.policy {
+        let Some(loaded) = load::policy(path, format) else {
             return EXIT_INPUT;
         };
         let compiled = match CompiledPolicy::with_plugins(loaded.policy, &loaded.wasm) {
@@ -86,10 +75,10 @@ pub fn run(o: &Options, format: Format) -> i32 {
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    match format {
-        Format::Json => super::output::json(&serde_json::to_value(&report).unwrap_or_default()),
-        Format::Csv => print!("{}", replay_render::csv(&report)),
-        _ => print!("{}", replay_render::table(&report, o.daily)),
+    match o.format {
+        ReplayFormat::Json => output::json(&serde_json::to_value(&report).unwrap_or_default()),
+        ReplayFormat::Csv => print!("{}", replay_render::csv(&report)),
+        ReplayFormat::Table => print!("{}", replay_render::table(&report, o.daily)),
     }
     output::eprint(&replay_render::warnings(&report));
     if o.stats {
@@ -121,14 +110,9 @@ fn peak_memory() -> Option<String> {
     Some(format!("{:.1} MiB (VmHWM)", kb / 1024.0))
 }
 
-pub fn generate(
-    seed: u64,
-    tickets: u64,
-    days: u32,
-    estates: u32,
-    start: &str,
-    out: Option<&Path>,
-) -> i32 {
+pub fn generate(a: &GenerateArgs) -> i32 {
+    let (seed, tickets, days, estates, start) = (a.seed, a.tickets, a.days, a.estates, &a.start);
+    let out = a.out.as_deref();
     let Ok(start) = NaiveDate::parse_from_str(start, "%Y-%m-%d") else {
         return super::context::fail(format!(
             "bad --start `{start}`: expected a date like 2026-07-01"

@@ -6,7 +6,7 @@ use crate::report::{self, Households, Lang, PeriodSpec, ReportKind, Request, hou
 use crate::store::Store;
 
 use super::EXIT_OK;
-use super::args::{Format, Global, LangArg, ReportArgs, ReportCmd};
+use super::args::{Global, LangArg, ReportArgs, ReportCmd, ReportFormat};
 use super::context::{fail, now};
 
 pub fn run(cmd: ReportCmd, g: &Global) -> i32 {
@@ -22,9 +22,6 @@ fn report(cmd: ReportCmd, g: &Global) -> Result<i32, String> {
         ReportCmd::Weekly { week_of, common } => (ReportKind::Weekly, week_of, common),
         ReportCmd::Quarterly { quarter, common } => (ReportKind::Quarterly, quarter, common),
     };
-    if g.format == Format::Toml {
-        return Err("`steward report` prints table, json, csv or html, not toml".into());
-    }
     let period = period(kind, given.as_deref(), &common).map_err(|e| e.to_string())?;
     let households = households(&common)?;
     let req = Request {
@@ -42,11 +39,11 @@ fn report(cmd: ReportCmd, g: &Global) -> Result<i32, String> {
         Some(LangArg::ZhCn) => r.lang = Lang::ZhCn,
         None => {}
     }
-    let text = match g.format {
-        Format::Json => report::render::json(&r) + "\n",
-        Format::Csv => report::render::csv(&r),
-        Format::Html => report::render::html(&r),
-        Format::Table | Format::Toml => report::render::table(&r),
+    let text = match common.format {
+        ReportFormat::Json => report::render::json(&r) + "\n",
+        ReportFormat::Csv => report::render::csv(&r),
+        ReportFormat::Html => report::render::html(&r),
+        ReportFormat::Table => report::render::table(&r),
     };
     match &common.output {
         Some(path) => std::fs::write(path, text)

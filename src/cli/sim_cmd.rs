@@ -1,50 +1,15 @@
-//! `steward sim run|replay|generate` and `steward policy test`: thin wrappers over
-//! [`crate::sim`] that print through [`super::sim_render`].
+//! `steward sim run FILE...`: scenario files on a virtual clock, printed through
+//! [`super::sim_render`]. `sim replay` and `sim generate` are in [`super::replay_cmd`].
 
-use std::path::Path;
+use std::path::PathBuf;
 
-use crate::sim::{parse, runner::Runner, suite};
+use crate::sim::{parse, runner::Runner};
 
-use super::args::{Format, Global, SimCmd};
+use super::args::{Format, Global};
 use super::{EXIT_FOUND, EXIT_INPUT, EXIT_OK, output, sim_render};
 
-pub fn run(cmd: SimCmd, g: &Global) -> i32 {
-    match cmd {
-        SimCmd::Run { files, quiet } => run_files(&files, quiet, g.format),
-        SimCmd::Replay {
-            history,
-            policy,
-            reclassify,
-            idle_days,
-            max_diffs,
-            threads,
-            stats,
-            daily,
-        } => super::replay_cmd::run(
-            &super::replay_cmd::Options {
-                history,
-                policies: policy,
-                reclassify,
-                idle_days,
-                max_diffs,
-                threads,
-                stats,
-                daily,
-            },
-            g.format,
-        ),
-        SimCmd::Generate {
-            seed,
-            tickets,
-            days,
-            estates,
-            start,
-            out,
-        } => super::replay_cmd::generate(seed, tickets, days, estates, &start, out.as_deref()),
-    }
-}
-
-fn run_files(files: &[std::path::PathBuf], quiet: bool, format: Format) -> i32 {
+pub fn run(files: &[PathBuf], quiet: bool, g: &Global) -> i32 {
+    let format = g.format;
     let mut runner = Runner::default();
     let mut outcomes = Vec::new();
     let mut code = EXIT_OK;
@@ -90,36 +55,4 @@ fn run_files(files: &[std::path::PathBuf], quiet: bool, format: Format) -> i32 {
         );
     }
     code
-}
-
-pub fn policy_test(path: &Path, quiet: bool, format: Format) -> i32 {
-    let suite = match suite::run(path) {
-        Ok(s) => s,
-        // Nothing to run is not a failure: the policy itself loaded.
-        Err(e @ suite::SuiteError::NoScenarios(_)) => {
-            match format {
-                Format::Json => output::json(
-                    &serde_json::json!({"scenarios": 0, "passed": 0, "failed": 0, "cases": [], "message": e.to_string()}),
-                ),
-                _ => println!("{e}"),
-            }
-            return EXIT_OK;
-        }
-        Err(e) => return super::context::fail(e),
-    };
-    match format {
-        Format::Json => output::json(&serde_json::to_value(&suite).unwrap_or_default()),
-        _ => output::print(&sim_render::suite(&suite, quiet)),
-    }
-    if suite
-        .cases
-        .iter()
-        .any(|c| matches!(c, suite::Case::Error { .. }))
-    {
-        EXIT_INPUT
-    } else if suite.failed() > 0 {
-        EXIT_FOUND
-    } else {
-        EXIT_OK
-    }
 }

@@ -130,9 +130,9 @@ pub fn suite(s: &Suite, quiet: bool) -> String {
                     let file = o.path.file_name().map(|f| f.to_string_lossy().into_owned());
                     let _ = writeln!(
                         out,
-                        "  {:<4}  {:<36}  {}",
+                        "  {:<4}  {}  {}",
                         if o.passed() { "ok" } else { "FAIL" },
-                        file.unwrap_or_default(),
+                        crate::width::pad(&file.unwrap_or_default(), 36),
                         o.name
                     );
                 }

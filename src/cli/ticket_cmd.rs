@@ -1,19 +1,18 @@
-//! `steward ticket ...`, `tick` and `event rain`: each one command,
-//! one transaction against the database.
+//! `steward ticket ...`: each one command, one transaction against the database.
 
 use std::collections::HashMap;
 
-use crate::engine::{Command, Decision, OpenTicket, Ticket};
+use crate::engine::{Command, OpenTicket, Ticket};
 use crate::policy::model::Action;
-use crate::service::{AppError, Service};
+use crate::service::AppError;
 use crate::store::TicketQuery;
 
-use super::args::{EventCmd, Format, Global, TicketCmd};
+use super::args::{Format, Global, TicketCmd};
 use super::context::{fail, now, open_existing, open_read_only};
-use super::{EXIT_FOUND, EXIT_OK, output};
-use super::{ticket_json, timeline};
+use super::decisions::{policy_tz_in, print_decisions, ticket_tz};
+use super::{EXIT_OK, output, ticket_json, timeline};
 
-pub fn ticket(cmd: TicketCmd, g: &Global) -> i32 {
+pub fn run(cmd: TicketCmd, g: &Global) -> i32 {
     match run_ticket(cmd, g) {
         Ok(code) => code,
         Err(e) => fail(e),
@@ -22,7 +21,7 @@ pub fn ticket(cmd: TicketCmd, g: &Global) -> i32 {
 
 fn run_ticket(cmd: TicketCmd, g: &Global) -> Result<i32, String> {
     match cmd {
-        TicketCmd::Show { id } => return show(&id, g).map_err(|e| e.to_string()),
+        TicketCmd::Show { id, .. } => return show(&id, g).map_err(|e| e.to_string()),
         TicketCmd::List {
             estate,
             status,
@@ -32,6 +31,7 @@ fn run_ticket(cmd: TicketCmd, g: &Global) -> Result<i32, String> {
             due_before,
             sort,
             limit,
+            ..
         } => {
             let due_before = due_before
                 .map(|t| super::context::time_arg(&t, &g.db))
@@ -62,6 +62,7 @@ fn run_ticket(cmd: TicketCmd, g: &Global) -> Result<i32, String> {
             phase,
             tags,
             class,
+            ..
         } => {
             let at = now(g)?;
             let intake = match json {
@@ -86,7 +87,7 @@ fn run_ticket(cmd: TicketCmd, g: &Global) -> Result<i32, String> {
             // inside the opening transaction (see `Batch::open_ticket`).
             let mut svc = open_existing(g).map_err(|e| e.to_string())?;
             let (ticket, decisions) = svc.open_ticket(intake, at).map_err(|e| e.to_string())?;
-            return Ok(report(&svc, &ticket, &decisions, g));
+            return Ok(print_decisions(&svc, &ticket, &decisions, g));
         }
         _ => {}
     }
@@ -94,7 +95,7 @@ fn run_ticket(cmd: TicketCmd, g: &Global) -> Result<i32, String> {
     let (id, command) = to_command(cmd)?;
     let mut svc = open_existing(g).map_err(|e| e.to_string())?;
     let (ticket, decisions) = svc.execute(&id, &command, at).map_err(|e| e.to_string())?;
-    Ok(report(&svc, &ticket, &decisions, g))
+    Ok(print_decisions(&svc, &ticket, &decisions, g))
 }
 
 fn to_command(cmd: TicketCmd) -> Result<(String, Command), String> {
@@ -114,6 +115,7 @@ fn to_command(cmd: TicketCmd) -> Result<(String, Command), String> {
             category,
             class,
             major,
+            ..
         } => (
             id,
             Command::Classify {
@@ -122,17 +124,18 @@ fn to_command(cmd: TicketCmd) -> Result<(String, Command), String> {
                 major,
             },
         ),
-        TicketCmd::Respond { id, note } => act(id, Action::Respond, note),
-        TicketCmd::Plan { id, note } => act(id, Action::Plan, note),
-        TicketCmd::Report { id, note } => act(id, Action::Report, note),
-        TicketCmd::ExpertReply { id, note } => act(id, Action::ExpertReply, note),
-        TicketCmd::Update { id, note } => act(id, Action::Update, note),
-        TicketCmd::Notice { id, note } => act(id, Action::Notice, note),
+        TicketCmd::Respond { id, note, .. } => act(id, Action::Respond, note),
+        TicketCmd::Plan { id, note, .. } => act(id, Action::Plan, note),
+        TicketCmd::Report { id, note, .. } => act(id, Action::Report, note),
+        TicketCmd::ExpertReply { id, note, .. } => act(id, Action::ExpertReply, note),
+        TicketCmd::Update { id, note, .. } => act(id, Action::Update, note),
+        TicketCmd::Notice { id, note, .. } => act(id, Action::Notice, note),
         TicketCmd::Assign {
             id,
             department,
             tier,
             lead,
+            ..
         } => (
             id,
             Command::Assign {
@@ -141,24 +144,27 @@ fn to_command(cmd: TicketCmd) -> Result<(String, Command), String> {
                 lead,
             },
         ),
-        TicketCmd::Pause { id, reason } => (id, Command::Pause { reason }),
-        TicketCmd::Resume { id } => (id, Command::Resume),
-        TicketCmd::Resolve { id, note } => (id, Command::Resolve { note }),
+        TicketCmd::Pause { id, reason, .. } => (id, Command::Pause { reason }),
+        TicketCmd::Resume { id, .. } => (id, Command::Resume),
+        TicketCmd::Resolve { id, note, .. } => (id, Command::Resolve { note }),
         TicketCmd::Revisit {
             id,
             ok,
             problem,
             channel,
             note,
+            ..
         } => {
             if ok == problem {
                 return Err("say how the revisit went: --ok or --problem".into());
             }
             (id, Command::Revisit { ok, channel, note })
         }
-        TicketCmd::Close { id, invalid } => (id, Command::Close { invalid }),
-        TicketCmd::Reopen { id, reason } => (id, Command::Reopen { reason }),
-        TicketCmd::Compensation { id, amount, note } => {
+        TicketCmd::Close { id, invalid, .. } => (id, Command::Close { invalid }),
+        TicketCmd::Reopen { id, reason, .. } => (id, Command::Reopen { reason }),
+        TicketCmd::Compensation {
+            id, amount, note, ..
+        } => {
             check_amount(&amount)?;
             (id, Command::Compensation { amount, note })
         }
@@ -166,47 +172,6 @@ fn to_command(cmd: TicketCmd) -> Result<(String, Command), String> {
             return Err("internal: not a ticket action".into());
         }
     })
-}
-
-fn tz_of(svc: &mut Service) -> chrono_tz::Tz {
-    svc.active_policy().map(|p| p.tz).unwrap_or(chrono_tz::UTC)
-}
-
-fn report(svc: &Service, ticket: &Ticket, decisions: &[Decision], g: &Global) -> i32 {
-    let tz = ticket_tz(svc, ticket);
-    match g.format {
-        Format::Json => output::json(&ticket_json::outcome(ticket, decisions, tz)),
-        _ => output::print(&output::table(
-            &["time", "ticket", "what happened", "rule"],
-            &timeline::rows(ticket.id(), decisions, tz),
-        )),
-    }
-    EXIT_OK
-}
-
-fn ticket_tz(svc: &Service, ticket: &Ticket) -> chrono_tz::Tz {
-    policy_tz(svc, &ticket.fingerprint)
-}
-
-/// The time zone of the policy stored under `fingerprint` (UTC if unreadable).
-fn policy_tz(svc: &Service, fingerprint: &str) -> chrono_tz::Tz {
-    svc.store()
-        .read(|tx| Ok::<_, crate::store::StoreError>(policy_tz_in(tx, fingerprint)))
-        .unwrap_or(chrono_tz::UTC)
-}
-
-/// [`policy_tz`] inside an open transaction.
-fn policy_tz_in(tx: &crate::store::Tx<'_>, fingerprint: &str) -> chrono_tz::Tz {
-    #[derive(serde::Deserialize)]
-    struct Head {
-        timezone: String,
-    }
-    tx.policy(fingerprint)
-        .ok()
-        .flatten()
-        .and_then(|text| serde_json::from_str::<Head>(&text).ok())
-        .and_then(|p| p.timezone.parse().ok())
-        .unwrap_or(chrono_tz::UTC)
 }
 
 fn show(id: &str, g: &Global) -> Result<i32, AppError> {
@@ -346,130 +311,6 @@ fn clip(s: &str, n: usize) -> String {
     } else {
         format!("{}…", s.chars().take(n - 1).collect::<String>())
     }
-}
-
-pub fn tick(g: &Global) -> i32 {
-    let result = (|| -> Result<_, String> {
-        let at = now(g)?;
-        let mut svc = open_existing(g).map_err(|e| e.to_string())?;
-        let ran = svc.tick_report(at).map_err(|e| e.to_string())?;
-        Ok((tz_of(&mut svc), ran))
-    })();
-    match result {
-        Ok((tz, ran)) => {
-            let code = print_batch(&ran.fired, tz, g, "nothing due");
-            // The others were kept; each ticket that could not be decided is named.
-            for (id, why) in &ran.failed {
-                fail(format!("ticket `{id}` skipped: {why}"));
-            }
-            if ran.failed.is_empty() {
-                code
-            } else {
-                EXIT_FOUND
-            }
-        }
-        Err(e) => fail(e),
-    }
-}
-
-pub fn event(cmd: EventCmd, g: &Global) -> i32 {
-    let estate = match cmd {
-        EventCmd::Rain { estate } => estate,
-        EventCmd::Feed { plugin, file } => return feed(&plugin, &file, g),
-    };
-    let result = (|| -> Result<_, String> {
-        let at = now(g)?;
-        let mut svc = open_existing(g).map_err(|e| e.to_string())?;
-        let fired = svc.event(&estate, "rain", at).map_err(|e| e.to_string())?;
-        Ok((tz_of(&mut svc), fired))
-    })();
-    match result {
-        Ok((tz, fired)) => print_batch(&fired, tz, g, "no ticket was waiting for rain"),
-        Err(e) => fail(e),
-    }
-}
-
-fn print_batch(
-    fired: &[(String, Vec<Decision>)],
-    tz: chrono_tz::Tz,
-    g: &Global,
-    empty: &str,
-) -> i32 {
-    match g.format {
-        Format::Json => {
-            let v: Vec<_> = fired
-                .iter()
-                .map(|(id, d)| serde_json::json!({"ticket": id, "events": ticket_json::events(id, d, tz)}))
-                .collect();
-            output::json(&serde_json::Value::Array(v));
-        }
-        _ if fired.is_empty() => println!("{empty}"),
-        _ => {
-            let rows: Vec<Vec<String>> = fired
-                .iter()
-                .flat_map(|(id, d)| timeline::rows(id, d, tz))
-                .collect();
-            output::print(&output::table(
-                &["time", "ticket", "what happened", "rule"],
-                &rows,
-            ));
-        }
-    }
-    EXIT_OK
-}
-
-fn feed(plugin: &str, file: &std::path::Path, g: &Global) -> i32 {
-    let result = (|| -> Result<_, String> {
-        let at = now(g)?;
-        let input = std::fs::read_to_string(file)
-            .map_err(|e| format!("cannot read `{}`: {e}", file.display()))?;
-        let mut svc = open_existing(g).map_err(|e| e.to_string())?;
-        let applied = svc.feed(plugin, &input, at).map_err(|e| e.to_string())?;
-        Ok((tz_of(&mut svc), applied))
-    })();
-    let (tz, applied) = match result {
-        Ok(r) => r,
-        Err(e) => return fail(e),
-    };
-    if g.format == Format::Json {
-        let v: Vec<_> = applied
-            .iter()
-            .map(|e| {
-                let fired: Vec<_> = e
-                    .fired
-                    .iter()
-                    .map(|(id, d)| serde_json::json!({"ticket": id, "events": ticket_json::events(id, d, tz)}))
-                    .collect();
-                serde_json::json!({"estate": e.estate, "event": e.kind, "time": ticket_json::time(e.at, tz), "fired": fired})
-            })
-            .collect();
-        output::json(&serde_json::Value::Array(v));
-        return EXIT_OK;
-    }
-    if applied.is_empty() {
-        println!("the feed produced no event up to now");
-    }
-    for e in &applied {
-        println!(
-            "{} {} at {}: {} ticket(s) affected",
-            timeline::local(e.at, tz),
-            e.kind,
-            e.estate,
-            e.fired.len()
-        );
-        let rows: Vec<Vec<String>> = e
-            .fired
-            .iter()
-            .flat_map(|(id, d)| timeline::rows(id, d, tz))
-            .collect();
-        if !rows.is_empty() {
-            output::print(&output::table(
-                &["time", "ticket", "what happened", "rule"],
-                &rows,
-            ));
-        }
-    }
-    EXIT_OK
 }
 
 /// A compensation amount: a positive decimal number of at most two decimals, as

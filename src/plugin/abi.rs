@@ -4,7 +4,7 @@
 
 use wasmtime::{ExternType, FuncType, Module};
 
-use crate::policy::model::HookPoint;
+use crate::hook_point::HookPoint;
 
 /// The ABI version this host speaks; `steward_abi_version()` must return it.
 pub const ABI_VERSION: i32 = 1;

@@ -4,11 +4,11 @@
 //! once per policy load by `policy::load`.
 
 use super::error::{PluginError, PluginErrorKind};
+use super::host::Owner;
 use super::host::PluginHost;
-use crate::policy::model::Policy;
 
 /// Every plug-in problem of `policy`; `wasm` holds the modules whose pins matched.
-pub fn check_plugins(policy: &Policy, wasm: &[(String, Vec<u8>)]) -> Vec<PluginError> {
+pub fn check_plugins(owner: &Owner<'_>, wasm: &[(String, Vec<u8>)]) -> Vec<PluginError> {
     if wasm.is_empty() {
         return Vec::new();
     }
@@ -22,6 +22,6 @@ pub fn check_plugins(policy: &Policy, wasm: &[(String, Vec<u8>)]) -> Vec<PluginE
         }
     };
     wasm.iter()
-        .filter_map(|(id, bytes)| host.load_for_policy(id, bytes, policy).err())
+        .filter_map(|(id, bytes)| host.load_for_policy(id, bytes, owner).err())
         .collect()
 }

@@ -2,15 +2,15 @@
 //! call failed, the plug-in's `fallback` category and the error to record on the
 //! ticket. Kept beside the host so every caller applies the fallback the same way.
 
+use super::declaration::Plugin;
 use super::error::PluginError;
 use super::loaded::LoadedPlugin;
 use super::wire::PluginClassification;
-use crate::policy::model::Plugin;
 use crate::script::facts::TicketFacts;
 
 /// A classify plug-in's effect on a ticket.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Decision {
+pub struct ClassifyOutcome {
     /// The plug-in's answer, or on failure just `category: fallback`. A `None`
     /// category leaves the decision to the policy's conditions (and, failing those,
     /// to its `default_category`).
@@ -24,13 +24,13 @@ pub fn classify_or_fallback(
     loaded: &mut LoadedPlugin,
     facts: &TicketFacts,
     plugin: &Plugin,
-) -> Decision {
+) -> ClassifyOutcome {
     match loaded.classify(facts) {
-        Ok(classification) => Decision {
+        Ok(classification) => ClassifyOutcome {
             classification,
             failure: None,
         },
-        Err(e) => Decision {
+        Err(e) => ClassifyOutcome {
             classification: PluginClassification {
                 category: plugin.fallback.clone(),
                 ..PluginClassification::default()

@@ -3,7 +3,7 @@
 //! and on disk when a cache directory is given. [`PluginHost::load`] compiles (or
 //! finds) a module, checks its interface and returns a [`LoadedPlugin`] ready to call.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,10 +12,12 @@ use std::sync::{Mutex, OnceLock};
 use wasmtime::{Config, Engine, Module, OptLevel};
 
 use super::abi;
+use super::declaration::Plugin;
 use super::error::{PluginError, PluginErrorKind};
 use super::limits::EPOCH_TICK;
 use super::loaded::LoadedPlugin;
-use crate::policy::model::{Plugin, Policy};
+
+static GLOBAL: OnceLock<Result<PluginHost, HostError>> = OnceLock::new();
 
 /// Deepest wasm stack a plug-in may use; deeper recursion traps with a stack overflow.
 const MAX_WASM_STACK: usize = 512 * 1024;
@@ -34,6 +36,16 @@ pub struct CacheStats {
     pub memory_hits: u64,
     /// Loads served by a precompiled module from the cache directory.
     pub disk_hits: u64,
+}
+
+/// What the host needs of the policy a plug-in belongs to: its id (for messages),
+/// the plug-ins it declares, and the categories a classify plug-in may answer with.
+/// `Policy::plugin_owner` makes one.
+#[derive(Debug, Clone)]
+pub struct Owner<'a> {
+    pub id: &'a str,
+    pub plugins: &'a BTreeMap<String, Plugin>,
+    pub categories: BTreeSet<String>,
 }
 
 pub struct PluginHost {
@@ -74,18 +86,24 @@ impl PluginHost {
         self
     }
 
-    /// The process-wide host `policy check` uses. Its cache directory is
+    /// The process-wide host: `policy check`, and every policy compiled to run
+    /// (`CompiledPolicy::with_plugins`), load through it. Its cache directory is
     /// `$STEWARD_PLUGIN_CACHE` when set.
     pub fn global() -> Result<&'static PluginHost, &'static HostError> {
-        static HOST: OnceLock<Result<PluginHost, HostError>> = OnceLock::new();
-        HOST.get_or_init(|| {
-            let host = PluginHost::new()?;
-            Ok(match std::env::var_os("STEWARD_PLUGIN_CACHE") {
-                Some(dir) if !dir.is_empty() => host.with_cache_dir(dir),
-                _ => host,
+        GLOBAL
+            .get_or_init(|| {
+                let host = PluginHost::new()?;
+                Ok(match std::env::var_os("STEWARD_PLUGIN_CACHE") {
+                    Some(dir) if !dir.is_empty() => host.with_cache_dir(dir),
+                    _ => host,
+                })
             })
-        })
-        .as_ref()
+            .as_ref()
+    }
+
+    /// The process-wide host if something started it, without starting it.
+    pub fn global_if_started() -> Option<&'static PluginHost> {
+        GLOBAL.get().and_then(|h| h.as_ref().ok())
     }
 
     pub fn engine(&self) -> &Engine {
@@ -122,36 +140,36 @@ impl PluginHost {
         LoadedPlugin::new(id, &self.engine, module, plugin)
     }
 
-    /// [`PluginHost::load`] for plug-in `id` of `policy`: a classify plug-in may only
-    /// answer with the policy's categories, and those it declares are checked now.
+    /// [`PluginHost::load`] for plug-in `id` of the policy `owner` describes: a
+    /// classify plug-in may only answer with the policy's categories, and those it
+    /// declares are checked now.
     pub fn load_for_policy(
         &self,
         id: &str,
         bytes: &[u8],
-        policy: &Policy,
+        owner: &Owner<'_>,
     ) -> Result<LoadedPlugin, PluginError> {
-        let Some(plugin) = policy.plugins.get(id) else {
+        let Some(plugin) = owner.plugins.get(id) else {
             return Err(PluginError::new(
                 id,
                 PluginErrorKind::Config,
-                format!("policy `{}` declares no such plug-in", policy.id),
+                format!("policy `{}` declares no such plug-in", owner.id),
             ));
         };
         let mut loaded = self.load(id, bytes, plugin)?;
-        let categories: BTreeSet<String> = policy.categories.keys().cloned().collect();
         for c in loaded.declared_categories()? {
-            if !categories.contains(&c) {
+            if !owner.categories.contains(&c) {
                 return Err(PluginError::new(
                     id,
                     PluginErrorKind::Config,
                     format!(
                         "can answer `{c}`, which policy `{}` does not define",
-                        policy.id
+                        owner.id
                     ),
                 ));
             }
         }
-        loaded.restrict_categories(categories);
+        loaded.restrict_categories(owner.categories.clone());
         Ok(loaded)
     }
 

@@ -9,10 +9,11 @@ use std::collections::BTreeSet;
 use wasmtime::{Engine, Instance, Memory, Module, Store, Trap, TypedFunc};
 
 use super::abi;
+use super::declaration::Plugin;
 use super::error::{PluginError, PluginErrorKind};
 use super::limits::{CALL_DEADLINE, DEADLINE_TICKS, Limits, MAX_FUEL};
 use super::wire::{self, PluginClassification, PluginEvent, Record};
-use crate::policy::model::{HookPoint, Plugin};
+use crate::hook_point::HookPoint;
 use crate::script::facts::TicketFacts;
 
 pub struct LoadedPlugin {

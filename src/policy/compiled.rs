@@ -26,6 +26,35 @@ pub struct CompiledPolicy {
     pub(super) plugins: Vec<(String, std::sync::Mutex<crate::plugin::LoadedPlugin>)>,
 }
 
+/// Why a policy cannot run. The messages are those `policy check` and the ticket
+/// commands print; the variants let a caller tell a missing or changed plug-in
+/// module (the database lost or altered it) from a policy that does not compile.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CompileError {
+    #[error("plug-in `{id}`: its module (sha256 {sha256}) is not available")]
+    ModuleMissing { id: String, sha256: String },
+    #[error("plug-in `{id}`: module sha256 {digest} does not match the pinned {pinned}")]
+    ModuleMismatch {
+        id: String,
+        digest: String,
+        pinned: String,
+    },
+    #[error("{0}")]
+    Host(String),
+    #[error(transparent)]
+    Plugin(#[from] crate::plugin::PluginError),
+    #[error("unknown timezone `{0}`")]
+    Timezone(String),
+    #[error("{key}: {error}")]
+    Condition { key: String, error: ConditionError },
+    #[error("calendar `{id}`: {message}")]
+    Calendar { id: String, message: String },
+    #[error(transparent)]
+    Hook(#[from] crate::script::hook::HookError),
+    #[error("stored policy is unreadable: {0}")]
+    Unreadable(String),
+}
+
 /// The category chosen for a ticket and why.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Classification {
@@ -36,19 +65,10 @@ pub struct Classification {
     pub error: Option<String>,
 }
 
-/// One wasmtime engine and module cache for the whole process.
-fn plugin_host() -> Result<&'static crate::plugin::PluginHost, String> {
-    static HOST: std::sync::OnceLock<Result<crate::plugin::PluginHost, String>> =
-        std::sync::OnceLock::new();
-    HOST.get_or_init(|| crate::plugin::PluginHost::new().map_err(|e| e.to_string()))
-        .as_ref()
-        .map_err(Clone::clone)
-}
-
 impl CompiledPolicy {
     /// A policy without plug-ins, or whose plug-ins are not needed (they are
     /// reported missing only if the policy declares some).
-    pub fn new(policy: Policy) -> Result<CompiledPolicy, String> {
+    pub fn new(policy: Policy) -> Result<CompiledPolicy, CompileError> {
         CompiledPolicy::with_plugins(policy, &[])
     }
 
@@ -57,25 +77,29 @@ impl CompiledPolicy {
     pub fn with_plugins(
         policy: Policy,
         modules: &[(String, Vec<u8>)],
-    ) -> Result<CompiledPolicy, String> {
+    ) -> Result<CompiledPolicy, CompileError> {
         let mut plugins = Vec::new();
         for (id, plugin) in &policy.plugins {
             let Some((_, bytes)) = modules.iter().find(|(m, _)| m == id) else {
-                return Err(format!(
-                    "plug-in `{id}`: its module (sha256 {}) is not available",
-                    plugin.sha256
-                ));
+                return Err(CompileError::ModuleMissing {
+                    id: id.clone(),
+                    sha256: plugin.sha256.clone(),
+                });
             };
             let digest = crate::digest::sha256_hex(bytes);
             if digest != plugin.sha256 {
-                return Err(format!(
-                    "plug-in `{id}`: module sha256 {digest} does not match the pinned {}",
-                    plugin.sha256
-                ));
+                return Err(CompileError::ModuleMismatch {
+                    id: id.clone(),
+                    digest,
+                    pinned: plugin.sha256.clone(),
+                });
             }
-            let loaded = plugin_host()?
-                .load_for_policy(id, bytes, &policy)
-                .map_err(|e| e.to_string())?;
+            // The process-wide host `policy check` uses too: one engine, one module
+            // cache (on disk with STEWARD_PLUGIN_CACHE), so a ticket command compiles
+            // nothing a previous process already compiled.
+            let loaded = crate::plugin::PluginHost::global()
+                .map_err(|e| CompileError::Host(e.to_string()))?
+                .load_for_policy(id, bytes, &policy.plugin_owner())?;
             plugins.push((id.clone(), std::sync::Mutex::new(loaded)));
         }
         let mut compiled = CompiledPolicy::compile(policy)?;
@@ -83,16 +107,19 @@ impl CompiledPolicy {
         Ok(compiled)
     }
 
-    fn compile(policy: Policy) -> Result<CompiledPolicy, String> {
+    fn compile(policy: Policy) -> Result<CompiledPolicy, CompileError> {
         let engine = condition::engine();
         let tz: chrono_tz::Tz = policy
             .timezone
             .parse()
-            .map_err(|_| format!("unknown timezone `{}`", policy.timezone))?;
+            .map_err(|_| CompileError::Timezone(policy.timezone.clone()))?;
         let mut conditions = HashMap::new();
-        let mut add = |key: String, expr: &Option<String>| -> Result<(), String> {
+        let mut add = |key: String, expr: &Option<String>| -> Result<(), CompileError> {
             if let Some(expr) = expr {
-                let c = Condition::compile(&engine, expr).map_err(|e| format!("{key}: {e}"))?;
+                let c = match Condition::compile(&engine, expr) {
+                    Ok(c) => c,
+                    Err(error) => return Err(CompileError::Condition { key, error }),
+                };
                 conditions.insert(key, c);
             }
             Ok(())
@@ -119,14 +146,17 @@ impl CompiledPolicy {
                 &strs(&holidays),
                 &strs(&makeup),
             )
-            .map_err(|e| format!("calendar `{id}`: {e}"))?
+            .map_err(|e| CompileError::Calendar {
+                id: id.clone(),
+                message: e.to_string(),
+            })?
             .with_business_days(def.business_days);
             calendars.insert(id.clone(), cal);
         }
         let hooks = policy
             .hooks
             .iter()
-            .map(|(id, h)| CompiledHook::compile(id, h).map_err(|e| e.to_string()))
+            .map(|(id, h)| CompiledHook::compile(id, h).map_err(CompileError::from))
             .collect::<Result<Vec<_>, _>>()?;
         let fingerprint = super::fingerprint(&policy);
 
@@ -148,9 +178,9 @@ impl CompiledPolicy {
     pub fn from_canonical(
         text: &str,
         mut module: impl FnMut(&str) -> Option<Vec<u8>>,
-    ) -> Result<CompiledPolicy, String> {
+    ) -> Result<CompiledPolicy, CompileError> {
         let policy: Policy =
-            serde_json::from_str(text).map_err(|e| format!("stored policy is unreadable: {e}"))?;
+            serde_json::from_str(text).map_err(|e| CompileError::Unreadable(e.to_string()))?;
         let modules: Vec<(String, Vec<u8>)> = policy
             .plugins
             .iter()
@@ -231,4 +261,37 @@ impl CompiledPolicy {
 
 fn strs(v: &[String]) -> Vec<&str> {
     v.iter().map(String::as_str).collect()
+}
+
+#[cfg(test)]
+mod compile_error_tests {
+    use super::{CompileError, CompiledPolicy};
+
+    fn plugin_policy() -> super::Policy {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/vk-shanghai-plugins");
+        match crate::policy::load_path(&dir) {
+            Ok(l) => l.policy,
+            Err(e) => panic!("the shipped plug-in policy loads: {:?}", e.diagnostics),
+        }
+    }
+
+    #[test]
+    fn a_missing_or_changed_module_is_its_own_error() {
+        let policy = plugin_policy();
+        let id = policy.plugins.keys().next().cloned().unwrap_or_default();
+        let err = CompiledPolicy::with_plugins(policy.clone(), &[]).err();
+        assert!(
+            matches!(&err, Some(CompileError::ModuleMissing { id: i, .. }) if *i == id),
+            "{err:?}"
+        );
+        let wrong = vec![(id.clone(), b"(module)".to_vec())];
+        let err = CompiledPolicy::with_plugins(policy, &wrong).err();
+        assert!(
+            matches!(&err, Some(CompileError::ModuleMismatch { id: i, .. }) if *i == id),
+            "{err:?}"
+        );
+        let text = err.map(|e| e.to_string()).unwrap_or_default();
+        assert!(text.contains("does not match the pinned"), "{text}");
+    }
 }

@@ -230,12 +230,7 @@ pub fn render(changes: &[Change]) -> String {
     text
 }
 
-/// Terminal columns: East Asian wide characters take two.
-fn width(s: &str) -> usize {
-    s.chars()
-        .map(|c| if (c as u32) >= 0x1100 { 2 } else { 1 })
-        .sum()
-}
+use crate::width::width;
 
 /// Whitespace collapsed (conditions span lines) and cut to `max` characters.
 fn shorten(s: &str, max: usize) -> String {

@@ -464,7 +464,7 @@ fn attach_files(
 /// Compile each pinned plug-in and check its interface and config: the plug-in
 /// host's own check (`crate::plugin::check`), reported at the plug-in's `wasm` key.
 fn check_plugins(policy: &Policy, wasm: &[(String, Vec<u8>)], refs: &[FileRef], ctx: &mut Ctx) {
-    for err in crate::plugin::check::check_plugins(policy, wasm) {
+    for err in crate::plugin::check::check_plugins(&policy.plugin_owner(), wasm) {
         let loc = refs
             .iter()
             .find(|r| r.section == "plugin" && r.id == err.plugin)

@@ -7,6 +7,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::hook_point::HookPoint;
+pub use crate::plugin::Plugin;
+pub use crate::script::hook::Hook;
+pub use crate::script::sandbox::ScriptLimits;
 use crate::span::Span;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -368,76 +372,13 @@ impl TimerKind {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum HookPoint {
-    Classify,
-    Route,
-    BeforeClose,
-    Deadline,
-    /// An event source: a plug-in that turns an external feed (weather observations)
-    /// into events such as `rain` per estate. Plug-ins only; rhai hooks cannot.
-    Events,
-}
-
-impl HookPoint {
-    pub const ALL: [&'static str; 5] = ["classify", "route", "before_close", "deadline", "events"];
-
-    pub fn parse(s: &str) -> Option<HookPoint> {
-        Some(match s {
-            "classify" => HookPoint::Classify,
-            "route" => HookPoint::Route,
-            "before_close" => HookPoint::BeforeClose,
-            "deadline" => HookPoint::Deadline,
-            "events" => HookPoint::Events,
-            _ => return None,
-        })
-    }
-
-    pub fn as_str(self) -> &'static str {
-        HookPoint::ALL[self as usize]
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Hook {
-    pub on: HookPoint,
-    /// Path as written, relative to the policy file that named it.
-    pub script: String,
-    /// The script text: part of the canonical form, so a script change is a policy change.
-    pub source: String,
-    pub limits: ScriptLimits,
-    pub fallback: Option<String>,
-    pub rules: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ScriptLimits {
-    pub operations: u64,
-    pub call_depth: usize,
-    pub string_size: usize,
-    pub array_size: usize,
-}
-
-impl Default for ScriptLimits {
-    fn default() -> Self {
-        ScriptLimits {
-            operations: 100_000,
-            call_depth: 32,
-            string_size: 64 * 1024,
-            array_size: 10_000,
+impl Policy {
+    /// What the plug-in host checks this policy's plug-ins against.
+    pub fn plugin_owner(&self) -> crate::plugin::Owner<'_> {
+        crate::plugin::Owner {
+            id: &self.id,
+            plugins: &self.plugins,
+            categories: self.categories.keys().cloned().collect(),
         }
     }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Plugin {
-    pub on: HookPoint,
-    pub wasm: String,
-    pub sha256: String,
-    pub fuel: u64,
-    pub memory_bytes: u64,
-    pub fallback: Option<String>,
-    pub config: BTreeMap<String, serde_json::Value>,
-    pub rules: Vec<String>,
 }

@@ -15,7 +15,7 @@ use super::period::{Period, ReportKind};
 pub const VALID_RATE_TARGET_PER_MILLE: f64 = 0.5;
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Report {
+pub struct PeriodReport {
     pub kind: ReportKind,
     /// The language of the table and HTML renderings (the policy's `locale` by default).
     pub lang: Lang,

@@ -1,4 +1,4 @@
-//! From the fold's running aggregates to the [`Report`]: rates, the per-
+//! From the fold's running aggregates to the [`PeriodReport`]: rates, the per-
 //! specialist and per-department tables, the valid-complaint rate against the
 //! households the user gave, top lists, and the notes that say what could not
 //! be computed. Pure, like the fold.
@@ -50,7 +50,12 @@ impl CloseAcc {
 
 /// Builds the report. `heads` are the stored policies named by
 /// [`Aggregator::fingerprints`], for labels; `households` the user's counts.
-pub fn finish(agg: Aggregator, kind: ReportKind, households: &Households, heads: &Heads) -> Report {
+pub fn finish(
+    agg: Aggregator,
+    kind: ReportKind,
+    households: &Households,
+    heads: &Heads,
+) -> PeriodReport {
     let label = |f: fn(&PolicyHead) -> &BTreeMap<String, String>, id: &str| {
         heads.values().find_map(|h| f(h).get(id).cloned())
     };
@@ -328,7 +333,7 @@ pub fn finish(agg: Aggregator, kind: ReportKind, households: &Households, heads:
         escalations: agg.escalations.values().sum(),
     };
 
-    Report {
+    PeriodReport {
         kind,
         lang: super::lang::Lang::En,
         generated_at: String::new(),

@@ -1,4 +1,4 @@
-//! Renderers of a [`Report`]: an aligned text table, CSV (one long table of
+//! Renderers of a [`PeriodReport`]: an aligned text table, CSV (one long table of
 //! `section,name,metric,value` rows, easy to pivot), JSON (serde) and one
 //! self-contained HTML file with inline CSS and SVG charts.
 
@@ -13,11 +13,11 @@ pub use csv::csv;
 pub use html::html;
 pub use text::table;
 
-use super::figures::Report;
+use super::figures::PeriodReport;
 use super::lang::Lang;
 
 /// The report as pretty JSON.
-pub fn json(r: &Report) -> String {
+pub fn json(r: &PeriodReport) -> String {
     serde_json::to_string_pretty(r).unwrap_or_default()
 }
 
@@ -37,7 +37,7 @@ fn num(rate: Option<f64>) -> String {
 }
 
 /// The report's headline, shared by every text format.
-fn title(r: &Report) -> String {
+fn title(r: &PeriodReport) -> String {
     let l = r.lang;
     let name = match (r.kind, l) {
         (super::ReportKind::Daily, Lang::En) => "daily complaint report (日报)",
@@ -54,7 +54,7 @@ fn title(r: &Report) -> String {
 }
 
 /// When the report is due (K1, K2), in the report's language.
-fn due(r: &Report) -> Option<String> {
+fn due(r: &PeriodReport) -> Option<String> {
     let next = r.period.last_day + chrono::Duration::days(1);
     match (r.lang, r.kind) {
         (Lang::En, _) => r.due.clone(),
@@ -91,7 +91,7 @@ fn delta(now: u64, before: u64) -> String {
 }
 
 /// The comparison with the previous period: (metric, this period, previous, change).
-fn comparison(r: &Report) -> Option<(String, Vec<Vec<String>>)> {
+fn comparison(r: &PeriodReport) -> Option<(String, Vec<Vec<String>>)> {
     let p = r.previous.as_ref()?;
     let (a, b) = (&r.headline, &p.headline);
     let l = r.lang;
@@ -142,19 +142,9 @@ fn comparison(r: &Report) -> Option<(String, Vec<Vec<String>>)> {
     Some((format!("{} – {}", p.first_day, p.last_day), rows))
 }
 
-/// Terminal columns of `s`: East Asian wide characters (CJK, Hangul, full-width
-/// forms) take two, everything else one (the dash `—` included).
+/// Terminal columns of `s` ([`crate::width::width`]).
 pub fn display_width(s: &str) -> usize {
-    s.chars()
-        .map(|c| {
-            let c = c as u32;
-            let wide = matches!(c,
-                0x1100..=0x115F | 0x2E80..=0x303E | 0x3041..=0x33FF | 0x3400..=0x4DBF
-                | 0x4E00..=0x9FFF | 0xA000..=0xA4CF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF
-                | 0xFE30..=0xFE4F | 0xFF00..=0xFF60 | 0xFFE0..=0xFFE6 | 0x20000..=0x3FFFD);
-            if wide { 2 } else { 1 }
-        })
-        .sum()
+    crate::width::width(s)
 }
 
 fn short(fp: &str) -> &str {

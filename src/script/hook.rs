@@ -16,10 +16,26 @@ use std::sync::Arc;
 
 use rhai::{AST, Dynamic, Engine, Map, NativeCallContext, Scope};
 
-use crate::policy::model::{Hook, HookPoint};
+use serde::{Deserialize, Serialize};
+
+use crate::hook_point::HookPoint;
 
 use super::facts::TicketFacts;
-use super::sandbox;
+use super::sandbox::{self, ScriptLimits};
+
+/// A hook as the policy declares it (`[hook.ID]`): the point, the script and its
+/// text, the sandbox limits and the fallback.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hook {
+    pub on: HookPoint,
+    /// Path as written, relative to the policy file that named it.
+    pub script: String,
+    /// The script text: part of the canonical form, so a script change is a policy change.
+    pub source: String,
+    pub limits: ScriptLimits,
+    pub fallback: Option<String>,
+    pub rules: Vec<String>,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HookError {
@@ -263,7 +279,6 @@ pub fn get_int(map: &Map, key: &str) -> Result<Option<i64>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::model::ScriptLimits;
 
     fn hook(on: HookPoint, source: &str) -> Hook {
         Hook {

@@ -11,7 +11,28 @@ use std::time::{Duration, Instant};
 
 use rhai::{Dynamic, Engine, EvalAltResult};
 
-use crate::policy::model::ScriptLimits;
+use serde::{Deserialize, Serialize};
+
+/// The limits of one hook's sandbox, as a policy sets them (`[hook.limits]`),
+/// within the host ceilings below.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScriptLimits {
+    pub operations: u64,
+    pub call_depth: usize,
+    pub string_size: usize,
+    pub array_size: usize,
+}
+
+impl Default for ScriptLimits {
+    fn default() -> Self {
+        ScriptLimits {
+            operations: 100_000,
+            call_depth: 32,
+            string_size: 64 * 1024,
+            array_size: 10_000,
+        }
+    }
+}
 
 /// Wall-clock ceiling of one hook call.
 pub const HOOK_DEADLINE: Duration = Duration::from_millis(250);

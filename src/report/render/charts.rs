@@ -3,7 +3,7 @@
 //! limits (a line), and revisit completion of resolved repairs (overlaid bars).
 
 use super::svg::Svg;
-use crate::report::figures::{Bucket, KindCounts, Report};
+use crate::report::figures::{Bucket, KindCounts, PeriodReport};
 
 const W: f64 = 1000.0;
 const H: f64 = 230.0;
@@ -99,7 +99,7 @@ fn count_label(v: f64) -> String {
     }
 }
 
-fn bucket_name(r: &Report, b: &Bucket) -> String {
+fn bucket_name(r: &PeriodReport, b: &Bucket) -> String {
     if r.period.bucket_days == 1 {
         b.start.to_string()
     } else {
@@ -107,7 +107,7 @@ fn bucket_name(r: &Report, b: &Bucket) -> String {
     }
 }
 
-pub fn tickets(r: &Report) -> String {
+pub fn tickets(r: &PeriodReport) -> String {
     let buckets = &r.series;
     let max = buckets.iter().map(|b| b.opened.total()).max().unwrap_or(0);
     let f = Frame {
@@ -155,7 +155,7 @@ pub fn tickets(r: &Report) -> String {
     }))
 }
 
-pub fn on_time(r: &Report) -> String {
+pub fn on_time(r: &PeriodReport) -> String {
     let buckets = &r.series;
     let f = Frame {
         n: buckets.len(),
@@ -203,7 +203,7 @@ pub fn on_time(r: &Report) -> String {
     svg.finish(r.lang.t("on-time rate over all limits"))
 }
 
-pub fn revisits(r: &Report) -> String {
+pub fn revisits(r: &PeriodReport) -> String {
     let buckets = &r.series;
     let max = buckets.iter().map(|b| b.resolved).max().unwrap_or(0);
     let f = Frame {

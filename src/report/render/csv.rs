@@ -2,7 +2,7 @@
 //! (RFC 4180 quoting), so every figure is one row and a spreadsheet can pivot it.
 
 use super::num;
-use crate::report::figures::{CloseRow, KindCounts, Report};
+use crate::report::figures::{CloseRow, KindCounts, PeriodReport};
 
 struct Rows(String);
 
@@ -45,7 +45,7 @@ fn neutralize(cell: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-pub fn csv(r: &Report) -> String {
+pub fn csv(r: &PeriodReport) -> String {
     let mut o = Rows(String::new());
     o.row("section", "name", "metric", "value");
     o.row("report", r.kind.as_str(), "from", r.period.first_day);

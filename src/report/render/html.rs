@@ -12,7 +12,7 @@ use std::fmt::Write;
 
 use super::svg::escape;
 use super::{charts, comparison, due, pct, per_mille, sections, title};
-use crate::report::figures::{KindCounts, Report};
+use crate::report::figures::{KindCounts, PeriodReport};
 
 const CSS: &str = "body{font-family:'Noto Sans CJK SC','Noto Sans SC','PingFang SC','Microsoft YaHei','WenQuanYi Micro Hei',system-ui,sans-serif;margin:24px auto;max-width:1040px;color:#222;padding:0 20px;line-height:1.45}
 h1{font-size:24px;margin-bottom:6px}h2{font-size:18px;margin-top:30px;border-bottom:2px solid #e3e3e3;padding-bottom:4px}
@@ -84,7 +84,7 @@ fn card(o: &mut String, value: &str, key: &str, good: Option<bool>) {
     );
 }
 
-fn provenance(o: &mut String, r: &Report) {
+fn provenance(o: &mut String, r: &PeriodReport) {
     let l = r.lang;
     let p = &r.period;
     o.push_str("<div class=\"prov\">");
@@ -146,7 +146,7 @@ fn provenance(o: &mut String, r: &Report) {
     o.push_str("</tbody></table></div>\n");
 }
 
-fn cards(o: &mut String, r: &Report) {
+fn cards(o: &mut String, r: &PeriodReport) {
     let l = r.lang;
     o.push_str("<div class=\"cards\">");
     card(
@@ -197,7 +197,7 @@ fn cards(o: &mut String, r: &Report) {
     o.push_str("</div>\n");
 }
 
-pub fn html(r: &Report) -> String {
+pub fn html(r: &PeriodReport) -> String {
     let l = r.lang;
     let mut o = String::with_capacity(64 * 1024);
     let t = title(r);

@@ -4,7 +4,7 @@
 //! report's language.
 
 use super::{named, pct};
-use crate::report::figures::{CloseRow, Report};
+use crate::report::figures::{CloseRow, PeriodReport};
 use crate::report::lang::{Lang, builtin_limit_label};
 
 pub struct Section {
@@ -16,7 +16,7 @@ fn header(l: Lang, words: &[&'static str]) -> Vec<&'static str> {
     words.iter().map(|w| l.t(w)).collect()
 }
 
-pub fn limits(r: &Report) -> Section {
+pub fn limits(r: &PeriodReport) -> Section {
     let l = r.lang;
     Section {
         header: header(
@@ -51,7 +51,7 @@ pub fn limits(r: &Report) -> Section {
     }
 }
 
-pub fn escalations(r: &Report) -> Section {
+pub fn escalations(r: &PeriodReport) -> Section {
     Section {
         header: header(r.lang, &["to step", "label", "escalations"]),
         rows: r
@@ -68,7 +68,7 @@ pub fn escalations(r: &Report) -> Section {
     }
 }
 
-pub fn top_categories(r: &Report) -> Section {
+pub fn top_categories(r: &PeriodReport) -> Section {
     Section {
         header: header(r.lang, &["category", "label", "tickets"]),
         rows: r
@@ -85,7 +85,7 @@ pub fn top_categories(r: &Report) -> Section {
     }
 }
 
-pub fn top_estates(r: &Report) -> Section {
+pub fn top_estates(r: &PeriodReport) -> Section {
     Section {
         header: header(r.lang, &["estate", "tickets"]),
         rows: r

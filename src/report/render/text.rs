@@ -3,10 +3,10 @@
 use std::fmt::Write;
 
 use super::{comparison, due, pct, per_mille, sections, short, title};
-use crate::report::figures::{KindCounts, Report};
+use crate::report::figures::{KindCounts, PeriodReport};
 use crate::report::lang::Lang;
 
-pub fn table(r: &Report) -> String {
+pub fn table(r: &PeriodReport) -> String {
     let l = r.lang;
     let mut o = String::new();
     let _ = writeln!(o, "{}", title(r));

@@ -5,14 +5,16 @@
 //! is given: deadlines are computed from it and a made-up default would hide that.
 //! A malformed ticket is one line on stderr and exit 2.
 
+use std::path::Path;
+
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::args::{Format, Global};
-use super::{EXIT_INPUT, EXIT_OK, output};
+use super::{EXIT_INPUT, EXIT_OK, load, output};
+use crate::policy::CompiledPolicy;
 use crate::policy::explain::{Explanation, explain};
 use crate::policy::model::{Kind, Phase};
-use crate::policy::{CompiledPolicy, Loaded};
 use crate::script::facts::TicketFacts;
 
 /// The `--ticket` JSON: the fields of [`TicketFacts`] a caller may give.
@@ -41,7 +43,11 @@ struct TicketInput {
     opened_at: Option<String>,
 }
 
-pub fn run(loaded: &Loaded, ticket: &str, g: &Global) -> i32 {
+pub fn run(path: &Path, ticket: &str, g: &Global) -> i32 {
+    let Some(loaded) = load::policy(path, g.format) else {
+        return EXIT_INPUT;
+    };
+    let loaded = &loaded;
     let (facts, opened_at) = match parse_ticket(ticket, g.now.as_deref()) {
         Ok(v) => v,
         Err(msg) => {
