@@ -4,7 +4,7 @@
 
 pub mod condition;
 pub mod facts;
-pub mod hook;
+pub mod hook_script;
 pub mod sandbox;
 
 pub use condition::{Condition, ConditionError};

@@ -4,11 +4,11 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::limit_duration::LimitDuration;
 use crate::policy::CompiledPolicy;
-use crate::policy::hooks::{HookDeadline, HookOutcome};
+use crate::policy::hook_calls::{HookDeadline, HookOutcome};
 use crate::policy::model::{Action, ClockStart, EscalateTo, Limit, RevisitAnchor, RevisitStep};
 use crate::script::facts::TicketFacts;
-use crate::span::Span;
 
 use super::EngineError;
 use super::clock::{self, ClockState};

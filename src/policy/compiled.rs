@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use crate::calendar::Calendar;
 use crate::script::condition::{self, Condition, ConditionError};
 use crate::script::facts::TicketFacts;
-use crate::script::hook::CompiledHook;
+use crate::script::hook_script::CompiledHook;
 
 use super::model::{Kind, Limit, Policy};
 

@@ -102,7 +102,7 @@ impl Run<'_> {
         if let Some(at) = fixed_deadline {
             deadline = at.max(start);
             total = (deadline - start).num_minutes();
-            within = Span::Wall {
+            within = LimitDuration::Wall {
                 minutes: total.max(1),
             };
         }

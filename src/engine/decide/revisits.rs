@@ -74,7 +74,7 @@ impl Run<'_> {
 
     pub(super) fn due(
         &self,
-        within: &Span,
+        within: &LimitDuration,
         from: DateTime<Utc>,
         rule: &str,
     ) -> Result<DateTime<Utc>, EngineError> {
