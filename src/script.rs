@@ -5,6 +5,7 @@
 pub mod condition;
 pub mod facts;
 pub mod hook_script;
+pub mod predicate;
 pub mod sandbox;
 
 pub use condition::{Condition, ConditionError};

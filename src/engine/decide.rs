@@ -7,8 +7,10 @@ use chrono::{DateTime, Utc};
 use crate::limit_duration::LimitDuration;
 use crate::policy::CompiledPolicy;
 use crate::policy::hook_calls::{HookDeadline, HookOutcome};
+use crate::policy::model::HookPoint;
 use crate::policy::model::{Action, ClockStart, EscalateTo, Limit, RevisitAnchor, RevisitStep};
-use crate::script::facts::TicketFacts;
+use crate::script::condition::{Condition, ConditionError, Facts};
+use crate::script::facts::{FactCache, FactView, TicketFacts, weekday_name};
 
 use super::EngineError;
 use super::clock::{self, ClockState};
@@ -47,11 +49,7 @@ pub fn decide(
             last: t.updated_at.to_rfc3339(),
         });
     }
-    let mut run = Run {
-        t,
-        out: Vec::new(),
-        p: policy,
-    };
+    let mut run = Run::new(t, Vec::new(), policy);
     let inclusive = matches!(cmd, Command::Tick) || !policy.policy.ordering.action_before_deadline;
     run.catch_up(now, inclusive)?;
     run.command(cmd, now)?;
@@ -90,11 +88,7 @@ fn open(
         rule: None,
     };
     let t = Ticket::new(intake.clone(), p.fingerprint.clone(), now);
-    let mut run = Run {
-        t,
-        out: vec![opened],
-        p,
-    };
+    let mut run = Run::new(t, vec![opened], p);
     run.classify(now, None, None, None)?;
     run.catch_up(now, false)?;
     Ok((run.t, run.out))
@@ -115,6 +109,26 @@ struct Run<'a> {
     t: Ticket,
     out: Vec<Decision>,
     p: &'a CompiledPolicy,
+    /// The ticket's facts and scope, built when first read (see [`FactCache`]).
+    cache: std::cell::RefCell<FactCache>,
+    /// The policy's keyword search over the ticket's text, run when first read;
+    /// the text is the intake's, which no fact changes.
+    hits: std::cell::OnceCell<Vec<bool>>,
+    /// Local hour and weekday of intake, which no fact changes either.
+    opened_local: std::cell::OnceCell<(i64, &'static str)>,
+}
+
+impl<'a> Run<'a> {
+    fn new(t: Ticket, out: Vec<Decision>, p: &'a CompiledPolicy) -> Run<'a> {
+        Run {
+            t,
+            out,
+            p,
+            cache: Default::default(),
+            hits: Default::default(),
+            opened_local: Default::default(),
+        }
+    }
 }
 
 impl Run<'_> {
@@ -158,27 +172,53 @@ impl Run<'_> {
         }
     }
 
-    fn facts(&self) -> TicketFacts {
+    /// What conditions and hooks know of the ticket, read in place.
+    fn view(&self) -> FactView<'_> {
         let t = &self.t;
-        let local = t.opened_at.with_timezone(&self.p.tz);
-        TicketFacts {
-            kind: t.intake.kind.clone(),
-            category: t.category.clone().unwrap_or_default(),
+        let (hour, weekday) = *self.opened_local.get_or_init(|| {
+            let local = t.opened_at.with_timezone(&self.p.tz);
+            (
+                i64::from(chrono::Timelike::hour(&local)),
+                weekday_name(chrono::Datelike::weekday(&local)),
+            )
+        });
+        FactView {
+            kind: &t.intake.kind,
+            category: t.category.as_deref().unwrap_or_default(),
             class: i64::from(t.class.unwrap_or(0)),
-            text: t.intake.text.clone(),
-            estate: t.intake.estate.clone(),
-            unit: t.intake.unit.clone(),
-            channel: t.intake.channel.clone(),
-            urgency: t.intake.urgency.clone(),
+            text: &t.intake.text,
+            estate: &t.intake.estate,
+            unit: &t.intake.unit,
+            channel: &t.intake.channel,
+            urgency: &t.intake.urgency,
             major: t.major,
             emergency: t.emergency,
-            phase: t.intake.phase.clone(),
-            tags: t.intake.tags.clone(),
-            hour: i64::from(chrono::Timelike::hour(&local)),
-            weekday: chrono::Datelike::weekday(&local).to_string().to_lowercase(),
+            phase: &t.intake.phase,
+            tags: &t.intake.tags,
+            hour,
+            weekday,
             revisits: i64::from(t.callbacks),
-            department: t.department.clone().unwrap_or_default(),
+            department: t.department.as_deref().unwrap_or_default(),
         }
+    }
+
+    /// The facts as hooks and plug-ins take them (owned), built once while unchanged.
+    fn facts(&self) -> TicketFacts {
+        self.cache.borrow_mut().facts(&self.view()).clone()
+    }
+
+    /// Start a group of conditions that once shared a scope (see [`FactCache`]).
+    fn new_group(&self) {
+        self.cache.borrow_mut().new_group();
+    }
+
+    /// Does `condition` hold for the ticket as it stands (`None`: no condition)?
+    fn holds(&self, condition: Option<&Condition>) -> Result<bool, ConditionError> {
+        let Some(c) = condition else {
+            return Ok(true);
+        };
+        let facts = Facts::new(self.view(), self.p.keywords(), &self.hits);
+        self.p.holds(Some(c), &facts, &mut self.cache.borrow_mut())
     }
 }
 

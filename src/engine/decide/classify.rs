@@ -2,6 +2,7 @@
 //! route, and manual assignment (E1).
 
 use super::*;
+use crate::policy::hook_calls::CategoryChoice;
 
 impl Run<'_> {
     pub(super) fn classify(
@@ -55,7 +56,23 @@ impl Run<'_> {
         now: DateTime<Utc>,
         decided: &mut Decided,
     ) -> (String, Option<String>) {
-        let choice = self.p.choose_category(&self.facts());
+        let choice = if self.p.has_hook(HookPoint::Classify) {
+            self.p.choose_category(&self.facts())
+        } else {
+            // No hook or plug-in to ask: what `choose_category` would do, on the
+            // facts in place.
+            let facts = Facts::new(self.view(), self.p.keywords(), &self.hits);
+            let c = self.p.classify_facts(&facts, &mut self.cache.borrow_mut());
+            CategoryChoice {
+                category: c.category,
+                matched: c.matched,
+                by_hook: None,
+                hook_id: None,
+                overrides: None,
+                hook_failures: Vec::new(),
+                condition_error: c.error,
+            }
+        };
         for (hook, error, fallback) in choice.hook_failures {
             self.hook_failed(now, hook, error, fallback);
         }
@@ -80,6 +97,9 @@ impl Run<'_> {
     /// The route hook may dispatch the ticket (department, tier, lead); on failure
     /// the category's own route stands.
     pub(super) fn route(&mut self, now: DateTime<Utc>) {
+        if !self.p.has_hook(HookPoint::Route) {
+            return;
+        }
         match self.p.hook_route(&self.facts()) {
             HookOutcome::Decided { value, hook, .. } => {
                 let fact = Fact::Assigned {

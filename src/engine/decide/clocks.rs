@@ -11,16 +11,12 @@ impl Run<'_> {
         now: DateTime<Utc>,
         cancel_reason: &str,
     ) -> Result<(), EngineError> {
-        let mut scope = self.facts().scope();
-        let limits: Vec<(String, Limit)> = self
-            .p
-            .policy
-            .limits
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        for (id, limit) in limits {
-            let applies = match self.p.applies(&format!("limit.{id}"), &mut scope) {
+        // The policy outlives the run, so its rules are read in place while the
+        // ticket changes.
+        let p = self.p;
+        self.new_group();
+        for (id, limit, condition) in p.limit_rules() {
+            let applies = match self.holds(condition) {
                 Ok(a) => a,
                 Err(e) => {
                     self.emit(
@@ -29,33 +25,37 @@ impl Run<'_> {
                             error: format!("limit `{id}`: {e}"),
                             fallback: "not applied".into(),
                         },
-                        Some(&id),
+                        Some(id),
                     );
                     false
                 }
             };
-            let clock = self.t.clocks.get(&id).cloned();
+            let clock = self
+                .t
+                .clocks
+                .get(id)
+                .map(|c| (c.is_live(), c.within, c.started_at));
             match (applies, clock) {
-                (false, Some(c)) if c.is_live() => {
+                (false, Some((true, _, _))) => {
                     self.emit(
                         now,
                         Fact::ClockCancelled {
                             limit: id.clone(),
                             reason: cancel_reason.into(),
                         },
-                        Some(&id),
+                        Some(id),
                     );
                 }
-                (true, Some(c)) if c.is_live() && c.within != limit.within => {
+                (true, Some((true, within, started_at))) if within != limit.within => {
                     self.emit(
                         now,
                         Fact::ClockCancelled {
                             limit: id.clone(),
                             reason: "limit changed".into(),
                         },
-                        Some(&id),
+                        Some(id),
                     );
-                    self.start_clock(now, &id, &limit, c.started_at)?;
+                    self.start_clock(now, id, limit, started_at)?;
                 }
                 (true, None)
                     if limit.from == ClockStart::Opened
@@ -63,7 +63,7 @@ impl Run<'_> {
                         && !self.t.milestones.contains_key(&limit.milestone) =>
                 {
                     let start = self.t.opened_at;
-                    self.start_clock(now, &id, &limit, start)?;
+                    self.start_clock(now, id, limit, start)?;
                 }
                 _ => {}
             }
@@ -81,7 +81,12 @@ impl Run<'_> {
         let cal = self.p.calendar_for(limit);
         let mut within = limit.within;
         let mut fixed_deadline = None;
-        match self.p.hook_deadline(&self.facts(), id) {
+        let deadline_hook = if self.p.has_hook(HookPoint::Deadline) {
+            self.p.hook_deadline(&self.facts(), id)
+        } else {
+            HookOutcome::NoHook
+        };
+        match deadline_hook {
             HookOutcome::Decided {
                 value: HookDeadline::Within(span),
                 ..
@@ -194,11 +199,12 @@ impl Run<'_> {
         at: DateTime<Utc>,
         limit: &str,
     ) -> Result<(), EngineError> {
-        if let Some(l) = self.p.policy.limits.get(limit).cloned()
+        let p = self.p;
+        if let Some(l) = p.policy.limits.get(limit)
             && l.repeat
             && self.t.status == Status::Open
         {
-            self.start_clock(at, limit, &l, at)?;
+            self.start_clock(at, limit, l, at)?;
         }
         Ok(())
     }
@@ -209,31 +215,16 @@ impl Run<'_> {
         now: DateTime<Utc>,
         pred: impl Fn(&ClockStart) -> bool,
     ) -> Result<(), EngineError> {
-        let candidates: Vec<(String, Limit)> = self
-            .p
-            .policy
-            .limits
-            .iter()
-            .filter(|(_, l)| pred(&l.from))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        if candidates.is_empty() {
-            // Most actions start nothing; building the script scope is the costly part.
-            return Ok(());
-        }
-        let mut scope = self.facts().scope();
-        for (id, limit) in candidates {
-            if self.t.clocks.get(&id).is_some_and(|c| c.is_live())
+        let p = self.p;
+        self.new_group();
+        for (id, limit, condition) in p.limit_rules().filter(|(_, l, _)| pred(&l.from)) {
+            if self.t.clocks.get(id).is_some_and(|c| c.is_live())
                 || self.t.milestones.contains_key(&limit.milestone)
             {
                 continue;
             }
-            if self
-                .p
-                .applies(&format!("limit.{id}"), &mut scope)
-                .unwrap_or(false)
-            {
-                self.start_clock(now, &id, &limit, now)?;
+            if self.holds(condition).unwrap_or(false) {
+                self.start_clock(now, id, limit, now)?;
             }
         }
         Ok(())

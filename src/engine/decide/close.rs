@@ -57,7 +57,12 @@ impl Run<'_> {
                 "no callback recorded (V6): record one with `ticket revisit`",
             ));
         }
-        match self.p.hook_before_close(&self.facts()) {
+        let before_close = if self.p.has_hook(HookPoint::BeforeClose) {
+            self.p.hook_before_close(&self.facts())
+        } else {
+            HookOutcome::NoHook
+        };
+        match before_close {
             HookOutcome::Decided {
                 value: Some(reason),
                 hook,

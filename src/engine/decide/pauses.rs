@@ -7,14 +7,15 @@ impl Run<'_> {
         if let Some((r, _)) = &self.t.pause {
             return Err(self.refuse("pause", format!("it is already paused ({r})")));
         }
-        let Some(rule) = self.p.policy.pauses.get(reason).cloned() else {
+        let p = self.p;
+        let Some(rule) = p.policy.pauses.get(reason) else {
             return Err(EngineError::Invalid(format!(
                 "unknown pause reason `{reason}`; known: {}",
                 keys(&self.p.policy.pauses)
             )));
         };
-        let mut scope = self.facts().scope();
-        match self.p.applies(&format!("pause.{reason}"), &mut scope) {
+        self.new_group();
+        match self.holds(p.pause_condition(reason)) {
             Ok(true) => {}
             Ok(false) => {
                 return Err(self.refuse(

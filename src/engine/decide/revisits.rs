@@ -19,16 +19,10 @@ impl Run<'_> {
     }
 
     pub(super) fn schedule_revisits(&mut self, now: DateTime<Utc>) -> Result<(), EngineError> {
-        let mut scope = self.facts().scope();
-        let revisits: Vec<_> = self
-            .p
-            .policy
-            .revisits
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        for (id, rule) in revisits {
-            match self.p.applies(&format!("revisit.{id}"), &mut scope) {
+        let p = self.p;
+        self.new_group();
+        for (id, rule, condition) in p.revisit_rules() {
+            match self.holds(condition) {
                 Ok(true) => {}
                 Ok(false) => continue,
                 Err(e) => {
@@ -38,7 +32,7 @@ impl Run<'_> {
                             error: format!("revisit `{id}`: {e}"),
                             fallback: "not scheduled".into(),
                         },
-                        Some(&id),
+                        Some(id),
                     );
                     continue;
                 }
@@ -50,7 +44,7 @@ impl Run<'_> {
                     RevisitStep::Within {
                         within,
                         after: RevisitAnchor::Resolved,
-                    } => (Some(self.due(within, now, &id)?), None),
+                    } => (Some(self.due(within, now, id)?), None),
                     RevisitStep::Within {
                         after: RevisitAnchor::Previous,
                         ..
@@ -65,7 +59,7 @@ impl Run<'_> {
                         due,
                         event,
                     },
-                    Some(&id),
+                    Some(id),
                 );
             }
         }

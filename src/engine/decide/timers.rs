@@ -10,7 +10,8 @@ impl Run<'_> {
         now: DateTime<Utc>,
         inclusive: bool,
     ) -> Result<(), EngineError> {
-        let order = self.p.policy.ordering.timers.clone();
+        let p = self.p;
+        let order = &p.policy.ordering.timers;
         // Each firing removes its timer; a repeating limit adds one further ahead.
         // The bound only guards against a policy that would loop on itself.
         for _ in 0..10_000 {
@@ -136,7 +137,8 @@ impl Run<'_> {
     }
 
     pub(super) fn on_breach(&mut self, at: DateTime<Utc>, limit: &str) -> Result<(), EngineError> {
-        let Some(l) = self.p.policy.limits.get(limit).cloned() else {
+        let p = self.p;
+        let Some(l) = p.policy.limits.get(limit) else {
             return Ok(());
         };
         let ladder = &self.p.policy.escalation.ladder;
