@@ -245,6 +245,26 @@ impl CompiledPolicy {
         self.conditions.get(i)?.get(id)
     }
 
+    /// The same policy with every condition run by rhai: the reference that
+    /// decisions under native predicates are tested against.
+    pub fn without_native_conditions(mut self) -> CompiledPolicy {
+        let strip = |c: &mut Condition| *c = c.clone().without_native();
+        for map in &mut self.conditions {
+            map.values_mut().for_each(strip);
+        }
+        for rule in &mut self.categories {
+            rule.condition.iter_mut().for_each(strip);
+        }
+        for c in self
+            .limit_conditions
+            .iter_mut()
+            .chain(&mut self.revisit_conditions)
+        {
+            c.iter_mut().for_each(strip);
+        }
+        self
+    }
+
     /// Does `condition` hold for the ticket (`None`: the rule has none)?
     pub fn holds(
         &self,

@@ -69,6 +69,13 @@ impl Condition {
         self.eval_in(engine, &mut scope)
     }
 
+    /// The same condition run by rhai alone: the reference the native path is
+    /// tested against.
+    pub fn without_native(mut self) -> Condition {
+        self.native = None;
+        self
+    }
+
     /// The native predicate, when the condition is in the subset.
     pub fn predicate(&self) -> Option<&Predicate> {
         self.native.as_ref()
