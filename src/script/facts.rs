@@ -52,25 +52,7 @@ impl TicketFacts {
     /// Plain variables, not constants: rhai's optimizer would fold constants of a
     /// compile-time scope into the AST, freezing every condition to the defaults.
     pub fn scope(&self) -> Scope<'static> {
-        let mut scope = Scope::new();
-        scope.push("kind", self.kind.clone());
-        scope.push("category", self.category.clone());
-        scope.push("class", self.class);
-        scope.push("text", self.text.clone());
-        scope.push("estate", self.estate.clone());
-        scope.push("unit", self.unit.clone());
-        scope.push("channel", self.channel.clone());
-        scope.push("urgency", self.urgency.clone());
-        scope.push("major", self.major);
-        scope.push("emergency", self.emergency);
-        scope.push("phase", self.phase.clone());
-        let tags: Array = self.tags.iter().cloned().map(Dynamic::from).collect();
-        scope.push("tags", tags);
-        scope.push("hour", self.hour);
-        scope.push("weekday", self.weekday.clone());
-        scope.push("revisits", self.revisits);
-        scope.push("department", self.department.clone());
-        scope
+        self.view().scope()
     }
 
     /// The facts as a rhai object map, the `ticket` argument of hook functions.
@@ -177,6 +159,31 @@ impl FactView<'_> {
         }
     }
 
+    /// The facts as rhai variables (see [`TicketFacts::scope`]). Built from the
+    /// borrowed text: short values live inside rhai's string, one allocation each.
+    pub fn scope(&self) -> Scope<'static> {
+        let s = |v: &str| Dynamic::from(ImmutableString::from(v));
+        let mut scope = Scope::with_capacity(VARIABLES.len());
+        scope.push_dynamic("kind", s(self.kind));
+        scope.push_dynamic("category", s(self.category));
+        scope.push_dynamic("class", Dynamic::from(self.class));
+        scope.push_dynamic("text", s(self.text));
+        scope.push_dynamic("estate", s(self.estate));
+        scope.push_dynamic("unit", s(self.unit));
+        scope.push_dynamic("channel", s(self.channel));
+        scope.push_dynamic("urgency", s(self.urgency));
+        scope.push_dynamic("major", Dynamic::from(self.major));
+        scope.push_dynamic("emergency", Dynamic::from(self.emergency));
+        scope.push_dynamic("phase", s(self.phase));
+        let tags: Array = self.tags.iter().map(|t| s(t)).collect();
+        scope.push_dynamic("tags", Dynamic::from(tags));
+        scope.push_dynamic("hour", Dynamic::from(self.hour));
+        scope.push_dynamic("weekday", s(self.weekday));
+        scope.push_dynamic("revisits", Dynamic::from(self.revisits));
+        scope.push_dynamic("department", s(self.department));
+        scope
+    }
+
     fn str_of(&self, var: Var) -> Option<&str> {
         Some(match var {
             Var::Kind => self.kind,
@@ -275,7 +282,7 @@ impl FactCache {
     pub fn scope(&mut self, view: &FactView<'_>) -> &mut Scope<'static> {
         self.refresh(view);
         let facts = self.facts.get_or_insert_with(|| view.to_facts());
-        self.scope.get_or_insert_with(|| facts.scope())
+        self.scope.get_or_insert_with(|| facts.view().scope())
     }
 
     pub fn new_group(&mut self) {
