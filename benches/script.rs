@@ -11,7 +11,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use steward::policy::{CompiledPolicy, embedded};
 use steward::script::condition::{self, Condition};
 use steward::script::facts::TicketFacts;
-use steward::script::hook::CompiledHook;
+use steward::script::hook_script::CompiledHook;
 
 const EMERGENCY: &[(&[&str], &str)] = &[
     (&["电梯", "困人"], "电梯困人"),

@@ -1,7 +1,7 @@
 //! Business calendars and deadline arithmetic. This module owns the
 //! [`Calendar`] type (time zone, working weekdays, daily working hours,
 //! holidays and make-up workdays), validation of the text that describes it,
-//! and every computation that turns a `crate::span::Span` into instants:
+//! and every computation that turns a `crate::limit_duration::LimitDuration` into instants:
 //! deadlines, working time elapsed between two instants, and resuming paused
 //! clocks. Everything is a pure function of its arguments; nothing reads the
 //! clock.
@@ -14,7 +14,7 @@ use chrono::{
 };
 use chrono_tz::Tz;
 
-use crate::span::Span;
+use crate::limit_duration::LimitDuration;
 
 pub mod grid;
 pub mod ics;
@@ -313,33 +313,35 @@ impl Calendar {
         seconds / 60
     }
 
-    /// The deadline for a span started at `start`. Wall: start + minutes. Business: add_business_minutes. BusinessDays: see Span docs. Anchored: local date of start + days (or n-th next working day if business) at hour:minute local; if days == 0 and that time has already passed, the same time the next (working) day. Handle DST gaps/folds in tz deterministically (take the earliest valid instant; for a gap, shift forward to the first valid minute).
+    /// The deadline for a span started at `start`. Wall: start + minutes. Business: add_business_minutes. BusinessDays: see LimitDuration docs. Anchored: local date of start + days (or n-th next working day if business) at hour:minute local; if days == 0 and that time has already passed, the same time the next (working) day. Handle DST gaps/folds in tz deterministically (take the earliest valid instant; for a gap, shift forward to the first valid minute).
     ///
     /// "Already passed" includes "exactly now": a `same day 18:00` limit
     /// started at 18:00 would otherwise be breached the moment it starts.
     pub fn deadline(
         &self,
-        span: &Span,
+        span: &LimitDuration,
         start: DateTime<Utc>,
     ) -> Result<DateTime<Utc>, CalendarError> {
         check_range(start)?;
         match *span {
-            Span::Wall { minutes } => add_wall(start, minutes),
-            Span::Business { minutes } => self.add_business_minutes(start, minutes),
-            Span::BusinessDays { days } if self.business_days == BusinessDays::CloseOfBusiness => {
+            LimitDuration::Wall { minutes } => add_wall(start, minutes),
+            LimitDuration::Business { minutes } => self.add_business_minutes(start, minutes),
+            LimitDuration::BusinessDays { days }
+                if self.business_days == BusinessDays::CloseOfBusiness =>
+            {
                 let date = self.nth_working_day(self.local_date(start), days, start)?;
                 self.intervals(date)
                     .last()
                     .map(|(_, close)| close)
                     .ok_or(CalendarError::NoWorkingTime(start))
             }
-            Span::BusinessDays { days } => {
+            LimitDuration::BusinessDays { days } => {
                 let opening = self.next_opening(start)?;
                 let local = opening.with_timezone(&self.tz).naive_local();
                 let date = self.nth_working_day(local.date(), days, start)?;
                 Ok(self.resolve(date.and_time(local.time())))
             }
-            Span::Anchored {
+            LimitDuration::Anchored {
                 days,
                 hour,
                 minute,
@@ -368,10 +370,12 @@ impl Calendar {
     }
 
     /// How much of the span `span` is used between a and b, in minutes of the span's own measure: wall minutes for Wall and Anchored, working minutes for Business and BusinessDays. Used to pause clocks.
-    pub fn elapsed(&self, span: &Span, a: DateTime<Utc>, b: DateTime<Utc>) -> i64 {
+    pub fn elapsed(&self, span: &LimitDuration, a: DateTime<Utc>, b: DateTime<Utc>) -> i64 {
         match span {
-            Span::Wall { .. } | Span::Anchored { .. } => (b - a).num_minutes().max(0),
-            Span::Business { .. } | Span::BusinessDays { .. } => {
+            LimitDuration::Wall { .. } | LimitDuration::Anchored { .. } => {
+                (b - a).num_minutes().max(0)
+            }
+            LimitDuration::Business { .. } | LimitDuration::BusinessDays { .. } => {
                 self.business_minutes_between(a, b)
             }
         }
@@ -380,26 +384,30 @@ impl Calendar {
     /// Advance `from` by `minutes` measured the way `span` measures time (wall for Wall/Anchored, working minutes for Business/BusinessDays). Used to resume paused clocks.
     pub fn advance(
         &self,
-        span: &Span,
+        span: &LimitDuration,
         from: DateTime<Utc>,
         minutes: i64,
     ) -> Result<DateTime<Utc>, CalendarError> {
         match span {
-            Span::Wall { .. } | Span::Anchored { .. } => {
+            LimitDuration::Wall { .. } | LimitDuration::Anchored { .. } => {
                 if minutes < 0 {
                     return Err(CalendarError::NegativeMinutes(minutes));
                 }
                 check_range(from)?;
                 add_wall(from, minutes)
             }
-            Span::Business { .. } | Span::BusinessDays { .. } => {
+            LimitDuration::Business { .. } | LimitDuration::BusinessDays { .. } => {
                 self.add_business_minutes(from, minutes)
             }
         }
     }
 
     /// Total minutes of the span measured from `start` (i.e. elapsed(span, start, deadline(span,start))).
-    pub fn span_minutes(&self, span: &Span, start: DateTime<Utc>) -> Result<i64, CalendarError> {
+    pub fn span_minutes(
+        &self,
+        span: &LimitDuration,
+        start: DateTime<Utc>,
+    ) -> Result<i64, CalendarError> {
         let deadline = self.deadline(span, start)?;
         Ok(self.elapsed(span, start, deadline))
     }
@@ -657,7 +665,7 @@ mod tests {
         NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
     }
 
-    fn span(text: &str) -> Span {
+    fn span(text: &str) -> LimitDuration {
         text.parse().unwrap()
     }
 
@@ -1081,11 +1089,11 @@ mod tests {
             CalendarError::NegativeMinutes(-1)
         );
         assert_eq!(
-            cal.deadline(&Span::Wall { minutes: -1 }, start)
+            cal.deadline(&LimitDuration::Wall { minutes: -1 }, start)
                 .unwrap_err(),
             CalendarError::NegativeMinutes(-1)
         );
-        let bad = Span::Anchored {
+        let bad = LimitDuration::Anchored {
             days: 1,
             hour: 24,
             minute: 0,
@@ -1291,7 +1299,7 @@ mod tests {
             minutes in 1..5_000i64,
         ) {
             let cal = office();
-            let limit = Span::Business { minutes };
+            let limit = LimitDuration::Business { minutes };
             let total = cal.span_minutes(&limit, start).unwrap();
             prop_assert_eq!(total, minutes);
             prop_assert_eq!(

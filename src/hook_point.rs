@@ -1,5 +1,5 @@
 //! Where in a ticket's procedure an extension runs. Shared by the policy model,
-//! rhai hooks ([`crate::script::hook`]) and WebAssembly plug-ins ([`crate::plugin`]),
+//! rhai hooks ([`crate::script::hook_script`]) and WebAssembly plug-ins ([`crate::plugin`]),
 //! so neither of those depends on the policy for it.
 
 use serde::{Deserialize, Serialize};

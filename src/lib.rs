@@ -4,7 +4,7 @@
 //! |---|---|
 //! | [`audit`] | `audit verify` and checkpoints: the database proved against its own log |
 //! | [`policy`] | loading, overlays, validation, fingerprint, diff of policy files |
-//! | [`calendar`], [`span`] | business calendars and limit durations |
+//! | [`calendar`], [`limit_duration`] | business calendars and limit durations |
 //! | [`hook_point`] | where in the procedure a hook or plug-in runs |
 //! | [`script`] | rhai conditions and hooks in a sandbox |
 //! | [`plugin`] | WebAssembly plug-ins (wasmtime): ABI 1, sandbox, module cache |
@@ -23,12 +23,20 @@ pub mod diagnostic;
 pub mod digest;
 pub mod engine;
 pub mod hook_point;
+pub mod limit_duration;
 pub mod plugin;
 pub mod policy;
 pub mod report;
 pub mod script;
 pub mod service;
 pub mod sim;
-pub mod span;
 pub mod store;
 pub mod width;
+
+/// [`limit_duration`] under its former name, for code written before the rename
+/// ("span" now only ever means a place in a source file).
+#[doc(hidden)]
+pub mod span {
+    pub use crate::limit_duration::LimitDuration as Span;
+    pub use crate::limit_duration::LimitDurationError as SpanError;
+}

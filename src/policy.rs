@@ -18,7 +18,7 @@ pub mod embedded;
 pub mod explain;
 mod expr_loc;
 pub mod files;
-pub mod hooks;
+pub mod hook_calls;
 mod literal_check;
 mod load;
 mod merge;

@@ -4,7 +4,8 @@
 
 pub mod condition;
 pub mod facts;
-pub mod hook;
+pub mod hook_script;
+pub mod predicate;
 pub mod sandbox;
 
 pub use condition::{Condition, ConditionError};

@@ -233,6 +233,7 @@ impl Service {
                 tx,
                 policies,
                 written: HashMap::new(),
+                active: HashMap::new(),
             };
             let result = f(&mut batch)?;
             batch.flush()?;
@@ -488,6 +489,10 @@ pub struct Batch<'a, 'c> {
     /// alone (BEGIN IMMEDIATE), so a ticket is read and parsed once per batch, and
     /// its projections are written once, when the batch ends.
     written: HashMap<String, Touched>,
+    /// The active policy of each estate a ticket was opened in, read once per
+    /// batch: the batch holds the write lock and applies no policy itself, so
+    /// the log's answer cannot change under it.
+    active: HashMap<String, String>,
 }
 
 struct Touched {
@@ -506,7 +511,14 @@ impl Batch<'_, '_> {
     ) -> Result<(Ticket, Vec<Decision>), AppError> {
         // Read in the writing transaction, so an `apply_policy` by another process
         // cannot slip in between choosing the policy and opening under it.
-        let fp = active_fingerprint(self.tx, Some(&intake.estate))?;
+        let fp = match self.active.get(&intake.estate) {
+            Some(fp) => fp.clone(),
+            None => {
+                let fp = active_fingerprint(self.tx, Some(&intake.estate))?;
+                self.active.insert(intake.estate.clone(), fp.clone());
+                fp
+            }
+        };
         let mut intake = intake;
         if intake.id.is_empty() {
             intake.id = next_ticket_id(self.tx)?;

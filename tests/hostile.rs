@@ -16,7 +16,7 @@ use steward::engine::OpenTicket;
 use steward::plugin::PluginHost;
 use steward::policy::model::{Hook, HookPoint, Plugin, ScriptLimits};
 use steward::script::facts::TicketFacts;
-use steward::script::hook::CompiledHook;
+use steward::script::hook_script::CompiledHook;
 use steward::script::sandbox;
 use steward::service::Service;
 

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::{Calendar, CalendarError};
-use crate::span::Span;
+use crate::limit_duration::LimitDuration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -22,7 +22,7 @@ pub enum ClockState {
 pub struct Clock {
     pub limit: String,
     pub milestone: String,
-    pub within: Span,
+    pub within: LimitDuration,
     pub started_at: DateTime<Utc>,
     /// Start of the current running stretch (after the last resume).
     pub segment_start: DateTime<Utc>,
@@ -48,7 +48,7 @@ pub type Started = (DateTime<Utc>, Option<DateTime<Utc>>, i64);
 /// Deadline and warning instant for a limit started at `start`.
 pub fn start(
     cal: &Calendar,
-    within: &Span,
+    within: &LimitDuration,
     warn_pct: Option<u8>,
     start: DateTime<Utc>,
 ) -> Result<Started, CalendarError> {
@@ -62,7 +62,7 @@ pub fn start(
 }
 
 /// Minutes of the limit used so far, counting the current stretch up to `now`.
-pub fn used(cal: &Calendar, within: &Span, clock: &Clock, now: DateTime<Utc>) -> i64 {
+pub fn used(cal: &Calendar, within: &LimitDuration, clock: &Clock, now: DateTime<Utc>) -> i64 {
     match clock.state {
         ClockState::Running => clock.used_minutes + cal.elapsed(within, clock.segment_start, now),
         _ => clock.used_minutes,
@@ -72,7 +72,7 @@ pub fn used(cal: &Calendar, within: &Span, clock: &Clock, now: DateTime<Utc>) ->
 /// New deadline and warning when a paused clock resumes at `now`.
 pub fn resume(
     cal: &Calendar,
-    within: &Span,
+    within: &LimitDuration,
     warn_pct: Option<u8>,
     clock: &Clock,
     now: DateTime<Utc>,

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::command::OpenTicket;
-use crate::span::Span;
+use crate::limit_duration::LimitDuration;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -47,7 +47,7 @@ pub enum Fact {
     ClockStarted {
         limit: String,
         milestone: String,
-        within: Span,
+        within: LimitDuration,
         start: DateTime<Utc>,
         deadline: DateTime<Utc>,
         warn_at: Option<DateTime<Utc>>,

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use crate::diagnostic::{Diagnostic, Loc, SourceMap};
+use crate::limit_duration::LimitDuration;
 use crate::script::condition::{self, Condition, ConditionError};
-use crate::span::Span;
 
 use super::model::*;
 use super::raw::Table;
@@ -350,9 +350,9 @@ impl Builder<'_> {
         Some(expr)
     }
 
-    fn span(&mut self, r: &Reader, key: &str) -> Option<Span> {
+    fn span(&mut self, r: &Reader, key: &str) -> Option<LimitDuration> {
         let (text, loc) = r.opt_str(self.ctx, key)?;
-        match Span::from_str(&text) {
+        match LimitDuration::from_str(&text) {
             Ok(span) => Some(span),
             Err(err) => {
                 self.ctx.push(Diagnostic::error(
@@ -565,7 +565,7 @@ impl Builder<'_> {
                 // An unreadable value was reported above; a placeholder keeps the
                 // cross-reference checks running so every error shows at once.
                 milestone: milestone.unwrap_or_default(),
-                within: within.unwrap_or(Span::Wall { minutes: 1 }),
+                within: within.unwrap_or(LimitDuration::Wall { minutes: 1 }),
                 from,
                 calendar: r.opt_str(self.ctx, "calendar").map(|v| v.0),
                 warn_at,

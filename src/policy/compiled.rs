@@ -4,20 +4,42 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::calendar::Calendar;
-use crate::script::condition::{self, Condition, ConditionError};
-use crate::script::facts::TicketFacts;
-use crate::script::hook::CompiledHook;
+use std::cell::OnceCell;
 
-use super::model::{Kind, Limit, Policy};
+use crate::calendar::Calendar;
+use crate::script::condition::{self, Condition, ConditionError, Facts};
+use crate::script::facts::{FactCache, TicketFacts};
+use crate::script::hook_script::CompiledHook;
+use crate::script::predicate::Keywords;
+
+use super::model::{HookPoint, Kind, Limit, Policy};
+
+/// The rule sections a condition belongs to, as its key's prefix names them.
+const SECTIONS: [&str; 4] = ["category", "limit", "revisit", "pause"];
+
+/// A category as classification tries it: in the policy's order, with its condition.
+pub struct CategoryRule {
+    pub id: String,
+    pub kind: Kind,
+    /// The condition's text, reported as what matched.
+    pub when: Option<String>,
+    pub condition: Option<Condition>,
+}
 
 pub struct CompiledPolicy {
     pub policy: Policy,
     pub fingerprint: String,
     pub tz: chrono_tz::Tz,
     engine: rhai::Engine,
-    /// Keyed `category.ID`, `limit.ID`, `revisit.ID`, `pause.ID`.
-    conditions: HashMap<String, Condition>,
+    /// By section (`SECTIONS`), then rule id.
+    conditions: [HashMap<String, Condition>; 4],
+    /// Categories in the order they are tried (`category_order`), fixed at load.
+    categories: Vec<CategoryRule>,
+    /// The `applies` of each limit and revisit rule, in the policy's order.
+    limit_conditions: Vec<Option<Condition>>,
+    revisit_conditions: Vec<Option<Condition>>,
+    /// Every `text.contains` keyword of every condition, as one search.
+    keywords: Keywords,
     calendars: BTreeMap<String, Calendar>,
     always: Calendar,
     pub(super) hooks: Vec<CompiledHook>,
@@ -50,7 +72,7 @@ pub enum CompileError {
     #[error("calendar `{id}`: {message}")]
     Calendar { id: String, message: String },
     #[error(transparent)]
-    Hook(#[from] crate::script::hook::HookError),
+    Hook(#[from] crate::script::hook_script::HookError),
     #[error("stored policy is unreadable: {0}")]
     Unreadable(String),
 }
@@ -113,29 +135,66 @@ impl CompiledPolicy {
             .timezone
             .parse()
             .map_err(|_| CompileError::Timezone(policy.timezone.clone()))?;
-        let mut conditions = HashMap::new();
-        let mut add = |key: String, expr: &Option<String>| -> Result<(), CompileError> {
-            if let Some(expr) = expr {
-                let c = match Condition::compile(&engine, expr) {
-                    Ok(c) => c,
-                    Err(error) => return Err(CompileError::Condition { key, error }),
-                };
-                conditions.insert(key, c);
+        let mut patterns: Vec<Box<str>> = Vec::new();
+        let mut intern = |lit: &str| match patterns.iter().position(|p| &**p == lit) {
+            Some(i) => i,
+            None => {
+                patterns.push(lit.into());
+                patterns.len() - 1
             }
-            Ok(())
         };
+        let mut compile = |section: &str, id: &str, expr: &Option<String>| {
+            expr.as_ref()
+                .map(|expr| {
+                    let mut c = Condition::compile(&engine, expr).map_err(|error| {
+                        CompileError::Condition {
+                            key: format!("{section}.{id}"),
+                            error,
+                        }
+                    })?;
+                    c.intern_keywords(&mut intern);
+                    Ok::<_, CompileError>(c)
+                })
+                .transpose()
+        };
+        let mut conditions: [HashMap<String, Condition>; 4] = Default::default();
+        let mut by_id = |section: usize, id: &str, c: &Option<Condition>| {
+            if let (Some(c), Some(map)) = (c, conditions.get_mut(section)) {
+                map.insert(id.to_string(), c.clone());
+            }
+        };
+        let mut category_conditions = HashMap::new();
         for (id, c) in &policy.categories {
-            add(format!("category.{id}"), &c.when)?;
+            let cond = compile("category", id, &c.when)?;
+            by_id(0, id, &cond);
+            category_conditions.insert(id.clone(), cond);
         }
+        let mut limit_conditions = Vec::new();
         for (id, l) in &policy.limits {
-            add(format!("limit.{id}"), &l.applies)?;
+            let cond = compile("limit", id, &l.applies)?;
+            by_id(1, id, &cond);
+            limit_conditions.push(cond);
         }
+        let mut revisit_conditions = Vec::new();
         for (id, r) in &policy.revisits {
-            add(format!("revisit.{id}"), &r.applies)?;
+            let cond = compile("revisit", id, &r.applies)?;
+            by_id(2, id, &cond);
+            revisit_conditions.push(cond);
         }
         for (id, p) in &policy.pauses {
-            add(format!("pause.{id}"), &p.applies)?;
+            let cond = compile("pause", id, &p.applies)?;
+            by_id(3, id, &cond);
         }
+        let categories = super::category_order(&policy)
+            .into_iter()
+            .map(|(id, c)| CategoryRule {
+                id: id.clone(),
+                kind: c.kind,
+                when: c.when.clone(),
+                condition: category_conditions.remove(id).flatten(),
+            })
+            .collect();
+        let keywords = Keywords::new(patterns);
         let mut calendars = BTreeMap::new();
         for (id, def) in &policy.calendars {
             let (holidays, makeup) = def.effective();
@@ -166,6 +225,10 @@ impl CompiledPolicy {
             tz,
             engine,
             conditions,
+            categories,
+            limit_conditions,
+            revisit_conditions,
+            keywords,
             calendars,
             always: Calendar::always(tz),
             hooks,
@@ -193,32 +256,119 @@ impl CompiledPolicy {
         &self.engine
     }
 
-    /// Does the rule's `when`/`applies` hold? A rule without one always applies.
+    /// Does the rule's `when`/`applies` hold? `key` is `category.ID`, `limit.ID`,
+    /// `revisit.ID` or `pause.ID`; a rule without a condition always applies.
     pub fn applies(
         &self,
         key: &str,
         scope: &mut rhai::Scope<'static>,
     ) -> Result<bool, ConditionError> {
-        match self.conditions.get(key) {
+        match self.condition(key) {
             Some(c) => c.eval_in(&self.engine, scope),
             None => Ok(true),
         }
     }
 
+    /// The condition of the rule `key` names (see [`CompiledPolicy::applies`]).
+    pub fn condition(&self, key: &str) -> Option<&Condition> {
+        let (section, id) = key.split_once('.')?;
+        let i = SECTIONS.iter().position(|s| *s == section)?;
+        self.conditions.get(i)?.get(id)
+    }
+
+    /// The same policy with every condition run by rhai: the reference that
+    /// decisions under native predicates are tested against.
+    pub fn without_native_conditions(mut self) -> CompiledPolicy {
+        let strip = |c: &mut Condition| *c = c.clone().without_native();
+        for map in &mut self.conditions {
+            map.values_mut().for_each(strip);
+        }
+        for rule in &mut self.categories {
+            rule.condition.iter_mut().for_each(strip);
+        }
+        for c in self
+            .limit_conditions
+            .iter_mut()
+            .chain(&mut self.revisit_conditions)
+        {
+            c.iter_mut().for_each(strip);
+        }
+        self
+    }
+
+    /// Does `condition` hold for the ticket (`None`: the rule has none)?
+    pub fn holds(
+        &self,
+        condition: Option<&Condition>,
+        facts: &Facts<'_>,
+        cache: &mut FactCache,
+    ) -> Result<bool, ConditionError> {
+        match condition {
+            Some(c) => c.eval_facts(&self.engine, facts, cache),
+            None => Ok(true),
+        }
+    }
+
+    /// The policy's keyword search, for [`Facts::new`].
+    pub fn keywords(&self) -> &Keywords {
+        &self.keywords
+    }
+
+    /// Each limit with its condition, in the policy's order.
+    pub fn limit_rules(&self) -> impl Iterator<Item = (&String, &Limit, Option<&Condition>)> {
+        self.policy
+            .limits
+            .iter()
+            .zip(&self.limit_conditions)
+            .map(|((id, l), c)| (id, l, c.as_ref()))
+    }
+
+    /// Each revisit rule with its condition, in the policy's order.
+    pub fn revisit_rules(
+        &self,
+    ) -> impl Iterator<Item = (&String, &super::model::Revisit, Option<&Condition>)> {
+        self.policy
+            .revisits
+            .iter()
+            .zip(&self.revisit_conditions)
+            .map(|((id, r), c)| (id, r, c.as_ref()))
+    }
+
+    pub fn limit_condition(&self, id: &str) -> Option<&Condition> {
+        self.conditions.get(1)?.get(id)
+    }
+
+    pub fn pause_condition(&self, id: &str) -> Option<&Condition> {
+        self.conditions.get(3)?.get(id)
+    }
+
+    /// Is there a hook or plug-in for `on`? Without one, nothing needs the facts.
+    pub fn has_hook(&self, on: HookPoint) -> bool {
+        self.hooks.iter().any(|h| h.on == on)
+            || self
+                .plugins
+                .iter()
+                .any(|(id, _)| self.policy.plugins.get(id).is_some_and(|p| p.on == on))
+    }
+
     /// First category of the ticket's kind whose condition holds; on a failing
     /// condition, the policy's default category with the error recorded.
     pub fn classify(&self, facts: &TicketFacts) -> Classification {
-        let mut scope = facts.scope();
-        let kind = Kind::parse(&facts.kind);
-        for (id, c) in super::category_order(&self.policy) {
-            if Some(c.kind) != kind {
-                continue;
-            }
-            match self.applies(&format!("category.{id}"), &mut scope) {
+        let hits = OnceCell::new();
+        let facts = Facts::new(facts.view(), &self.keywords, &hits);
+        self.classify_facts(&facts, &mut FactCache::default())
+    }
+
+    /// [`CompiledPolicy::classify`] on facts read in place.
+    pub fn classify_facts(&self, facts: &Facts<'_>, cache: &mut FactCache) -> Classification {
+        cache.new_group();
+        let kind = Kind::parse(facts.view.kind);
+        for rule in self.categories.iter().filter(|c| Some(c.kind) == kind) {
+            match self.holds(rule.condition.as_ref(), facts, cache) {
                 Ok(true) => {
                     return Classification {
-                        category: id.clone(),
-                        matched: c.when.clone(),
+                        category: rule.id.clone(),
+                        matched: rule.when.clone(),
                         error: None,
                     };
                 }
@@ -227,7 +377,7 @@ impl CompiledPolicy {
                     return Classification {
                         category: self.policy.default_category.clone(),
                         matched: None,
-                        error: Some(format!("category `{id}`: {e}")),
+                        error: Some(format!("category `{}`: {e}", rule.id)),
                     };
                 }
             }

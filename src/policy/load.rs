@@ -489,7 +489,7 @@ fn check_hook(
     sources: &SourceMap,
     ctx: &mut Ctx,
 ) {
-    use crate::script::hook::{CompiledHook, HookError};
+    use crate::script::hook_script::{CompiledHook, HookError};
     if hook.on == super::model::HookPoint::Events {
         // Already reported: `events` is a plug-in hook point.
         return;

@@ -9,9 +9,9 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::hook_point::HookPoint;
 pub use crate::plugin::Plugin;
-pub use crate::script::hook::Hook;
+pub use crate::script::hook_script::Hook;
 pub use crate::script::sandbox::ScriptLimits;
-use crate::span::Span;
+use crate::limit_duration::LimitDuration;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Policy {
@@ -238,7 +238,7 @@ pub struct Limit {
     pub applies: Option<String>,
     /// The milestone the ticket must reach.
     pub milestone: String,
-    pub within: Span,
+    pub within: LimitDuration,
     pub from: ClockStart,
     pub calendar: Option<String>,
     /// Warn when this share of the time is used, in percent.
@@ -298,7 +298,10 @@ pub struct Revisit {
 #[serde(rename_all = "snake_case", tag = "type")]
 pub enum RevisitStep {
     /// Due `within` after resolution, or after the previous revisit was done.
-    Within { within: Span, after: RevisitAnchor },
+    Within {
+        within: LimitDuration,
+        after: RevisitAnchor,
+    },
     /// Due when the named event (e.g. `rain`) happens for the ticket's estate.
     OnEvent { event: String },
 }
@@ -313,7 +316,7 @@ pub enum RevisitAnchor {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Reopen {
     /// Written notice to maintenance after a failed revisit (V5).
-    pub notice_within: Option<Span>,
+    pub notice_within: Option<LimitDuration>,
     pub notify: Vec<String>,
     pub rules: Vec<String>,
 }

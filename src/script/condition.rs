@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use rhai::{AST, Engine};
 
-use super::facts::TicketFacts;
+use super::facts::{FactCache, FactView, TicketFacts};
+use super::predicate::{FactSource, Keywords, Predicate, Var};
 use super::sandbox;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -22,11 +23,14 @@ pub enum ConditionError {
     Runtime { expr: String, message: String },
 }
 
-/// A compiled condition; cheap to clone and share.
+/// A compiled condition; cheap to clone and share. Always compiled by rhai (its
+/// errors and positions are the policy check's); when the text is in the native
+/// subset it also carries the [`Predicate`] that answers the same, faster.
 #[derive(Clone)]
 pub struct Condition {
     pub expr: String,
     ast: Arc<AST>,
+    native: Option<Predicate>,
 }
 
 impl std::fmt::Debug for Condition {
@@ -47,6 +51,7 @@ impl Condition {
             Ok(ast) => Ok(Condition {
                 expr: expr.to_string(),
                 ast: Arc::new(ast),
+                native: Predicate::parse(expr),
             }),
             Err(err) => {
                 let pos = err.position();
@@ -64,8 +69,56 @@ impl Condition {
         self.eval_in(engine, &mut scope)
     }
 
-    /// Evaluate with a scope built once for many conditions over the same ticket.
+    /// The same condition run by rhai alone: the reference the native path is
+    /// tested against.
+    pub fn without_native(mut self) -> Condition {
+        self.native = None;
+        self
+    }
+
+    /// The native predicate, when the condition is in the subset.
+    pub fn predicate(&self) -> Option<&Predicate> {
+        self.native.as_ref()
+    }
+
+    /// Number the condition's `text.contains` keywords in the policy's search.
+    pub fn intern_keywords(&mut self, intern: &mut impl FnMut(&str) -> usize) {
+        if let Some(p) = &mut self.native {
+            p.keywords_mut(intern);
+        }
+    }
+
+    /// Evaluate with a scope built once for many conditions over the same ticket:
+    /// natively when the condition is in the subset, else by rhai.
     pub fn eval_in(
+        &self,
+        engine: &Engine,
+        scope: &mut rhai::Scope<'static>,
+    ) -> Result<bool, ConditionError> {
+        if let Some(b) = self.native.as_ref().and_then(|p| p.eval(&*scope)) {
+            return Ok(b);
+        }
+        self.eval_rhai(engine, scope)
+    }
+
+    /// Evaluate a ticket's facts: natively, reading `facts` in place, or by rhai in
+    /// the cache's scope (see [`FactCache`] for when a group keeps to rhai).
+    pub fn eval_facts(
+        &self,
+        engine: &Engine,
+        facts: &Facts<'_>,
+        cache: &mut FactCache,
+    ) -> Result<bool, ConditionError> {
+        if !cache.scope_in_use()
+            && let Some(b) = self.native.as_ref().and_then(|p| p.eval(facts))
+        {
+            return Ok(b);
+        }
+        self.eval_rhai(engine, cache.scope_for_rhai(&facts.view))
+    }
+
+    /// Evaluate by rhai alone, whatever the condition's form.
+    pub fn eval_rhai(
         &self,
         engine: &Engine,
         scope: &mut rhai::Scope<'static>,
@@ -76,6 +129,60 @@ impl Condition {
                 expr: self.expr.clone(),
                 message: err.to_string(),
             })
+    }
+}
+
+/// One ticket's facts as native predicates read them: borrowed in place, with
+/// the policy's keyword search run over the text at most once.
+pub struct Facts<'a> {
+    pub view: FactView<'a>,
+    keywords: &'a Keywords,
+    hits: &'a std::cell::OnceCell<Vec<bool>>,
+}
+
+impl<'a> Facts<'a> {
+    /// `hits` caches the keyword search of `view.text`; share it only between
+    /// views of the same text.
+    pub fn new(
+        view: FactView<'a>,
+        keywords: &'a Keywords,
+        hits: &'a std::cell::OnceCell<Vec<bool>>,
+    ) -> Facts<'a> {
+        Facts {
+            view,
+            keywords,
+            hits,
+        }
+    }
+}
+
+impl FactSource for Facts<'_> {
+    fn with_str<R>(&self, var: Var, f: impl FnOnce(&str) -> R) -> Option<R> {
+        self.view.with_str(var, f)
+    }
+
+    fn int(&self, var: Var) -> Option<i64> {
+        self.view.int(var)
+    }
+
+    fn flag(&self, var: Var) -> Option<bool> {
+        self.view.flag(var)
+    }
+
+    fn has_tag(&self, tag: &str) -> Option<bool> {
+        self.view.has_tag(tag)
+    }
+
+    fn text_has(&self, id: usize, lit: &str) -> Option<bool> {
+        if !self.keywords.is(id, lit) {
+            return Some(self.view.text.contains(lit));
+        }
+        let hits = self.hits.get_or_init(|| self.keywords.hits(self.view.text));
+        Some(
+            hits.get(id)
+                .copied()
+                .unwrap_or_else(|| self.view.text.contains(lit)),
+        )
     }
 }
 

@@ -1,8 +1,10 @@
 //! The ticket fields a condition or hook can read, and how they enter a rhai `Scope`.
 //! The list of names is also what `policy check` accepts as variables.
 
-use rhai::{Array, Dynamic, Scope};
+use rhai::{Array, Dynamic, ImmutableString, Scope};
 use serde::{Deserialize, Serialize};
+
+use super::predicate::{FactSource, Var};
 
 /// What policy text may know about a ticket.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -50,25 +52,7 @@ impl TicketFacts {
     /// Plain variables, not constants: rhai's optimizer would fold constants of a
     /// compile-time scope into the AST, freezing every condition to the defaults.
     pub fn scope(&self) -> Scope<'static> {
-        let mut scope = Scope::new();
-        scope.push("kind", self.kind.clone());
-        scope.push("category", self.category.clone());
-        scope.push("class", self.class);
-        scope.push("text", self.text.clone());
-        scope.push("estate", self.estate.clone());
-        scope.push("unit", self.unit.clone());
-        scope.push("channel", self.channel.clone());
-        scope.push("urgency", self.urgency.clone());
-        scope.push("major", self.major);
-        scope.push("emergency", self.emergency);
-        scope.push("phase", self.phase.clone());
-        let tags: Array = self.tags.iter().cloned().map(Dynamic::from).collect();
-        scope.push("tags", tags);
-        scope.push("hour", self.hour);
-        scope.push("weekday", self.weekday.clone());
-        scope.push("revisits", self.revisits);
-        scope.push("department", self.department.clone());
-        scope
+        self.view().scope()
     }
 
     /// The facts as a rhai object map, the `ticket` argument of hook functions.
@@ -98,6 +82,229 @@ impl TicketFacts {
     /// A scope with every variable present, for compile-time checking.
     pub fn declaration_scope() -> Scope<'static> {
         TicketFacts::default().scope()
+    }
+
+    pub fn view(&self) -> FactView<'_> {
+        FactView {
+            kind: &self.kind,
+            category: &self.category,
+            class: self.class,
+            text: &self.text,
+            estate: &self.estate,
+            unit: &self.unit,
+            channel: &self.channel,
+            urgency: &self.urgency,
+            major: self.major,
+            emergency: self.emergency,
+            phase: &self.phase,
+            tags: &self.tags,
+            hour: self.hour,
+            weekday: &self.weekday,
+            revisits: self.revisits,
+            department: &self.department,
+        }
+    }
+}
+
+/// The facts borrowed from wherever they live (a ticket, a [`TicketFacts`]):
+/// what native predicates read, at no copying cost.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FactView<'a> {
+    pub kind: &'a str,
+    pub category: &'a str,
+    pub class: i64,
+    pub text: &'a str,
+    pub estate: &'a str,
+    pub unit: &'a str,
+    pub channel: &'a str,
+    pub urgency: &'a str,
+    pub major: bool,
+    pub emergency: bool,
+    pub phase: &'a str,
+    pub tags: &'a [String],
+    pub hour: i64,
+    pub weekday: &'a str,
+    pub revisits: i64,
+    pub department: &'a str,
+}
+
+/// `mon`..`sun`, as conditions spell weekdays.
+pub fn weekday_name(d: chrono::Weekday) -> &'static str {
+    const NAMES: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+    NAMES
+        .get(d.num_days_from_monday() as usize)
+        .copied()
+        .unwrap_or("mon")
+}
+
+impl FactView<'_> {
+    pub fn to_facts(&self) -> TicketFacts {
+        TicketFacts {
+            kind: self.kind.to_owned(),
+            category: self.category.to_owned(),
+            class: self.class,
+            text: self.text.to_owned(),
+            estate: self.estate.to_owned(),
+            unit: self.unit.to_owned(),
+            channel: self.channel.to_owned(),
+            urgency: self.urgency.to_owned(),
+            major: self.major,
+            emergency: self.emergency,
+            phase: self.phase.to_owned(),
+            tags: self.tags.to_vec(),
+            hour: self.hour,
+            weekday: self.weekday.to_owned(),
+            revisits: self.revisits,
+            department: self.department.to_owned(),
+        }
+    }
+
+    /// The facts as rhai variables (see [`TicketFacts::scope`]). Built from the
+    /// borrowed text: short values live inside rhai's string, one allocation each.
+    pub fn scope(&self) -> Scope<'static> {
+        let s = |v: &str| Dynamic::from(ImmutableString::from(v));
+        let mut scope = Scope::with_capacity(VARIABLES.len());
+        scope.push_dynamic("kind", s(self.kind));
+        scope.push_dynamic("category", s(self.category));
+        scope.push_dynamic("class", Dynamic::from(self.class));
+        scope.push_dynamic("text", s(self.text));
+        scope.push_dynamic("estate", s(self.estate));
+        scope.push_dynamic("unit", s(self.unit));
+        scope.push_dynamic("channel", s(self.channel));
+        scope.push_dynamic("urgency", s(self.urgency));
+        scope.push_dynamic("major", Dynamic::from(self.major));
+        scope.push_dynamic("emergency", Dynamic::from(self.emergency));
+        scope.push_dynamic("phase", s(self.phase));
+        let tags: Array = self.tags.iter().map(|t| s(t)).collect();
+        scope.push_dynamic("tags", Dynamic::from(tags));
+        scope.push_dynamic("hour", Dynamic::from(self.hour));
+        scope.push_dynamic("weekday", s(self.weekday));
+        scope.push_dynamic("revisits", Dynamic::from(self.revisits));
+        scope.push_dynamic("department", s(self.department));
+        scope
+    }
+
+    fn str_of(&self, var: Var) -> Option<&str> {
+        Some(match var {
+            Var::Kind => self.kind,
+            Var::Category => self.category,
+            Var::Text => self.text,
+            Var::Estate => self.estate,
+            Var::Unit => self.unit,
+            Var::Channel => self.channel,
+            Var::Urgency => self.urgency,
+            Var::Phase => self.phase,
+            Var::Weekday => self.weekday,
+            Var::Department => self.department,
+            _ => return None,
+        })
+    }
+}
+
+impl FactSource for FactView<'_> {
+    fn with_str<R>(&self, var: Var, f: impl FnOnce(&str) -> R) -> Option<R> {
+        self.str_of(var).map(f)
+    }
+
+    fn int(&self, var: Var) -> Option<i64> {
+        match var {
+            Var::Class => Some(self.class),
+            Var::Hour => Some(self.hour),
+            Var::Revisits => Some(self.revisits),
+            _ => None,
+        }
+    }
+
+    fn flag(&self, var: Var) -> Option<bool> {
+        match var {
+            Var::Major => Some(self.major),
+            Var::Emergency => Some(self.emergency),
+            _ => None,
+        }
+    }
+
+    fn has_tag(&self, tag: &str) -> Option<bool> {
+        Some(self.tags.iter().any(|t| t == tag))
+    }
+}
+
+/// A rhai scope as filled by [`TicketFacts::scope`] (or by hand): a value of an
+/// unexpected type answers `None`, and the condition is left to rhai.
+impl FactSource for Scope<'_> {
+    fn with_str<R>(&self, var: Var, f: impl FnOnce(&str) -> R) -> Option<R> {
+        let value = self.get(var.name())?.read_lock::<ImmutableString>()?;
+        Some(f(value.as_str()))
+    }
+
+    fn int(&self, var: Var) -> Option<i64> {
+        self.get(var.name())?.as_int().ok()
+    }
+
+    fn flag(&self, var: Var) -> Option<bool> {
+        self.get(var.name())?.as_bool().ok()
+    }
+
+    fn has_tag(&self, tag: &str) -> Option<bool> {
+        let tags = self.get(Var::Tags.name())?.read_lock::<Array>()?;
+        let mut found = false;
+        for t in tags.iter() {
+            found |= t.read_lock::<ImmutableString>()?.as_str() == tag;
+        }
+        Some(found)
+    }
+}
+
+/// The facts of one ticket, and their rhai scope, built on first use and kept
+/// while the ticket's facts stay the same: the engine asks for them many times
+/// in one decision, and a ticket's facts rarely change inside it.
+///
+/// The scope is also forgotten at the start of each group of conditions that
+/// used to share one scope ([`FactCache::new_group`]): a rhai condition can
+/// change a variable (`tags.pop() == "x"`), and what it changed must be seen by
+/// the rest of its group and by no other group, as when each group built its own.
+#[derive(Default)]
+pub struct FactCache {
+    facts: Option<TicketFacts>,
+    scope: Option<Scope<'static>>,
+    /// A rhai condition ran on the scope in this group: the rest of the group
+    /// reads the scope too, which it may have changed.
+    scope_in_use: bool,
+}
+
+impl FactCache {
+    /// The owned facts equal to `view`.
+    pub fn facts(&mut self, view: &FactView<'_>) -> &TicketFacts {
+        self.refresh(view);
+        self.facts.get_or_insert_with(|| view.to_facts())
+    }
+
+    /// A scope holding `view`'s facts.
+    pub fn scope(&mut self, view: &FactView<'_>) -> &mut Scope<'static> {
+        self.refresh(view);
+        let facts = self.facts.get_or_insert_with(|| view.to_facts());
+        self.scope.get_or_insert_with(|| facts.view().scope())
+    }
+
+    pub fn new_group(&mut self) {
+        self.scope = None;
+        self.scope_in_use = false;
+    }
+
+    pub fn scope_in_use(&self) -> bool {
+        self.scope_in_use
+    }
+
+    /// The scope for a rhai condition; from now on the group reads the scope.
+    pub fn scope_for_rhai(&mut self, view: &FactView<'_>) -> &mut Scope<'static> {
+        self.scope_in_use = true;
+        self.scope(view)
+    }
+
+    fn refresh(&mut self, view: &FactView<'_>) {
+        if self.facts.as_ref().is_some_and(|f| f.view() != *view) {
+            self.facts = None;
+            self.scope = None;
+        }
     }
 }
 

@@ -63,7 +63,7 @@ pub(super) fn append(
     for d in decisions {
         let payload =
             serde_json::to_string(d).map_err(|e| AppError::Corrupt(id.into(), e.to_string()))?;
-        tx.append_event(&NewEvent {
+        tx.append(&NewEvent {
             ticket: Some(id),
             at: d.at,
             kind: d.fact.kind(),

@@ -79,6 +79,8 @@ pub struct Tx<'c> {
     /// because IMMEDIATE holds the write lock and only `append_event` adds
     /// events, so it saves a query per append.
     last: Option<(i64, String)>,
+    /// `prev_hash` of that newest event, when this transaction appended it.
+    prev_of_last: Option<String>,
 }
 
 const EVENT_COLUMNS: &str = "seq, ticket, at, kind, payload, fingerprint, rule, prev_hash, hash";
@@ -90,6 +92,7 @@ impl<'c> Tx<'c> {
             tx,
             name,
             last: None,
+            prev_of_last: None,
         }
     }
 
@@ -106,6 +109,27 @@ impl<'c> Tx<'c> {
     /// Appends an event at the end of the chain and returns it as stored
     /// (with `at` truncated to the second).
     pub fn append_event(&mut self, e: &NewEvent<'_>) -> Result<EventRow, StoreError> {
+        let seq = self.append(e)?;
+        let (prev_hash, hash) = match (&self.prev_of_last, &self.last) {
+            (Some(prev), Some((_, hash))) => (prev.clone(), hash.clone()),
+            _ => return Err(StoreError::Invalid("the appended event is gone".to_owned())),
+        };
+        Ok(EventRow {
+            seq,
+            ticket: e.ticket.map(str::to_owned),
+            at: time::truncate(e.at),
+            kind: e.kind.to_owned(),
+            payload: e.payload.to_owned(),
+            fingerprint: e.fingerprint.to_owned(),
+            rule: e.rule.map(str::to_owned),
+            prev_hash,
+            hash,
+        })
+    }
+
+    /// [`Tx::append_event`] without handing the row back: what a command's
+    /// decisions need, with no copy of each payload. Returns the event's `seq`.
+    pub fn append(&mut self, e: &NewEvent<'_>) -> Result<i64, StoreError> {
         let ticket = optional_field("event ticket", e.ticket)?;
         let rule = optional_field("event rule", e.rule)?;
         field("event kind", e.kind)?;
@@ -152,18 +176,9 @@ impl<'c> Tx<'c> {
                 ])
             })
             .ctx(self.name)?;
-        self.last = Some((seq, hash.clone()));
-        Ok(EventRow {
-            seq,
-            ticket: e.ticket.map(str::to_owned),
-            at: time::truncate(e.at),
-            kind: e.kind.to_owned(),
-            payload: e.payload.to_owned(),
-            fingerprint: e.fingerprint.to_owned(),
-            rule: e.rule.map(str::to_owned),
-            prev_hash,
-            hash,
-        })
+        self.last = Some((seq, hash));
+        self.prev_of_last = Some(prev_hash);
+        Ok(seq)
     }
 
     fn last_event(&self) -> Result<(i64, String), StoreError> {

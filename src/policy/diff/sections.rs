@@ -6,8 +6,8 @@ use std::cmp::Ordering as Cmp;
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{At, Effect, Out, dates};
+use crate::limit_duration::LimitDuration;
 use crate::policy::model::*;
-use crate::span::Span;
 
 pub(super) fn all(out: &mut Out, a: &Policy, b: &Policy) {
     header(out, a, b);
@@ -75,7 +75,7 @@ fn rule_ids(out: &mut Out, at: &At, old: &[String], new: &[String]) {
 }
 
 /// Shorter is stricter; spans of different measures cannot be ordered.
-pub(super) fn span_effect(old: &Span, new: &Span) -> Effect {
+pub(super) fn span_effect(old: &LimitDuration, new: &LimitDuration) -> Effect {
     match old.compare(new) {
         Some(Cmp::Greater) => Effect::Stricter,
         Some(Cmp::Less) => Effect::Looser,
@@ -681,7 +681,7 @@ fn revisits(out: &mut Out, a: &Policy, b: &Policy) {
 fn singletons(out: &mut Out, a: &Policy, b: &Policy) {
     let (o, n) = (&a.reopen, &b.reopen);
     let at = At::new("reopen", "").rules(&n.rules).rules(&o.rules);
-    let span = |s: &Option<Span>| s.map_or("(none)".to_string(), |s| s.to_string());
+    let span = |s: &Option<LimitDuration>| s.map_or("(none)".to_string(), |s| s.to_string());
     let effect = match (&o.notice_within, &n.notice_within) {
         (Some(x), Some(y)) => span_effect(x, y),
         (None, Some(_)) => Effect::Stricter,

@@ -3,8 +3,8 @@
 use std::path::Path;
 
 use super::*;
+use crate::limit_duration::LimitDuration;
 use crate::policy::model::*;
-use crate::span::Span;
 
 fn policy() -> Policy {
     match crate::policy::load_path(Path::new("policies/vk-shanghai")) {
@@ -13,7 +13,7 @@ fn policy() -> Policy {
     }
 }
 
-fn span(s: &str) -> Span {
+fn span(s: &str) -> LimitDuration {
     s.parse().unwrap()
 }
 

@@ -1,7 +1,7 @@
 //! How long a limit is: the `within` values of policy files. This module owns
-//! the [`Span`] type, its text grammar (parsing and the canonical form it
-//! prints and serializes as) and the strictness order between spans. It knows
-//! nothing about calendars; turning a span into a deadline is
+//! the [`LimitDuration`] type, its text grammar (parsing and the canonical form it
+//! prints and serializes as) and the strictness order between durations. It knows
+//! nothing about calendars; turning a duration into a deadline is
 //! `crate::calendar`'s job.
 
 use std::cmp::Ordering;
@@ -23,7 +23,7 @@ const EXPECTED: &str =
 
 /// How long a limit is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Span {
+pub enum LimitDuration {
     /// Wall-clock time: "30m", "2h", "24h", "3d", "1w", also compound "1h30m", "1d12h". Stored in whole minutes.
     Wall { minutes: i64 },
     /// Working time counted only inside the calendar's hours: "4 business hours", "30 business minutes", "1 business hour". Stored in minutes.
@@ -41,7 +41,7 @@ pub enum Span {
 
 /// Why a span text was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SpanError {
+pub enum LimitDurationError {
     #[error("{EXPECTED}, found an empty value")]
     Empty,
     #[error("{EXPECTED}, found `{0}`")]
@@ -54,21 +54,27 @@ pub enum SpanError {
     BadTime(String),
 }
 
-impl Span {
+impl LimitDuration {
     /// A total order for comparing strictness where decidable: Some(Ordering) when both are Wall, both Business, both BusinessDays, or both Anchored with same `business` flag (compare days then time); None otherwise.
-    pub fn compare(&self, other: &Span) -> Option<Ordering> {
+    pub fn compare(&self, other: &LimitDuration) -> Option<Ordering> {
         match (self, other) {
-            (Span::Wall { minutes: a }, Span::Wall { minutes: b }) => Some(a.cmp(b)),
-            (Span::Business { minutes: a }, Span::Business { minutes: b }) => Some(a.cmp(b)),
-            (Span::BusinessDays { days: a }, Span::BusinessDays { days: b }) => Some(a.cmp(b)),
+            (LimitDuration::Wall { minutes: a }, LimitDuration::Wall { minutes: b }) => {
+                Some(a.cmp(b))
+            }
+            (LimitDuration::Business { minutes: a }, LimitDuration::Business { minutes: b }) => {
+                Some(a.cmp(b))
+            }
+            (LimitDuration::BusinessDays { days: a }, LimitDuration::BusinessDays { days: b }) => {
+                Some(a.cmp(b))
+            }
             (
-                Span::Anchored {
+                LimitDuration::Anchored {
                     days: da,
                     hour: ha,
                     minute: ma,
                     business: ba,
                 },
-                Span::Anchored {
+                LimitDuration::Anchored {
                     days: db,
                     hour: hb,
                     minute: mb,
@@ -82,40 +88,40 @@ impl Span {
     /// True for Business / BusinessDays / Anchored{business:true}: the limit needs a calendar.
     pub fn needs_calendar(&self) -> bool {
         match self {
-            Span::Wall { .. } => false,
-            Span::Business { .. } | Span::BusinessDays { .. } => true,
-            Span::Anchored { business, .. } => *business,
+            LimitDuration::Wall { .. } => false,
+            LimitDuration::Business { .. } | LimitDuration::BusinessDays { .. } => true,
+            LimitDuration::Anchored { business, .. } => *business,
         }
     }
 }
 
-impl FromStr for Span {
-    type Err = SpanError;
+impl FromStr for LimitDuration {
+    type Err = LimitDurationError;
 
-    fn from_str(input: &str) -> Result<Span, SpanError> {
+    fn from_str(input: &str) -> Result<LimitDuration, LimitDurationError> {
         let trimmed = input.trim();
         if trimmed.is_empty() {
-            return Err(SpanError::Empty);
+            return Err(LimitDurationError::Empty);
         }
         let lower = trimmed.to_lowercase();
         let words: Vec<&str> = lower.split_whitespace().collect();
-        let syntax = || SpanError::Syntax(trimmed.to_string());
+        let syntax = || LimitDurationError::Syntax(trimmed.to_string());
 
         if lower.starts_with('-') {
-            return Err(SpanError::NotPositive(trimmed.to_string()));
+            return Err(LimitDurationError::NotPositive(trimmed.to_string()));
         }
         match words.as_slice() {
             ["next" | "same" | "in", ..] => parse_anchored(trimmed, &words),
             [count, "business", unit] => {
                 let count = parse_count(trimmed, count)?;
                 match *unit {
-                    "day" | "days" => Ok(Span::BusinessDays {
+                    "day" | "days" => Ok(LimitDuration::BusinessDays {
                         days: checked_days(trimmed, count)?,
                     }),
-                    "hour" | "hours" => Ok(Span::Business {
+                    "hour" | "hours" => Ok(LimitDuration::Business {
                         minutes: checked_minutes(trimmed, count, MINUTES_PER_HOUR)?,
                     }),
-                    "minute" | "minutes" | "min" | "mins" => Ok(Span::Business {
+                    "minute" | "minutes" | "min" | "mins" => Ok(LimitDuration::Business {
                         minutes: checked_minutes(trimmed, count, 1)?,
                     }),
                     _ => Err(syntax()),
@@ -128,36 +134,36 @@ impl FromStr for Span {
 
 /// A positive decimal count; signs and fractions are syntax errors because
 /// limits are whole minutes and the canonical form never contains them.
-fn parse_count(input: &str, text: &str) -> Result<u64, SpanError> {
+fn parse_count(input: &str, text: &str) -> Result<u64, LimitDurationError> {
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(SpanError::Syntax(input.to_string()));
+        return Err(LimitDurationError::Syntax(input.to_string()));
     }
     let count: u64 = text
         .parse()
-        .map_err(|_| SpanError::TooLong(input.to_string()))?;
+        .map_err(|_| LimitDurationError::TooLong(input.to_string()))?;
     if count == 0 {
-        return Err(SpanError::NotPositive(input.to_string()));
+        return Err(LimitDurationError::NotPositive(input.to_string()));
     }
     Ok(count)
 }
 
-fn checked_days(input: &str, count: u64) -> Result<u32, SpanError> {
+fn checked_days(input: &str, count: u64) -> Result<u32, LimitDurationError> {
     if count > u64::from(MAX_DAYS) {
-        return Err(SpanError::TooLong(input.to_string()));
+        return Err(LimitDurationError::TooLong(input.to_string()));
     }
-    u32::try_from(count).map_err(|_| SpanError::TooLong(input.to_string()))
+    u32::try_from(count).map_err(|_| LimitDurationError::TooLong(input.to_string()))
 }
 
-fn checked_minutes(input: &str, count: u64, unit: i64) -> Result<i64, SpanError> {
+fn checked_minutes(input: &str, count: u64, unit: i64) -> Result<i64, LimitDurationError> {
     i64::try_from(count)
         .ok()
         .and_then(|c| c.checked_mul(unit))
         .filter(|m| *m <= MAX_MINUTES)
-        .ok_or_else(|| SpanError::TooLong(input.to_string()))
+        .ok_or_else(|| LimitDurationError::TooLong(input.to_string()))
 }
 
-fn parse_anchored(input: &str, words: &[&str]) -> Result<Span, SpanError> {
-    let syntax = || SpanError::Syntax(input.to_string());
+fn parse_anchored(input: &str, words: &[&str]) -> Result<LimitDuration, LimitDurationError> {
+    let syntax = || LimitDurationError::Syntax(input.to_string());
     let (time, head) = words.split_last().ok_or_else(syntax)?;
     let (days, business) = match head {
         ["next", "day"] => (1, false),
@@ -171,7 +177,7 @@ fn parse_anchored(input: &str, words: &[&str]) -> Result<Span, SpanError> {
         _ => return Err(syntax()),
     };
     let (hour, minute) = parse_time_of_day(input, time)?;
-    Ok(Span::Anchored {
+    Ok(LimitDuration::Anchored {
         days,
         hour,
         minute,
@@ -179,17 +185,17 @@ fn parse_anchored(input: &str, words: &[&str]) -> Result<Span, SpanError> {
     })
 }
 
-fn parse_time_of_day(input: &str, text: &str) -> Result<(u32, u32), SpanError> {
+fn parse_time_of_day(input: &str, text: &str) -> Result<(u32, u32), LimitDurationError> {
     let (h, m) = text
         .split_once(':')
-        .ok_or_else(|| SpanError::Syntax(input.to_string()))?;
+        .ok_or_else(|| LimitDurationError::Syntax(input.to_string()))?;
     let digits = |s: &str, max_len: usize| {
         !s.is_empty() && s.len() <= max_len && s.bytes().all(|b| b.is_ascii_digit())
     };
     if !digits(h, 2) || !digits(m, 2) || m.len() != 2 {
-        return Err(SpanError::Syntax(input.to_string()));
+        return Err(LimitDurationError::Syntax(input.to_string()));
     }
-    let bad_time = || SpanError::BadTime(text.to_string());
+    let bad_time = || LimitDurationError::BadTime(text.to_string());
     let hour: u32 = h.parse().map_err(|_| bad_time())?;
     let minute: u32 = m.parse().map_err(|_| bad_time())?;
     if hour > 23 || minute > 59 {
@@ -211,8 +217,8 @@ fn wall_unit(word: &str) -> Option<i64> {
 /// Compound wall durations such as `1d12h` or `1 day 12 hours`. Units must
 /// strictly decrease so every value has one reading and `30m1h` or `1h1h`
 /// (almost certainly typos) are rejected.
-fn parse_wall(input: &str, lower: &str) -> Result<Span, SpanError> {
-    let syntax = || SpanError::Syntax(input.to_string());
+fn parse_wall(input: &str, lower: &str) -> Result<LimitDuration, LimitDurationError> {
+    let syntax = || LimitDurationError::Syntax(input.to_string());
     let mut rest = lower;
     let mut total: i64 = 0;
     let mut last_unit = i64::MAX;
@@ -241,27 +247,27 @@ fn parse_wall(input: &str, lower: &str) -> Result<Span, SpanError> {
         // The digits are already validated, so a parse failure can only be overflow.
         let count: u64 = number
             .parse()
-            .map_err(|_| SpanError::TooLong(input.to_string()))?;
+            .map_err(|_| LimitDurationError::TooLong(input.to_string()))?;
         let minutes = checked_minutes(input, count, unit)?;
         total = total
             .checked_add(minutes)
             .filter(|t| *t <= MAX_MINUTES)
-            .ok_or_else(|| SpanError::TooLong(input.to_string()))?;
+            .ok_or_else(|| LimitDurationError::TooLong(input.to_string()))?;
         rest = after;
     }
     if last_unit == i64::MAX {
         return Err(syntax());
     }
     if total == 0 {
-        return Err(SpanError::NotPositive(input.to_string()));
+        return Err(LimitDurationError::NotPositive(input.to_string()));
     }
-    Ok(Span::Wall { minutes: total })
+    Ok(LimitDuration::Wall { minutes: total })
 }
 
-impl fmt::Display for Span {
+impl fmt::Display for LimitDuration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
-            Span::Wall { minutes } => {
+            LimitDuration::Wall { minutes } => {
                 if minutes == 0 {
                     return f.write_str("0m");
                 }
@@ -283,7 +289,7 @@ impl fmt::Display for Span {
                 }
                 Ok(())
             }
-            Span::Business { minutes } => {
+            LimitDuration::Business { minutes } => {
                 let text = if minutes != 0 && minutes % MINUTES_PER_HOUR == 0 {
                     let hours = minutes / MINUTES_PER_HOUR;
                     if hours == 1 {
@@ -298,9 +304,9 @@ impl fmt::Display for Span {
                 };
                 f.write_str(&text)
             }
-            Span::BusinessDays { days: 1 } => f.write_str("1 business day"),
-            Span::BusinessDays { days } => write!(f, "{days} business days"),
-            Span::Anchored {
+            LimitDuration::BusinessDays { days: 1 } => f.write_str("1 business day"),
+            LimitDuration::BusinessDays { days } => write!(f, "{days} business days"),
+            LimitDuration::Anchored {
                 days,
                 hour,
                 minute,
@@ -318,24 +324,26 @@ impl fmt::Display for Span {
     }
 }
 
-impl serde::Serialize for Span {
+impl serde::Serialize for LimitDuration {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_str(self)
     }
 }
 
-impl<'de> serde::Deserialize<'de> for Span {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Span, D::Error> {
+impl<'de> serde::Deserialize<'de> for LimitDuration {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<LimitDuration, D::Error> {
         struct SpanVisitor;
 
         impl serde::de::Visitor<'_> for SpanVisitor {
-            type Value = Span;
+            type Value = LimitDuration;
 
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a duration like `2h`, `4 business hours` or `next day 12:00`")
             }
 
-            fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<Span, E> {
+            fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<LimitDuration, E> {
                 value.parse().map_err(E::custom)
             }
         }
@@ -349,12 +357,12 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn parse(s: &str) -> Span {
+    fn parse(s: &str) -> LimitDuration {
         s.parse().unwrap()
     }
 
     fn err(s: &str) -> String {
-        s.parse::<Span>().unwrap_err().to_string()
+        s.parse::<LimitDuration>().unwrap_err().to_string()
     }
 
     #[test]
@@ -385,22 +393,25 @@ mod tests {
             ("52w2d", 527_040),
         ];
         for (text, minutes) in cases {
-            assert_eq!(parse(text), Span::Wall { minutes }, "{text}");
+            assert_eq!(parse(text), LimitDuration::Wall { minutes }, "{text}");
         }
     }
 
     #[test]
     fn parses_business_and_anchored_forms() {
         let cases = [
-            ("4 business hours", Span::Business { minutes: 240 }),
-            ("1 business hour", Span::Business { minutes: 60 }),
-            ("30 business minutes", Span::Business { minutes: 30 }),
-            ("30 Business Mins", Span::Business { minutes: 30 }),
-            ("2 business days", Span::BusinessDays { days: 2 }),
-            ("1 business day", Span::BusinessDays { days: 1 }),
+            ("4 business hours", LimitDuration::Business { minutes: 240 }),
+            ("1 business hour", LimitDuration::Business { minutes: 60 }),
+            (
+                "30 business minutes",
+                LimitDuration::Business { minutes: 30 },
+            ),
+            ("30 Business Mins", LimitDuration::Business { minutes: 30 }),
+            ("2 business days", LimitDuration::BusinessDays { days: 2 }),
+            ("1 business day", LimitDuration::BusinessDays { days: 1 }),
             (
                 "next day 12:00",
-                Span::Anchored {
+                LimitDuration::Anchored {
                     days: 1,
                     hour: 12,
                     minute: 0,
@@ -409,7 +420,7 @@ mod tests {
             ),
             (
                 "same day 18:00",
-                Span::Anchored {
+                LimitDuration::Anchored {
                     days: 0,
                     hour: 18,
                     minute: 0,
@@ -418,7 +429,7 @@ mod tests {
             ),
             (
                 "in 2 days 09:00",
-                Span::Anchored {
+                LimitDuration::Anchored {
                     days: 2,
                     hour: 9,
                     minute: 0,
@@ -427,7 +438,7 @@ mod tests {
             ),
             (
                 "in 1 day 9:05",
-                Span::Anchored {
+                LimitDuration::Anchored {
                     days: 1,
                     hour: 9,
                     minute: 5,
@@ -436,7 +447,7 @@ mod tests {
             ),
             (
                 "Next Business Day 12:00",
-                Span::Anchored {
+                LimitDuration::Anchored {
                     days: 1,
                     hour: 12,
                     minute: 0,
@@ -445,7 +456,7 @@ mod tests {
             ),
             (
                 "same business day 17:30",
-                Span::Anchored {
+                LimitDuration::Anchored {
                     days: 0,
                     hour: 17,
                     minute: 30,
@@ -454,7 +465,7 @@ mod tests {
             ),
             (
                 "in 3 business days 23:59",
-                Span::Anchored {
+                LimitDuration::Anchored {
                     days: 3,
                     hour: 23,
                     minute: 59,
@@ -578,23 +589,26 @@ mod tests {
     #[test]
     fn display_is_canonical_and_round_trips() {
         let cases = [
-            (Span::Wall { minutes: 30 }, "30m"),
-            (Span::Wall { minutes: 90 }, "1h30m"),
-            (Span::Wall { minutes: 120 }, "2h"),
-            (Span::Wall { minutes: 1440 }, "1d"),
-            (Span::Wall { minutes: 2160 }, "1d12h"),
-            (Span::Wall { minutes: 4320 }, "3d"),
-            (Span::Wall { minutes: 10080 }, "1w"),
-            (Span::Wall { minutes: 11581 }, "1w1d1h1m"),
-            (Span::Wall { minutes: 527_040 }, "52w2d"),
-            (Span::Business { minutes: 240 }, "4 business hours"),
-            (Span::Business { minutes: 60 }, "1 business hour"),
-            (Span::Business { minutes: 90 }, "90 business minutes"),
-            (Span::Business { minutes: 1 }, "1 business minute"),
-            (Span::BusinessDays { days: 2 }, "2 business days"),
-            (Span::BusinessDays { days: 1 }, "1 business day"),
+            (LimitDuration::Wall { minutes: 30 }, "30m"),
+            (LimitDuration::Wall { minutes: 90 }, "1h30m"),
+            (LimitDuration::Wall { minutes: 120 }, "2h"),
+            (LimitDuration::Wall { minutes: 1440 }, "1d"),
+            (LimitDuration::Wall { minutes: 2160 }, "1d12h"),
+            (LimitDuration::Wall { minutes: 4320 }, "3d"),
+            (LimitDuration::Wall { minutes: 10080 }, "1w"),
+            (LimitDuration::Wall { minutes: 11581 }, "1w1d1h1m"),
+            (LimitDuration::Wall { minutes: 527_040 }, "52w2d"),
+            (LimitDuration::Business { minutes: 240 }, "4 business hours"),
+            (LimitDuration::Business { minutes: 60 }, "1 business hour"),
             (
-                Span::Anchored {
+                LimitDuration::Business { minutes: 90 },
+                "90 business minutes",
+            ),
+            (LimitDuration::Business { minutes: 1 }, "1 business minute"),
+            (LimitDuration::BusinessDays { days: 2 }, "2 business days"),
+            (LimitDuration::BusinessDays { days: 1 }, "1 business day"),
+            (
+                LimitDuration::Anchored {
                     days: 1,
                     hour: 12,
                     minute: 0,
@@ -603,7 +617,7 @@ mod tests {
                 "next day 12:00",
             ),
             (
-                Span::Anchored {
+                LimitDuration::Anchored {
                     days: 0,
                     hour: 18,
                     minute: 0,
@@ -612,7 +626,7 @@ mod tests {
                 "same day 18:00",
             ),
             (
-                Span::Anchored {
+                LimitDuration::Anchored {
                     days: 2,
                     hour: 9,
                     minute: 0,
@@ -621,7 +635,7 @@ mod tests {
                 "in 2 days 09:00",
             ),
             (
-                Span::Anchored {
+                LimitDuration::Anchored {
                     days: 1,
                     hour: 12,
                     minute: 0,
@@ -630,7 +644,7 @@ mod tests {
                 "next business day 12:00",
             ),
             (
-                Span::Anchored {
+                LimitDuration::Anchored {
                     days: 0,
                     hour: 8,
                     minute: 5,
@@ -639,7 +653,7 @@ mod tests {
                 "same business day 08:05",
             ),
             (
-                Span::Anchored {
+                LimitDuration::Anchored {
                     days: 3,
                     hour: 17,
                     minute: 30,
@@ -656,31 +670,31 @@ mod tests {
 
     #[test]
     fn serializes_as_canonical_string() {
-        let json = serde_json::to_string(&Span::Wall { minutes: 120 }).unwrap();
+        let json = serde_json::to_string(&LimitDuration::Wall { minutes: 120 }).unwrap();
         assert_eq!(json, "\"2h\"");
-        let json = serde_json::to_string(&Span::Business { minutes: 240 }).unwrap();
+        let json = serde_json::to_string(&LimitDuration::Business { minutes: 240 }).unwrap();
         assert_eq!(json, "\"4 business hours\"");
-        let span: Span = serde_json::from_str("\"next business day 12:00\"").unwrap();
+        let span: LimitDuration = serde_json::from_str("\"next business day 12:00\"").unwrap();
         assert_eq!(
             span,
-            Span::Anchored {
+            LimitDuration::Anchored {
                 days: 1,
                 hour: 12,
                 minute: 0,
                 business: true
             }
         );
-        let error = serde_json::from_str::<Span>("\"3x\"")
+        let error = serde_json::from_str::<LimitDuration>("\"3x\"")
             .unwrap_err()
             .to_string();
         assert!(error.contains("found `3x`"), "{error}");
-        assert!(serde_json::from_str::<Span>("120").is_err());
+        assert!(serde_json::from_str::<LimitDuration>("120").is_err());
     }
 
     #[test]
     fn compare_orders_only_like_kinds() {
-        let wall = |minutes| Span::Wall { minutes };
-        let anchored = |days, hour, minute, business| Span::Anchored {
+        let wall = |minutes| LimitDuration::Wall { minutes };
+        let anchored = |days, hour, minute, business| LimitDuration::Anchored {
             days,
             hour,
             minute,
@@ -689,11 +703,13 @@ mod tests {
         assert_eq!(wall(30).compare(&wall(60)), Some(Ordering::Less));
         assert_eq!(wall(60).compare(&wall(60)), Some(Ordering::Equal));
         assert_eq!(
-            Span::Business { minutes: 300 }.compare(&Span::Business { minutes: 240 }),
+            LimitDuration::Business { minutes: 300 }
+                .compare(&LimitDuration::Business { minutes: 240 }),
             Some(Ordering::Greater)
         );
         assert_eq!(
-            Span::BusinessDays { days: 1 }.compare(&Span::BusinessDays { days: 2 }),
+            LimitDuration::BusinessDays { days: 1 }
+                .compare(&LimitDuration::BusinessDays { days: 2 }),
             Some(Ordering::Less)
         );
         assert_eq!(
@@ -708,9 +724,13 @@ mod tests {
             anchored(1, 9, 0, true).compare(&anchored(1, 9, 0, false)),
             None
         );
-        assert_eq!(wall(60).compare(&Span::Business { minutes: 60 }), None);
         assert_eq!(
-            Span::Business { minutes: 60 }.compare(&Span::BusinessDays { days: 1 }),
+            wall(60).compare(&LimitDuration::Business { minutes: 60 }),
+            None
+        );
+        assert_eq!(
+            LimitDuration::Business { minutes: 60 }
+                .compare(&LimitDuration::BusinessDays { days: 1 }),
             None
         );
         assert_eq!(wall(1440).compare(&anchored(1, 0, 0, false)), None);
@@ -718,11 +738,11 @@ mod tests {
 
     #[test]
     fn needs_calendar_only_for_working_time() {
-        assert!(!Span::Wall { minutes: 60 }.needs_calendar());
-        assert!(Span::Business { minutes: 60 }.needs_calendar());
-        assert!(Span::BusinessDays { days: 1 }.needs_calendar());
+        assert!(!LimitDuration::Wall { minutes: 60 }.needs_calendar());
+        assert!(LimitDuration::Business { minutes: 60 }.needs_calendar());
+        assert!(LimitDuration::BusinessDays { days: 1 }.needs_calendar());
         assert!(
-            Span::Anchored {
+            LimitDuration::Anchored {
                 days: 1,
                 hour: 12,
                 minute: 0,
@@ -731,7 +751,7 @@ mod tests {
             .needs_calendar()
         );
         assert!(
-            !Span::Anchored {
+            !LimitDuration::Anchored {
                 days: 1,
                 hour: 12,
                 minute: 0,
@@ -741,13 +761,13 @@ mod tests {
         );
     }
 
-    fn any_valid_span() -> impl Strategy<Value = Span> {
+    fn any_valid_span() -> impl Strategy<Value = LimitDuration> {
         prop_oneof![
-            (1..=MAX_MINUTES).prop_map(|minutes| Span::Wall { minutes }),
-            (1..=MAX_MINUTES).prop_map(|minutes| Span::Business { minutes }),
-            (1..=MAX_DAYS).prop_map(|days| Span::BusinessDays { days }),
+            (1..=MAX_MINUTES).prop_map(|minutes| LimitDuration::Wall { minutes }),
+            (1..=MAX_MINUTES).prop_map(|minutes| LimitDuration::Business { minutes }),
+            (1..=MAX_DAYS).prop_map(|days| LimitDuration::BusinessDays { days }),
             (0..=MAX_DAYS, 0..24u32, 0..60u32, any::<bool>()).prop_map(
-                |(days, hour, minute, business)| Span::Anchored {
+                |(days, hour, minute, business)| LimitDuration::Anchored {
                     days,
                     hour,
                     minute,
@@ -761,21 +781,21 @@ mod tests {
         #[test]
         fn display_then_parse_is_identity(span in any_valid_span()) {
             let text = span.to_string();
-            prop_assert_eq!(text.parse::<Span>(), Ok(span));
+            prop_assert_eq!(text.parse::<LimitDuration>(), Ok(span));
         }
 
         #[test]
         fn parse_never_panics(text in any::<String>()) {
-            let _ = text.parse::<Span>();
+            let _ = text.parse::<LimitDuration>();
         }
 
         #[test]
         fn parse_never_panics_on_near_misses(
             text in "[ -]?[0-9]{0,21} ?(m|h|d|w|min|business|day|days|hours|:|[0-9]){0,4} ?[0-9:]{0,6}"
         ) {
-            if let Ok(span) = text.parse::<Span>() {
+            if let Ok(span) = text.parse::<LimitDuration>() {
                 // Anything accepted must print in a form that parses back.
-                prop_assert_eq!(span.to_string().parse::<Span>(), Ok(span));
+                prop_assert_eq!(span.to_string().parse::<LimitDuration>(), Ok(span));
             }
         }
     }

@@ -5,9 +5,9 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::limit_duration::LimitDuration;
 use crate::script::facts::TicketFacts;
-use crate::script::hook::{CompiledHook, HookResult, get_bool, get_int, get_str};
-use crate::span::Span;
+use crate::script::hook_script::{CompiledHook, HookResult, get_bool, get_int, get_str};
 
 use super::CompiledPolicy;
 use super::model::HookPoint;
@@ -47,7 +47,7 @@ pub struct HookRoute {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum HookDeadline {
-    Within(Span),
+    Within(LimitDuration),
     At(DateTime<Utc>),
 }
 
@@ -346,7 +346,7 @@ impl CompiledPolicy {
                 .or(get_str(&r.value, "at")?)
                 .or(get_str(&r.value, "value")?)
                 .ok_or("a result without `within` or `at`")?;
-            if let Ok(span) = text.parse::<Span>() {
+            if let Ok(span) = text.parse::<LimitDuration>() {
                 return Ok(HookDeadline::Within(span));
             }
             DateTime::parse_from_rfc3339(&text)
