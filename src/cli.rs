@@ -9,6 +9,7 @@ mod context;
 mod demo;
 mod docs_cmd;
 mod explain_cmd;
+mod import_cmd;
 mod output;
 mod policy_cmd;
 mod policy_store_cmd;
@@ -104,6 +105,7 @@ fn dispatch(cli: Cli) -> i32 {
         Command::Audit(cmd) => audit_cmd::run(cmd, &global),
         Command::Demo => demo::run(&global),
         Command::Sim(cmd) => sim_cmd::run(cmd, &global),
+        Command::Import(a) => import_cmd::run(&a, &global),
         Command::Report(cmd) => report_cmd::run(cmd, &global),
         Command::Calendar(cmd) => calendar_cmd::run(cmd, &global),
         Command::Completions { shell } => docs_cmd::completions(shell),

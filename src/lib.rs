@@ -10,6 +10,7 @@
 //! | [`engine`] | the pure ticket state machine: `(ticket, command, now, policy) -> facts` |
 //! | [`digest`] | SHA-256 and hex, one helper for every digest steward prints |
 //! | [`store`] | SQLite: hash-chained event log, projections, timers |
+//! | [`import`] | complaint registers (CSV, XLSX) read by a mapping file: into replay or a database |
 //! | [`sim`] | scenarios, policy tests, history replay and compare, synthetic histories |
 //! | [`report`] | daily, weekly and quarterly reports and KPIs from the event log |
 //! | [`cli`] | the `steward` command line |
@@ -20,6 +21,7 @@ pub mod cli;
 pub mod diagnostic;
 pub mod digest;
 pub mod engine;
+pub mod import;
 pub mod plugin;
 pub mod policy;
 pub mod report;

@@ -14,6 +14,10 @@ pub fn run(cmd: SimCmd, g: &Global) -> i32 {
         SimCmd::Replay {
             history,
             policy,
+            map,
+            estate_policy,
+            estate,
+            encoding,
             reclassify,
             idle_days,
             max_diffs,
@@ -24,6 +28,11 @@ pub fn run(cmd: SimCmd, g: &Global) -> i32 {
             &super::replay_cmd::Options {
                 history,
                 policies: policy,
+                map,
+                estate_policies: estate_policy,
+                estate,
+                encoding: encoding.map(|e| e.label().to_string()),
+                now: g.now.clone(),
                 reclassify,
                 idle_days,
                 max_diffs,
