@@ -92,6 +92,7 @@ pub fn run(a: &ImportArgs, g: &Global) -> i32 {
         &db::Options {
             now: reg.now,
             batch: a.batch,
+            max_batches: None,
         },
     ) {
         Ok(out) => {

@@ -44,6 +44,9 @@ pub struct Options {
     pub now: DateTime<Utc>,
     /// Records per transaction.
     pub batch: usize,
+    /// Stop after this many batches (an import in several sittings); a later
+    /// run resumes where this one stopped.
+    pub max_batches: Option<u64>,
 }
 
 /// A command the policy refused: the row stays in the register, the log
@@ -337,7 +340,8 @@ pub fn import(
             Ok(n) => {
                 done += n;
                 run.out.batches += 1;
-                finished = records.peek().is_none();
+                finished = records.peek().is_none()
+                    || opts.max_batches.is_some_and(|m| run.out.batches >= m);
             }
             Err(e) => {
                 return Err(format!(
