@@ -233,11 +233,11 @@ fn print_report(
     elapsed: std::time::Duration,
 ) -> i32 {
     match format {
-        Format::Json => super::output::json(&serde_json::to_value(&report).unwrap_or_default()),
-        Format::Csv => print!("{}", replay_render::csv(&report)),
-        _ => print!("{}", replay_render::table(&report, o.daily)),
+        Format::Json => super::output::json(&serde_json::to_value(report).unwrap_or_default()),
+        Format::Csv => print!("{}", replay_render::csv(report)),
+        _ => print!("{}", replay_render::table(report, o.daily)),
     }
-    output::eprint(&replay_render::warnings(&report));
+    output::eprint(&replay_render::warnings(report));
     if o.stats {
         let tickets = report.stats.first().map_or(0, |s| s.opened);
         let secs = elapsed.as_secs_f64().max(1e-9);

@@ -100,11 +100,11 @@ fn command(cmd: &Command, row: &mut Row) {
             row.channel = channel.clone();
             row.text = note.clone();
         }
-        Command::Close { invalid } => {
-            if let Some(reason) = invalid {
-                row.detail = "invalid".into();
-                row.text = reason.clone();
-            }
+        Command::Close {
+            invalid: Some(reason),
+        } => {
+            row.detail = "invalid".into();
+            row.text = reason.clone();
         }
         Command::Compensation { amount, note } => {
             row.detail = amount.clone();
