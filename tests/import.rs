@@ -637,3 +637,40 @@ fn estate_policy_flags_are_checked() {
         assert!(text(&o).1.contains(want), "{:?}", text(&o));
     }
 }
+
+#[test]
+fn a_register_out_of_intake_order_gives_the_same_time_ordered_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let reversed = edited(dir.path(), "reversed.csv", |t| {
+        let lines: Vec<&str> = t.lines().collect();
+        let (head, rows) = lines.split_at(2);
+        let mut out: Vec<&str> = head.to_vec();
+        out.extend(rows.iter().rev());
+        out.join("\n") + "\n"
+    });
+    let now = chrono::DateTime::parse_from_rfc3339(NOW).unwrap().into();
+    let read = |path: &Path| {
+        let reg = Register::open(
+            path,
+            Mapping::load(&mapping()).unwrap(),
+            &import::Options {
+                now,
+                encoding: None,
+            },
+        )
+        .unwrap();
+        let sorted = reg.sorted;
+        let recs: Vec<_> = reg
+            .records()
+            .unwrap()
+            .map(|r| (r.at, r.ticket, format!("{:?}", r.op)))
+            .collect();
+        (sorted, recs)
+    };
+    let (a_sorted, a) = read(&sample());
+    let (b_sorted, b) = read(&reversed);
+    assert!(a_sorted && !b_sorted);
+    assert_eq!(a.len(), 62);
+    assert_eq!(a, b);
+    assert!(a.windows(2).all(|w| w[0].0 <= w[1].0), "time order");
+}

@@ -352,7 +352,7 @@ mod tests {
             "m.toml",
             "[register]\ntime_zone = \"Asia/Shanghai\"\ndate_formats = [\"slash\", \"cjk\"]\n\
              [columns]\nticket = \"编号\"\nopened = \"受理时间\"\n\
-             [values.channel]\n热线 = \"hotline\"\n[defaults]\nkind = \"complaint\"\n",
+             [values.channel]\n\"热线\" = \"hotline\"\n[defaults]\nkind = \"complaint\"\n",
         )
         .unwrap();
         assert_eq!(m.columns[&Field::Ticket], "编号");
