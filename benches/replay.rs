@@ -39,6 +39,7 @@ fn compiled(path: &str) -> (PolicyInfo, CompiledPolicy) {
         id: c.policy.id.clone(),
         version: c.policy.version.clone(),
         fingerprint: c.fingerprint.clone(),
+        estates: Default::default(),
     };
     (info, c)
 }

@@ -9,6 +9,7 @@ mod calendar_cmd;
 mod demo;
 mod docs_cmd;
 mod event_cmd;
+mod import_cmd;
 mod policy_cmd;
 mod policy_explain_cmd;
 mod policy_store_cmd;
@@ -138,6 +139,7 @@ fn dispatch(cli: Cli) -> i32 {
         Command::Sim(SimCmd::Run { files, quiet, .. }) => sim_cmd::run(&files, quiet, g),
         Command::Sim(SimCmd::Replay(args)) => replay_cmd::replay(&args, g),
         Command::Sim(SimCmd::Generate(args)) => replay_cmd::generate(&args),
+        Command::Import(a) => import_cmd::run(&a, g),
         Command::Report(cmd) => report_cmd::run(cmd, g),
         Command::Calendar(cmd) => calendar_cmd::run(cmd, g),
         Command::Completions { shell } => docs_cmd::completions(shell),

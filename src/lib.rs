@@ -11,6 +11,7 @@
 //! | [`engine`] | the pure ticket state machine: `(ticket, command, now, policy) -> facts` |
 //! | [`digest`] | SHA-256 and hex, one helper for every digest steward prints |
 //! | [`store`] | SQLite: hash-chained event log, projections, timers |
+//! | [`import`] | complaint registers (CSV, XLSX) read by a mapping file: into replay or a database |
 //! | [`sim`] | scenarios, policy tests, history replay and compare, synthetic histories |
 //! | [`report`] | daily, weekly and quarterly reports and KPIs from the event log |
 //! | [`width`] | terminal display width for aligned tables and carets |
@@ -23,6 +24,7 @@ pub mod diagnostic;
 pub mod digest;
 pub mod engine;
 pub mod hook_point;
+pub mod import;
 pub mod limit_duration;
 pub mod plugin;
 pub mod policy;

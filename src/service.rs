@@ -575,6 +575,21 @@ impl Batch<'_, '_> {
         Ok((ticket, decisions))
     }
 
+    /// A ticket-less event in the batch's transaction (an import's progress),
+    /// stamped with the company-wide active policy like other such events.
+    pub fn mark(&mut self, kind: &str, payload: &str, at: DateTime<Utc>) -> Result<(), AppError> {
+        let fp = self.tx.applied_policy(None)?.unwrap_or_default();
+        self.tx.append_event(&NewEvent {
+            ticket: None,
+            at,
+            kind,
+            payload,
+            fingerprint: &fp,
+            rule: None,
+        })?;
+        Ok(())
+    }
+
     /// Write the projections of every ticket the batch changed.
     fn flush(&mut self) -> Result<(), AppError> {
         for touched in self.written.values().filter(|t| t.dirty) {

@@ -10,6 +10,7 @@
 mod applied;
 mod chain;
 mod error;
+mod marks;
 mod query;
 mod scan;
 mod schema;
@@ -27,6 +28,7 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 pub use applied::{Application, StoredPolicyRow, active_setting_key};
 pub use chain::{ChainHead, ChainReport, GENESIS_HASH};
 pub use error::StoreError;
+pub use marks::Mark;
 pub use query::{ListedTicket, TicketQuery, TicketSort};
 pub use scan::{RawEvent, RawTicket, RawTimer, TicketRecord, expected_schema};
 pub use tx::{EventRow, NewEvent, TicketFilter, TicketRow, Timer, Tx};

@@ -90,6 +90,16 @@ pub enum Command {
     /// Simulate before rollout: run scenarios, replay a history, generate a history
     #[command(subcommand)]
     Sim(SimCmd),
+    /// Import a complaint register (CSV or XLSX) as history, through a mapping file
+    #[command(after_help = "Examples:
+  steward import register.xlsx --map examples/register/mapping.toml --check
+  steward --db company.db import register.csv --map mapping.toml --encoding gbk
+  steward import register.xlsx --map mapping.toml --out history.csv
+  steward sim replay --history register.xlsx --map mapping.toml --policy policies/vk-shanghai
+
+Bad rows are listed with file, row, column and why, skipped, and make the exit code 2;
+--strict refuses the whole file instead. A stopped import resumes when run again.")]
+    Import(ImportArgs),
     /// Daily, weekly and quarterly reports and KPIs computed from the event log
     #[command(subcommand)]
     Report(ReportCmd),
@@ -118,6 +128,34 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
+}
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    /// The register: .xlsx, or CSV (UTF-8 or GBK)
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// The mapping file: columns, date formats, value maps, time zone (docs/import.md)
+    #[arg(long, value_name = "MAPPING.toml")]
+    pub map: PathBuf,
+    /// Refuse the whole file if any row is bad (default: skip and list bad rows)
+    #[arg(long)]
+    pub strict: bool,
+    /// Text encoding of a CSV register (default: detected)
+    #[arg(long, value_enum)]
+    pub encoding: Option<Encoding>,
+    /// Check the register and list bad rows; write nothing
+    #[arg(long, conflicts_with = "out")]
+    pub check: bool,
+    /// Write the register as a steward history CSV instead of into --db
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Records per transaction when importing into --db
+    #[arg(long, default_value_t = 20_000, value_name = "N")]
+    pub batch: usize,
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    pub format: TableJson,
 }
 
 #[derive(Subcommand, Debug)]
@@ -187,6 +225,19 @@ pub struct ReplayArgs {
     /// The policy to replay under; give it twice to compare (A, then B)
     #[arg(long = "policy", required = true, num_args = 1, value_name = "PATH")]
     pub policy: Vec<PathBuf>,
+    /// Read --history as a complaint register (CSV or XLSX) through this mapping file
+    #[arg(long, value_name = "MAPPING.toml")]
+    pub map: Option<PathBuf>,
+    /// An estate's own policy, as `policy apply --estate` gives it live: ESTATE=PATH
+    /// for both sides, A:ESTATE=PATH or B:ESTATE=PATH for one
+    #[arg(long = "estate-policy", value_name = "ESTATE=PATH")]
+    pub estate_policy: Vec<String>,
+    /// Replay only this estate's tickets
+    #[arg(long, value_name = "ESTATE")]
+    pub estate: Option<String>,
+    /// Text encoding of a CSV register read with --map (default: detected)
+    #[arg(long, value_enum, requires = "map")]
+    pub encoding: Option<Encoding>,
     /// Ignore the history's recorded categories: let each policy classify by its conditions
     #[arg(long)]
     pub reclassify: bool,
@@ -519,6 +570,7 @@ impl Command {
                 | TicketCmd::List { format, .. } => (*format).into(),
             },
             Command::Sim(SimCmd::Replay(a)) => a.format.into(),
+            Command::Import(a) => a.format.into(),
             Command::Report(
                 ReportCmd::Daily { common, .. }
                 | ReportCmd::Weekly { common, .. }

@@ -82,9 +82,16 @@ fn by_week(m: &BTreeMap<NaiveDate, u64>) -> BTreeMap<NaiveDate, u64> {
 pub fn table(r: &Report, daily: bool) -> String {
     let mut out = String::new();
     let tickets = r.stats.first().map_or(0, |s| s.opened);
+    let only = match &r.estate {
+        Some(e) => format!(
+            " of estate {e} ({} lines of other estates left out)",
+            r.filtered_lines
+        ),
+        None => String::new(),
+    };
     let _ = writeln!(
         out,
-        "replay of {}: {} lines, {tickets} tickets\n",
+        "replay of {}{only}: {} lines, {tickets} tickets\n",
         r.history, r.records
     );
     for (i, p) in r.policies.iter().enumerate() {
@@ -101,6 +108,16 @@ pub fn table(r: &Report, daily: bool) -> String {
             p.path,
             &p.fingerprint.get(..12).unwrap_or(&p.fingerprint)
         );
+        for (estate, e) in &p.estates {
+            let _ = writeln!(
+                out,
+                "  estate {estate}: {} {} ({}) sha256:{}",
+                e.id,
+                e.version,
+                e.path,
+                &e.fingerprint.get(..12).unwrap_or(&e.fingerprint)
+            );
+        }
     }
     out.push('\n');
     let s = &r.stats;
@@ -184,6 +201,7 @@ pub fn table(r: &Report, daily: bool) -> String {
         },
         rows,
     );
+    estates(&mut out, r);
     if r.policies.len() == 2 {
         let _ = writeln!(
             out,
@@ -197,6 +215,7 @@ pub fn table(r: &Report, daily: bool) -> String {
             .map(|d| {
                 vec![
                     d.ticket.clone(),
+                    d.estate.clone(),
                     d.line.to_string(),
                     d.fields.join(","),
                     d.a.describe(),
@@ -206,7 +225,7 @@ pub fn table(r: &Report, daily: bool) -> String {
             .collect();
         if !rows.is_empty() {
             out.push_str(&output::table(
-                &["ticket", "line", "differs", "A", "B"],
+                &["ticket", "estate", "line", "differs", "A", "B"],
                 &rows,
             ));
         }
@@ -220,6 +239,62 @@ pub fn table(r: &Report, daily: bool) -> String {
         }
     }
     out
+}
+
+/// Per estate: tickets, closed, breached, escalations and, with two sides, how
+/// many differ. One row per estate and side.
+fn estates(out: &mut String, r: &Report) {
+    if r.estates.is_empty() {
+        return;
+    }
+    let two = r.policies.len() == 2;
+    let mut rows = Vec::new();
+    for (estate, row) in &r.estates {
+        for (i, s) in row.sides.iter().enumerate() {
+            let mut v = vec![
+                estate.clone(),
+                if two {
+                    ["A", "B"][i].to_string()
+                } else {
+                    r.policies.first().map(|p| p.id.clone()).unwrap_or_default()
+                },
+                s.tickets.to_string(),
+                s.closed.to_string(),
+                s.closed_invalid.to_string(),
+                s.unfinished.to_string(),
+                s.breached.to_string(),
+                s.escalations.to_string(),
+                s.revisits_overdue.to_string(),
+                s.refused.to_string(),
+            ];
+            if two {
+                v.push(if i == 0 {
+                    row.differing.to_string()
+                } else {
+                    String::new()
+                });
+            }
+            rows.push(v);
+        }
+    }
+    let mut h = vec![
+        "estate",
+        "policy",
+        "tickets",
+        "closed",
+        "invalid",
+        "unfinished",
+        "breached",
+        "escalations",
+        "revisits overdue",
+        "refused",
+    ];
+    if two {
+        h.push("differing");
+    }
+    out.push_str("per estate\n");
+    out.push_str(&output::table(&h, &rows));
+    out.push('\n');
 }
 
 fn keyed_maps(
@@ -317,6 +392,29 @@ pub fn csv(r: &Report) -> String {
                             .to_string()
                     })
                     .collect(),
+            );
+        }
+    }
+    for (estate, row) in &r.estates {
+        for (field, get) in [
+            (
+                "tickets",
+                (|s: &crate::sim::report::EstateStats| s.tickets)
+                    as fn(&crate::sim::report::EstateStats) -> u64,
+            ),
+            ("closed", |s| s.closed),
+            ("closed_invalid", |s| s.closed_invalid),
+            ("unfinished", |s| s.unfinished),
+            ("breached", |s| s.breached),
+            ("escalations", |s| s.escalations),
+            ("revisits_overdue", |s| s.revisits_overdue),
+            ("refused", |s| s.refused),
+        ] {
+            put(
+                "estate",
+                &format!("{estate}.{field}"),
+                "",
+                row.sides.iter().map(|s| get(s).to_string()).collect(),
             );
         }
     }

@@ -116,6 +116,7 @@ impl Summary {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Difference {
     pub ticket: String,
+    pub estate: String,
     /// The history line that opened it.
     pub line: u64,
     pub fields: Vec<String>,

@@ -21,7 +21,20 @@ use crate::policy::CompiledPolicy;
 
 use super::history::{LineError, Op, Record};
 use super::outcome::{Acc, Difference, Summary};
-use super::report::{Partial, PolicyInfo, Report};
+use super::report::{EstateStats, Partial, PolicyInfo, Report};
+
+/// One side of a replay: the company-wide policy and the estates' own, chosen at
+/// intake by the ticket's estate as `policy apply --estate` makes live use do.
+pub struct SidePolicies<'p> {
+    pub base: &'p CompiledPolicy,
+    pub estates: HashMap<String, &'p CompiledPolicy>,
+}
+
+impl<'p> SidePolicies<'p> {
+    fn for_estate(&self, estate: &str) -> &'p CompiledPolicy {
+        self.estates.get(estate).copied().unwrap_or(self.base)
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -33,6 +46,8 @@ pub struct Options {
     pub max_diffs: usize,
     /// Worker threads (at least 1).
     pub threads: usize,
+    /// Replay only this estate's tickets and events.
+    pub estate: Option<String>,
 }
 
 impl Default for Options {
@@ -42,6 +57,7 @@ impl Default for Options {
             idle_days: 60,
             max_diffs: 1000,
             threads: 1,
+            estate: None,
         }
     }
 }
@@ -63,11 +79,34 @@ pub fn replay(
     opts: &Options,
     tick: &dyn Fn(u64),
 ) -> Report {
-    let compiled: Vec<&CompiledPolicy> = policies.iter().map(|(_, c)| c).collect();
+    let sides: Vec<SidePolicies<'_>> = policies
+        .iter()
+        .map(|(_, c)| SidePolicies {
+            base: c,
+            estates: HashMap::new(),
+        })
+        .collect();
+    let infos: Vec<PolicyInfo> = policies.iter().map(|(i, _)| i.clone()).collect();
+    replay_sides(history, records, &infos, &sides, opts, tick)
+}
+
+/// [`replay`] with estate overlays on either side.
+pub fn replay_sides(
+    history: &str,
+    records: impl Iterator<Item = Result<Record, LineError>>,
+    infos: &[PolicyInfo],
+    sides: &[SidePolicies<'_>],
+    opts: &Options,
+    tick: &dyn Fn(u64),
+) -> Report {
+    let compiled = sides;
     let threads = opts.threads.max(1);
+    let mut filtered_lines = 0;
+    // Tickets of other estates under `--estate`, until their close line.
+    let mut elsewhere: HashSet<String> = HashSet::new();
     let mut malformed = 0;
     let mut malformed_sample = Vec::new();
-    let mut total = Partial::new(policies.len());
+    let mut total = Partial::new(sides.len());
     std::thread::scope(|s| {
         let mut senders: Vec<SyncSender<Msg>> = Vec::new();
         let mut handles = Vec::new();
@@ -97,6 +136,21 @@ pub fn replay(
                     continue;
                 }
             };
+            if let Some(only) = &opts.estate {
+                let skip = match &r.op {
+                    Op::Open { .. } if r.estate != *only => {
+                        elsewhere.insert(r.ticket.clone());
+                        true
+                    }
+                    Op::Event { .. } => r.estate != *only,
+                    Op::Command(Command::Close { .. }) => elsewhere.remove(&r.ticket),
+                    _ => elsewhere.contains(&r.ticket),
+                };
+                if skip {
+                    filtered_lines += 1;
+                    continue;
+                }
+            }
             n += 1;
             if n.is_multiple_of(4096) {
                 tick(n);
@@ -143,8 +197,11 @@ pub fn replay(
     Report {
         history: history.to_string(),
         records: total.records,
-        policies: policies.iter().map(|(i, _)| i.clone()).collect(),
+        policies: infos.to_vec(),
+        estate: opts.estate.clone(),
+        filtered_lines,
         stats: total.stats,
+        estates: total.estates,
         differing: total.differing.into_values().collect(),
         differing_total: total.differing_total,
         orphan_lines: total.orphan_lines,
@@ -165,7 +222,7 @@ fn shard(id: &str, n: usize) -> usize {
     (h % n as u64) as usize
 }
 
-fn work(rx: Receiver<Msg>, policies: &[&CompiledPolicy], opts: &Options) -> Partial {
+fn work(rx: Receiver<Msg>, policies: &[SidePolicies<'_>], opts: &Options) -> Partial {
     let mut w = Worker {
         pols: policies,
         opts,
@@ -188,22 +245,25 @@ fn work(rx: Receiver<Msg>, policies: &[&CompiledPolicy], opts: &Options) -> Part
 }
 
 /// One ticket under one policy.
-struct Side {
+struct Side<'a> {
+    /// The policy it opened under (its estate's own, or the side's base).
+    pol: &'a CompiledPolicy,
     ticket: Option<Ticket>,
     acc: Acc,
     done: Option<Summary>,
 }
 
-struct Slot {
+struct Slot<'a> {
     line: u64,
+    estate: String,
     last: DateTime<Utc>,
-    sides: Vec<Side>,
+    sides: Vec<Side<'a>>,
 }
 
 struct Worker<'a> {
-    pols: &'a [&'a CompiledPolicy],
+    pols: &'a [SidePolicies<'a>],
     opts: &'a Options,
-    slots: HashMap<String, Slot>,
+    slots: HashMap<String, Slot<'a>>,
     /// (last line's time, ticket): the order tickets go idle in.
     idle: BTreeSet<(DateTime<Utc>, String)>,
     /// Per policy: estate → tickets waiting for an event there.
@@ -211,7 +271,7 @@ struct Worker<'a> {
     part: Partial,
 }
 
-impl Worker<'_> {
+impl<'a> Worker<'a> {
     fn idle_after(&self) -> Duration {
         Duration::days(i64::from(self.opts.idle_days.max(1)))
     }
@@ -238,7 +298,8 @@ impl Worker<'_> {
                     return;
                 }
                 let mut sides = Vec::with_capacity(self.pols.len());
-                for (p, pol) in self.pols.iter().enumerate() {
+                for (p, side) in self.pols.iter().enumerate() {
+                    let pol = side.for_estate(&r.estate);
                     let mut acc = Acc::default();
                     let stats = &mut self.part.stats[p];
                     let ticket =
@@ -264,12 +325,18 @@ impl Worker<'_> {
                         reopened: 0,
                         refused: acc.refused,
                     });
-                    sides.push(Side { ticket, acc, done });
+                    sides.push(Side {
+                        pol,
+                        ticket,
+                        acc,
+                        done,
+                    });
                 }
                 self.slots.insert(
                     r.ticket.clone(),
                     Slot {
                         line: r.line,
+                        estate: r.estate.clone(),
                         last: r.at,
                         sides,
                     },
@@ -293,7 +360,9 @@ impl Worker<'_> {
                 for p in 0..self.pols.len() {
                     let mut category = category.clone().filter(|_| !self.opts.reclassify);
                     if let Some(c) = &category
-                        && !self.pols[p].policy.categories.contains_key(c)
+                        && !self
+                            .side_policy(&r.ticket, p)
+                            .is_some_and(|pol| pol.policy.categories.contains_key(c))
                     {
                         self.part.stats[p].unknown_category(c, r.line);
                         category = None;
@@ -322,7 +391,10 @@ impl Worker<'_> {
     /// The history recorded a category at intake: use it when the policy knows it
     /// and classified otherwise; report it when the policy does not know it.
     fn recorded_category(&mut self, p: usize, r: &Record, category: &str) {
-        if !self.pols[p].policy.categories.contains_key(category) {
+        if !self
+            .side_policy(&r.ticket, p)
+            .is_some_and(|pol| pol.policy.categories.contains_key(category))
+        {
             self.part.stats[p].unknown_category(category, r.line);
             return;
         }
@@ -341,6 +413,11 @@ impl Worker<'_> {
         }
     }
 
+    /// The policy a ticket's side opened under.
+    fn side_policy(&self, id: &str, p: usize) -> Option<&'a CompiledPolicy> {
+        self.slots.get(id).map(|s| s.sides[p].pol)
+    }
+
     /// Mark a ticket's line; false (and an orphan) when the ticket is not open here.
     fn touch(&mut self, r: &Record) -> bool {
         let Some(slot) = self.slots.get_mut(&r.ticket) else {
@@ -355,10 +432,10 @@ impl Worker<'_> {
 
     /// Run one command on one side of a ticket and account what it decided.
     fn step(&mut self, p: usize, id: &str, cmd: &Command, at: DateTime<Utc>, line: u64) {
-        let pol = self.pols[p];
         let Some(side) = self.slots.get_mut(id).map(|s| &mut s.sides[p]) else {
             return;
         };
+        let pol = side.pol;
         let Some(t) = side.ticket.as_ref() else {
             return;
         };
@@ -411,14 +488,36 @@ impl Worker<'_> {
             return;
         };
         self.idle.remove(&(slot.last, id.to_string()));
+        let row = self.part.estates.entry(slot.estate.clone()).or_default();
+        if row.sides.len() < slot.sides.len() {
+            row.sides.resize(slot.sides.len(), EstateStats::default());
+        }
+        for (stats, side) in row.sides.iter_mut().zip(&slot.sides) {
+            if let Some(done) = &side.done {
+                stats.tickets += 1;
+                match done.status.as_str() {
+                    "closed" => stats.closed += 1,
+                    "invalid" => stats.closed_invalid += 1,
+                    "not opened" => {}
+                    _ => stats.unfinished += 1,
+                }
+                stats.breached += u64::from(!done.breached.is_empty());
+                stats.escalations += u64::from(side.acc.escalations);
+                stats.revisits_overdue += done.revisits_overdue.len() as u64;
+                stats.reopened += u64::from(done.reopened);
+                stats.refused += u64::from(done.refused);
+            }
+        }
         if let [a, b] = slot.sides.as_slice()
             && let (Some(a), Some(b)) = (&a.done, &b.done)
         {
             let fields = a.differences(b);
             if !fields.is_empty() {
+                row.differing += 1;
                 self.part.differ(
                     Difference {
                         ticket: id.to_string(),
+                        estate: slot.estate.clone(),
                         line: slot.line,
                         fields: fields.into_iter().map(str::to_string).collect(),
                         a: a.clone(),

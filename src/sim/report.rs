@@ -147,6 +147,56 @@ pub struct PolicyInfo {
     pub id: String,
     pub version: String,
     pub fingerprint: String,
+    /// Estate → its own policy (`--estate-policy`), as `policy apply --estate` sets live.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub estates: BTreeMap<String, EstatePolicy>,
+}
+
+/// An estate's own policy on one side.
+#[derive(Debug, Clone, Serialize)]
+pub struct EstatePolicy {
+    pub path: String,
+    pub id: String,
+    pub version: String,
+    pub fingerprint: String,
+}
+
+/// One estate's tickets under one side, counted when each ticket is final.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct EstateStats {
+    pub tickets: u64,
+    pub closed: u64,
+    pub closed_invalid: u64,
+    pub unfinished: u64,
+    /// Tickets that breached at least one limit.
+    pub breached: u64,
+    pub escalations: u64,
+    pub revisits_overdue: u64,
+    pub reopened: u64,
+    pub refused: u64,
+}
+
+impl EstateStats {
+    pub fn merge(&mut self, o: &EstateStats) {
+        self.tickets += o.tickets;
+        self.closed += o.closed;
+        self.closed_invalid += o.closed_invalid;
+        self.unfinished += o.unfinished;
+        self.breached += o.breached;
+        self.escalations += o.escalations;
+        self.revisits_overdue += o.revisits_overdue;
+        self.reopened += o.reopened;
+        self.refused += o.refused;
+    }
+}
+
+/// One estate across the sides.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct EstateRow {
+    /// Per side, in the order of `policies`.
+    pub sides: Vec<EstateStats>,
+    /// Tickets of this estate whose outcome differs between A and B.
+    pub differing: u64,
 }
 
 /// The whole report.
@@ -156,7 +206,14 @@ pub struct Report {
     /// Well-formed lines replayed.
     pub records: u64,
     pub policies: Vec<PolicyInfo>,
+    /// The estate the replay was restricted to (`--estate`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub estate: Option<String>,
+    /// Lines of other estates' tickets left out by `--estate`.
+    pub filtered_lines: u64,
     pub stats: Vec<Stats>,
+    /// Per estate, per side.
+    pub estates: BTreeMap<String, EstateRow>,
     /// Tickets whose outcome differs between A and B (the first `max_diffs` by history line).
     pub differing: Vec<Difference>,
     pub differing_total: u64,
@@ -175,6 +232,7 @@ pub struct Report {
 pub struct Partial {
     pub records: u64,
     pub stats: Vec<Stats>,
+    pub estates: BTreeMap<String, EstateRow>,
     pub differing: BTreeMap<u64, Difference>,
     pub differing_total: u64,
     pub orphan_lines: u64,
@@ -210,6 +268,16 @@ impl Partial {
         self.records += o.records;
         for (a, b) in self.stats.iter_mut().zip(&o.stats) {
             a.merge(b);
+        }
+        for (estate, row) in o.estates {
+            let mine = self.estates.entry(estate).or_default();
+            mine.differing += row.differing;
+            if mine.sides.len() < row.sides.len() {
+                mine.sides.resize(row.sides.len(), EstateStats::default());
+            }
+            for (a, b) in mine.sides.iter_mut().zip(&row.sides) {
+                a.merge(b);
+            }
         }
         self.differing_total += o.differing_total;
         self.differing.extend(o.differing);

@@ -120,3 +120,22 @@ impl SortArg {
         }
     }
 }
+
+/// The text encoding of a CSV register.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    #[value(name = "utf-8", alias = "utf8")]
+    Utf8,
+    /// GBK / GB18030, as Excel saves CSV on Chinese Windows
+    #[value(alias = "gb18030", alias = "gb2312")]
+    Gbk,
+}
+
+impl Encoding {
+    pub fn label(self) -> &'static str {
+        match self {
+            Encoding::Utf8 => "utf-8",
+            Encoding::Gbk => "gbk",
+        }
+    }
+}
