@@ -62,7 +62,9 @@ fn intakes() -> Vec<Command> {
 }
 
 fn compiled(name: &str) -> CompiledPolicy {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("policies").join(name);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("policies")
+        .join(name);
     let Ok(loaded) = steward::policy::load_path(&dir) else {
         panic!("policy {name} loads");
     };
