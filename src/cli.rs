@@ -10,16 +10,19 @@ mod demo;
 mod docs_cmd;
 mod explain_cmd;
 mod output;
+mod outbox_cmd;
 mod policy_cmd;
 mod policy_store_cmd;
 mod replay_cmd;
 mod replay_render;
 mod report_cmd;
 mod sim_cmd;
+mod serve_cmd;
 mod sim_render;
-mod ticket_cmd;
-mod ticket_json;
-mod timeline;
+pub(crate) mod ticket_cmd;
+pub(crate) mod ticket_json;
+pub(crate) mod timeline;
+mod token_cmd;
 mod version;
 
 use clap::parser::ValueSource;
@@ -106,6 +109,9 @@ fn dispatch(cli: Cli) -> i32 {
         Command::Sim(cmd) => sim_cmd::run(cmd, &global),
         Command::Report(cmd) => report_cmd::run(cmd, &global),
         Command::Calendar(cmd) => calendar_cmd::run(cmd, &global),
+        Command::Serve(args) => serve_cmd::run(args, &global),
+        Command::Token(cmd) => token_cmd::run(cmd, &global),
+        Command::Outbox(cmd) => outbox_cmd::run(cmd, &global),
         Command::Completions { shell } => docs_cmd::completions(shell),
         Command::Man { out } => docs_cmd::man(out.as_deref()),
     }

@@ -12,6 +12,8 @@
 //! | [`store`] | SQLite: hash-chained event log, projections, timers |
 //! | [`sim`] | scenarios, policy tests, history replay and compare, synthetic histories |
 //! | [`report`] | daily, weekly and quarterly reports and KPIs from the event log |
+//! | [`serve`] | `steward serve`: HTTP API, scheduler, dispatcher |
+//! | [`outbox`] | notifications: the deployment file and delivery channels |
 //! | [`cli`] | the `steward` command line |
 
 pub mod audit;
@@ -20,10 +22,12 @@ pub mod cli;
 pub mod diagnostic;
 pub mod digest;
 pub mod engine;
+pub mod outbox;
 pub mod plugin;
 pub mod policy;
 pub mod report;
 pub mod script;
+pub mod serve;
 pub mod service;
 pub mod sim;
 pub mod span;

@@ -13,6 +13,7 @@ mod error;
 mod query;
 mod scan;
 mod schema;
+mod serve;
 mod time;
 mod tx;
 
@@ -29,6 +30,7 @@ pub use chain::{ChainHead, ChainReport, GENESIS_HASH};
 pub use error::StoreError;
 pub use query::{ListedTicket, TicketQuery, TicketSort};
 pub use scan::{RawEvent, RawTicket, RawTimer, TicketRecord, expected_schema};
+pub use serve::{Delivery, Gauges, OutboxEntry, OutboxView, Remembered, TokenRow};
 pub use tx::{EventRow, NewEvent, TicketFilter, TicketRow, Timer, Tx};
 
 use error::Ctx;

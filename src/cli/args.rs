@@ -95,6 +95,17 @@ pub enum Command {
         after_help = "Example:\n  steward calendar show cn-office 2026 --policy policies/vk-shanghai"
     )]
     Calendar(CalendarCmd),
+    /// Run the host runtime: the HTTP API, the timer scheduler and notification delivery
+    #[command(after_help = "Examples:
+  steward --db /srv/steward.db serve --listen 127.0.0.1:8080 --deployment deploy.toml
+  steward serve    # a fresh steward.db: the embedded default policy and a bootstrap admin token")]
+    Serve(super::serve_cmd::ServeArgs),
+    /// API tokens for `steward serve`: create (shown once), list, revoke
+    #[command(subcommand)]
+    Token(super::token_cmd::TokenCmd),
+    /// The notification outbox and its delivery state
+    #[command(subcommand)]
+    Outbox(super::outbox_cmd::OutboxCmd),
     /// Print a shell completion script to standard output
     #[command(after_help = "Examples:
   steward completions bash > /etc/bash_completion.d/steward
