@@ -48,6 +48,7 @@ fn serve_blocking(args: ServeArgs, g: &Global) -> Result<(), String> {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     // A second init (tests in one process) is harmless: the first one stays.
     let _ = if args.log_json {

@@ -123,8 +123,14 @@ pub fn parse<T: DeserializeOwned>(body: &[u8], what: &str) -> Result<T, Problem>
 }
 
 /// `ticket open`'s JSON (the same as `ticket open --json`).
+/// `id` may be left out: the next number of the sequence is taken, as
+/// `ticket open` does without `--id`.
 pub fn open(body: &[u8]) -> Result<OpenTicket, Problem> {
-    parse(body, "ticket")
+    let mut v: serde_json::Value = parse(body, "ticket")?;
+    if let Some(map) = v.as_object_mut() {
+        map.entry("id").or_insert_with(|| serde_json::Value::String(String::new()));
+    }
+    serde_json::from_value(v).map_err(|e| Problem::bad_request(format!("bad ticket JSON: {e}")))
 }
 
 /// The command of `POST /v1/tickets/{id}/{action}`.
