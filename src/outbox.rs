@@ -19,7 +19,11 @@ pub fn text(e: &OutboxEntry, tz: chrono_tz::Tz) -> String {
     let what = serde_json::from_str::<Decision>(&e.payload)
         .map(|d| crate::cli::timeline::summary(&d.fact, tz))
         .unwrap_or_else(|_| e.kind.clone());
-    let rule = e.rule.as_deref().map(|r| format!(" ({r})")).unwrap_or_default();
+    let rule = e
+        .rule
+        .as_deref()
+        .map(|r| format!(" ({r})"))
+        .unwrap_or_default();
     format!(
         "[steward] {} · {} → {}: {what}{rule}",
         e.ticket, e.estate, e.recipient

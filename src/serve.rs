@@ -108,7 +108,11 @@ impl Running {
 /// Opens the database, starts the writer, the scheduler and the dispatcher,
 /// and serves on `listener` until shut down. With `signals`, SIGTERM and
 /// Ctrl-C shut it down gracefully.
-pub async fn start(config: Config, listener: TcpListener, signals: bool) -> Result<Running, String> {
+pub async fn start(
+    config: Config,
+    listener: TcpListener,
+    signals: bool,
+) -> Result<Running, String> {
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let svc = Service::open(&config.db).map_err(|e: AppError| e.to_string())?;
     // A database that was never given a policy cannot open tickets; say so now.
@@ -121,8 +125,8 @@ pub async fn start(config: Config, listener: TcpListener, signals: bool) -> Resu
         return Err(AppError::NoPolicy.to_string());
     }
     let wakers = writer::Wakers::default();
-    let (writer, writer_thread) =
-        writer::Writer::start(svc, config.clock.clone(), wakers.clone()).map_err(|e| e.to_string())?;
+    let (writer, writer_thread) = writer::Writer::start(svc, config.clock.clone(), wakers.clone())
+        .map_err(|e| e.to_string())?;
     let state = State(Arc::new(Inner {
         writer,
         readers: readers::Readers::new(config.db.clone()),
@@ -134,10 +138,14 @@ pub async fn start(config: Config, listener: TcpListener, signals: bool) -> Resu
         request_timeout: config.request_timeout,
     }));
     let (stop_tx, stop_rx) = watch::channel(false);
-    let scheduler = tokio::spawn(scheduler::run(state.clone(), wakers.timers.clone(), stop_rx.clone()));
-    let dispatcher = config.deployment.map(|d| {
-        tokio::spawn(dispatch::run(state.clone(), Arc::new(d), stop_rx.clone()))
-    });
+    let scheduler = tokio::spawn(scheduler::run(
+        state.clone(),
+        wakers.timers.clone(),
+        stop_rx.clone(),
+    ));
+    let dispatcher = config
+        .deployment
+        .map(|d| tokio::spawn(dispatch::run(state.clone(), Arc::new(d), stop_rx.clone())));
     let app = routes::router(state.clone());
     state.ready.store(true, Ordering::Release);
     let mut stop_serve = stop_rx.clone();

@@ -17,12 +17,24 @@ use steward::service::Service;
 const BIN: &str = env!("CARGO_BIN_EXE_steward");
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn spawn(db: &std::path::Path, port: u16, now: &str) -> Child {
     Command::new(BIN)
-        .args(["--db", db.to_str().unwrap(), "--now", now, "serve", "--listen", &format!("127.0.0.1:{port}")])
+        .args([
+            "--db",
+            db.to_str().unwrap(),
+            "--now",
+            now,
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -38,7 +50,10 @@ async fn ready(http: &reqwest::Client, base: &str) {
         {
             return;
         }
-        assert!(start.elapsed() < Duration::from_secs(20), "the server did not come up");
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the server did not come up"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -59,7 +74,10 @@ async fn kill_9_under_load_loses_nothing_acknowledged() {
     let now = "2026-07-06T10:40:00+08:00";
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
     let mut child = spawn(&db, port, now);
     ready(&http, &base).await;
 
@@ -115,7 +133,9 @@ async fn kill_9_under_load_loses_nothing_acknowledged() {
         keys
     };
     for (key, _, _, answer) in &acked {
-        let logged = keys.get(key).unwrap_or_else(|| panic!("acknowledged {key} is not in the log"));
+        let logged = keys
+            .get(key)
+            .unwrap_or_else(|| panic!("acknowledged {key} is not in the log"));
         assert_eq!(logged["ticket"], answer["ticket"]);
     }
 
@@ -123,7 +143,14 @@ async fn kill_9_under_load_loses_nothing_acknowledged() {
     let mut child = spawn(&db, port, now);
     ready(&http, &base).await;
     for (key, path, body, answer) in acked.iter().step_by(7) {
-        let r = http.post(format!("{base}{path}")).bearer_auth(&tok.desk).header("idempotency-key", key).body(body.clone()).send().await.unwrap();
+        let r = http
+            .post(format!("{base}{path}"))
+            .bearer_auth(&tok.desk)
+            .header("idempotency-key", key)
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
         assert!(r.headers().get("idempotent-replayed").is_some(), "{key}");
         assert_eq!(&r.json::<Value>().await.unwrap(), answer, "{key}");
     }
@@ -134,8 +161,15 @@ async fn kill_9_under_load_loses_nothing_acknowledged() {
     assert!(status.success(), "{status:?}");
 
     // The log proves itself, outbox included, and no timer fired twice.
-    let out = Command::new(BIN).args(["--db", db.to_str().unwrap(), "audit", "verify"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    let out = Command::new(BIN)
+        .args(["--db", db.to_str().unwrap(), "audit", "verify"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let svc = Service::open_read_only(&db).unwrap();
     for i in 0..20 {
         let (_, decisions) = svc.ticket(&format!("P{i}")).unwrap();

@@ -32,7 +32,9 @@ pub(super) fn check(tx: &Tx<'_>, findings: &mut Vec<Finding>) -> Result<(), Stor
                 "is in the outbox but the log has no such notification (inserted by hand)",
             )),
             Some(w) => {
-                if (ticket.as_str(), kind.as_str(), at.as_str()) != (w.0.as_str(), w.1.as_str(), w.2.as_str()) {
+                if (ticket.as_str(), kind.as_str(), at.as_str())
+                    != (w.0.as_str(), w.1.as_str(), w.2.as_str())
+                {
                     findings.push(Finding::new(
                         "outbox",
                         subject,

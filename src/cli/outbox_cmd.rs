@@ -59,7 +59,11 @@ pub fn run(cmd: OutboxCmd, g: &Global) -> i32 {
             r.deliveries
                 .iter()
                 .map(|d| {
-                    let err = d.last_error.as_deref().map(|e| format!(": {e}")).unwrap_or_default();
+                    let err = d
+                        .last_error
+                        .as_deref()
+                        .map(|e| format!(": {e}"))
+                        .unwrap_or_default();
                     format!("{} {} ×{}{err}", d.channel, d.state, d.attempts)
                 })
                 .collect::<Vec<_>>()
@@ -77,7 +81,16 @@ pub fn run(cmd: OutboxCmd, g: &Global) -> i32 {
         ]);
     }
     output::print(&output::table(
-        &["seq", "time", "ticket", "estate", "to", "kind", "state", "deliveries"],
+        &[
+            "seq",
+            "time",
+            "ticket",
+            "estate",
+            "to",
+            "kind",
+            "state",
+            "deliveries",
+        ],
         &table,
     ));
     EXIT_OK

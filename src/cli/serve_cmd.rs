@@ -12,9 +12,9 @@ use crate::policy::embedded;
 use crate::serve::{self, SystemClock};
 use crate::service::Service;
 
+use super::EXIT_OK;
 use super::args::Global;
 use super::context::{fail, now};
-use super::EXIT_OK;
 
 #[derive(Args, Debug, Clone)]
 pub struct ServeArgs {

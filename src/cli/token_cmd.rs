@@ -52,7 +52,8 @@ fn go(cmd: TokenCmd, g: &Global) -> Result<i32, String> {
         } => {
             let at = now(g)?;
             let mut svc = open(g).map_err(|e| e.to_string())?;
-            let c = auth::create(&mut svc, &name, &role, &estates, at).map_err(|e| e.to_string())?;
+            let c =
+                auth::create(&mut svc, &name, &role, &estates, at).map_err(|e| e.to_string())?;
             if g.format == Format::Json {
                 output::json(&serde_json::to_value(&c).unwrap_or_default());
             } else {
@@ -67,7 +68,10 @@ fn go(cmd: TokenCmd, g: &Global) -> Result<i32, String> {
         }
         TokenCmd::List => {
             let svc = open_read_only(g).map_err(|e| e.to_string())?;
-            let rows = svc.store().read(|tx| tx.tokens()).map_err(|e| e.to_string())?;
+            let rows = svc
+                .store()
+                .read(|tx| tx.tokens())
+                .map_err(|e| e.to_string())?;
             if g.format == Format::Json {
                 output::json(&serde_json::to_value(&rows).unwrap_or_default());
             } else if rows.is_empty() {
@@ -95,10 +99,16 @@ fn go(cmd: TokenCmd, g: &Global) -> Result<i32, String> {
             let at = now(g)?;
             let mut svc = open(g).map_err(|e| e.to_string())?;
             let done = svc
-                .batch(|b| b.tx().revoke_token(&name, at).map_err(crate::service::AppError::from))
+                .batch(|b| {
+                    b.tx()
+                        .revoke_token(&name, at)
+                        .map_err(crate::service::AppError::from)
+                })
                 .map_err(|e| e.to_string())?;
             if !done {
-                return Err(format!("no live token named `{name}` (see `steward token list`)"));
+                return Err(format!(
+                    "no live token named `{name}` (see `steward token list`)"
+                ));
             }
             println!("revoked token `{name}`");
         }

@@ -59,7 +59,10 @@ pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
     mac.update(timestamp.to_string().as_bytes());
     mac.update(b".");
     mac.update(body);
-    format!("sha256={}", crate::digest::hex(&mac.finalize().into_bytes()))
+    format!(
+        "sha256={}",
+        crate::digest::hex(&mac.finalize().into_bytes())
+    )
 }
 
 fn hmac_sha256(key: &[u8]) -> Hmac<Sha256> {
@@ -75,7 +78,9 @@ pub fn dingtalk_sign(secret: &str, timestamp_ms: i64) -> String {
     let mut mac = hmac_sha256(secret.as_bytes());
     mac.update(format!("{timestamp_ms}\n{secret}").as_bytes());
     let b64 = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
-    b64.replace('+', "%2B").replace('/', "%2F").replace('=', "%3D")
+    b64.replace('+', "%2B")
+        .replace('/', "%2F")
+        .replace('=', "%3D")
 }
 
 /// Sends `m` over `channel`; `Err` says why the attempt failed.
@@ -191,7 +196,10 @@ mod tests {
     #[test]
     fn dingtalk_sign_is_url_encoded_base64() {
         let s = dingtalk_sign("SECxyz", 1_700_000_000_000);
-        assert!(!s.contains('+') && !s.contains('/') && !s.contains('='), "{s}");
+        assert!(
+            !s.contains('+') && !s.contains('/') && !s.contains('='),
+            "{s}"
+        );
         assert_eq!(s, dingtalk_sign("SECxyz", 1_700_000_000_000));
     }
 }

@@ -140,11 +140,15 @@ impl Deployment {
                 ));
             }
             let url = match c {
-                Channel::Webhook { url, .. } | Channel::Wecom { url } | Channel::Dingtalk { url, .. } => url,
+                Channel::Webhook { url, .. }
+                | Channel::Wecom { url }
+                | Channel::Dingtalk { url, .. } => url,
                 Channel::Email { .. } => continue,
             };
             if !(url.starts_with("https://") || url.starts_with("http://")) {
-                return Err(format!("channel `{name}`: url `{url}` is not an http(s) URL"));
+                return Err(format!(
+                    "channel `{name}`: url `{url}` is not an http(s) URL"
+                ));
             }
         }
         if d.dispatch.max_attempts == 0 {
@@ -158,7 +162,9 @@ impl Deployment {
         let mut out: Vec<String> = self
             .routes
             .iter()
-            .filter(|r| (r.estate == "*" || r.estate == estate) && (r.to == "*" || r.to == recipient))
+            .filter(|r| {
+                (r.estate == "*" || r.estate == estate) && (r.to == "*" || r.to == recipient)
+            })
             .flat_map(|r| r.channels.iter().cloned())
             .collect();
         out.sort();
@@ -210,7 +216,10 @@ channels = ["hook"]
     #[test]
     fn routes_match_estate_and_recipient() {
         let d = Deployment::parse(FILE).unwrap();
-        assert_eq!(d.channels_for("riverside", "service_center"), ["hook", "sc"]);
+        assert_eq!(
+            d.channels_for("riverside", "service_center"),
+            ["hook", "sc"]
+        );
         assert_eq!(d.channels_for("gardens", "service_center"), ["hook"]);
         assert_eq!(d.channels_for("gardens", "engineering"), ["hook"]);
     }
@@ -231,7 +240,8 @@ channels = ["hook"]
         assert!(e.contains("channel `nope`"), "{e}");
         let e = Deployment::parse("[channels.a]\ntype = \"fax\"\n").unwrap_err();
         assert!(e.contains("fax") && e.contains("line"), "{e}");
-        let e = Deployment::parse("[channels.a]\ntype = \"wecom\"\nurl = \"ftp://x\"\n").unwrap_err();
+        let e =
+            Deployment::parse("[channels.a]\ntype = \"wecom\"\nurl = \"ftp://x\"\n").unwrap_err();
         assert!(e.contains("not an http"), "{e}");
     }
 }

@@ -9,7 +9,12 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message as Mail, Tokio1Executor
 use super::channels::Message;
 use super::deploy::Channel;
 
-pub async fn send(name: &str, channel: &Channel, m: &Message, timeout: Duration) -> Result<(), String> {
+pub async fn send(
+    name: &str,
+    channel: &Channel,
+    m: &Message,
+    timeout: Duration,
+) -> Result<(), String> {
     let Channel::Email {
         host,
         port,

@@ -28,7 +28,10 @@ pub type Result<T> = std::result::Result<T, Problem>;
 /// The bearer token of the request: `Authorization: Bearer …`, or for the
 /// page the `steward_token` cookie.
 pub fn secret(headers: &HeaderMap) -> Option<String> {
-    if let Some(v) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+    if let Some(v) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
         return v.strip_prefix("Bearer ").map(|s| s.trim().to_owned());
     }
     headers
@@ -146,7 +149,9 @@ pub async fn open(
                 .check_estate(&intake.estate)
                 .map_err(Problem::forbidden)?;
             let request = request_digest("POST", "/v1/tickets", &b);
-            Ok(answer(submit(&s, Op::Open(intake), actor, key, request).await))
+            Ok(answer(
+                submit(&s, Op::Open(intake), actor, key, request).await,
+            ))
         }
         .await,
     )
@@ -229,9 +234,9 @@ pub async fn show(Ax(s): Ax<State>, Path(id): Path<String>, headers: HeaderMap) 
                     actor
                         .check_estate(&ticket.intake.estate)
                         .map_err(Problem::forbidden)?;
-                    let tz = svc
-                        .store()
-                        .read(|tx| Ok::<_, crate::store::StoreError>(policy_tz(tx, &ticket.fingerprint)))?;
+                    let tz = svc.store().read(|tx| {
+                        Ok::<_, crate::store::StoreError>(policy_tz(tx, &ticket.fingerprint))
+                    })?;
                     Ok(ticket_json::detail(&ticket, &recorded, tz))
                 })
                 .await?;
@@ -305,7 +310,11 @@ pub fn list_query(q: &HashMap<String, String>, actor: &Actor) -> Result<ListQuer
         None => 50,
         Some(n) => match n.parse::<usize>() {
             Ok(n) if (1..=1000).contains(&n) => n,
-            _ => return Err(Problem::bad_request(format!("limit `{n}` is not a number from 1 to 1000"))),
+            _ => {
+                return Err(Problem::bad_request(format!(
+                    "limit `{n}` is not a number from 1 to 1000"
+                )));
+            }
         },
     };
     let after = get("cursor").map(|c| decode_cursor(&c)).transpose()?;
@@ -334,8 +343,11 @@ pub fn list_query(q: &HashMap<String, String>, actor: &Actor) -> Result<ListQuer
 }
 
 fn encode_cursor(t: &Ticket) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(format!("{}|{}", t.opened_at.to_rfc3339(), t.id()))
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!(
+        "{}|{}",
+        t.opened_at.to_rfc3339(),
+        t.id()
+    ))
 }
 
 fn decode_cursor(c: &str) -> Result<(DateTime<Utc>, String)> {
@@ -349,11 +361,14 @@ fn decode_cursor(c: &str) -> Result<(DateTime<Utc>, String)> {
     Ok((t.with_timezone(&Utc), id.to_owned()))
 }
 
+/// A ticket of a list, its nearest deadline, and its policy's time zone.
+pub type Listed = (Ticket, Option<DateTime<Utc>>, chrono_tz::Tz);
+
 /// The page of tickets a query selects, newest first, and the cursor of the next page.
 pub fn list_page(
     svc: &crate::service::Service,
     q: &ListQuery,
-) -> Result<(Vec<(Ticket, Option<DateTime<Utc>>, chrono_tz::Tz)>, Option<String>)> {
+) -> Result<(Vec<Listed>, Option<String>)> {
     let query = TicketQuery {
         estate: q.estate.as_deref(),
         status: q.status.as_deref(),
@@ -430,20 +445,28 @@ pub async fn outbox(
     either(
         async {
             let actor = allowed(&s, &headers, Perm::Outbox).await?;
-            if let Some(k) = q.keys().find(|k| !["ticket", "state", "limit"].contains(&k.as_str())) {
+            if let Some(k) = q
+                .keys()
+                .find(|k| !["ticket", "state", "limit"].contains(&k.as_str()))
+            {
                 return Err(Problem::bad_request(format!(
                     "unknown query parameter `{k}`: use ticket, state, limit"
                 )));
             }
             let limit = match q.get("limit") {
                 None => 100,
-                Some(n) => n.parse::<usize>().ok().filter(|n| (1..=1000).contains(n)).ok_or_else(|| {
-                    Problem::bad_request(format!("limit `{n}` is not a number from 1 to 1000"))
-                })?,
+                Some(n) => n
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| (1..=1000).contains(n))
+                    .ok_or_else(|| {
+                        Problem::bad_request(format!("limit `{n}` is not a number from 1 to 1000"))
+                    })?,
             };
             let state = q.get("state").cloned();
             if let Some(st) = &state
-                && !["unrouted", "no channel", "pending", "delivered", "dead"].contains(&st.as_str())
+                && !["unrouted", "no channel", "pending", "delivered", "dead"]
+                    .contains(&st.as_str())
             {
                 return Err(Problem::bad_request(format!(
                     "state `{st}` is not one of unrouted, no channel, pending, delivered, dead"
@@ -458,8 +481,14 @@ pub async fn outbox(
                         .read(|tx| tx.outbox(ticket.as_deref(), limit, state.as_deref()))?)
                 })
                 .await?;
-            let rows: Vec<_> = rows.into_iter().filter(|r| actor.sees(&r.entry.estate)).collect();
-            Ok(json(StatusCode::OK, &serde_json::json!({ "entries": rows })))
+            let rows: Vec<_> = rows
+                .into_iter()
+                .filter(|r| actor.sees(&r.entry.estate))
+                .collect();
+            Ok(json(
+                StatusCode::OK,
+                &serde_json::json!({ "entries": rows }),
+            ))
         }
         .await,
     )
@@ -470,7 +499,11 @@ pub async fn verify(Ax(s): Ax<State>, headers: HeaderMap) -> Response {
         async {
             allowed(&s, &headers, Perm::Audit).await?;
             let v = s.readers.with(|svc| Ok(svc.verify()?)).await?;
-            let status = if v.ok { StatusCode::OK } else { StatusCode::CONFLICT };
+            let status = if v.ok {
+                StatusCode::OK
+            } else {
+                StatusCode::CONFLICT
+            };
             Ok(json(status, &serde_json::to_value(&v).unwrap_or_default()))
         }
         .await,
@@ -487,15 +520,27 @@ pub async fn readyz(Ax(s): Ax<State>) -> Response {
     if !s.ready.load(std::sync::atomic::Ordering::Acquire) {
         return Problem::unavailable("the server is starting or shutting down").into_response();
     }
-    match s.readers.with(|svc| Ok(svc.store().read(|tx| tx.head_seq())?)).await {
-        Ok(head) => json(StatusCode::OK, &serde_json::json!({"status": "ready", "events": head})),
-        Err(p) => Problem::unavailable(format!("the database cannot be read: {}", p.detail)).into_response(),
+    match s
+        .readers
+        .with(|svc| Ok(svc.store().read(|tx| tx.head_seq())?))
+        .await
+    {
+        Ok(head) => json(
+            StatusCode::OK,
+            &serde_json::json!({"status": "ready", "events": head}),
+        ),
+        Err(p) => Problem::unavailable(format!("the database cannot be read: {}", p.detail))
+            .into_response(),
     }
 }
 
 pub async fn metrics(Ax(s): Ax<State>) -> Response {
     let now = s.clock.now();
-    match s.readers.with(move |svc| Ok(svc.store().read(|tx| tx.gauges(now))?)).await {
+    match s
+        .readers
+        .with(move |svc| Ok(svc.store().read(|tx| tx.gauges(now))?))
+        .await
+    {
         Ok(g) => {
             let mut r = s.metrics.render(&g).into_response();
             r.headers_mut().insert(

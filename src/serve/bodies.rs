@@ -18,13 +18,22 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("report", "Handling form filed with the service center"),
     ("expert-reply", "The expert panel's reply"),
     ("update", "Progress update to the owner"),
-    ("notice", "Written notice to maintenance after a failed revisit (V5)"),
+    (
+        "notice",
+        "Written notice to maintenance after a failed revisit (V5)",
+    ),
     ("assign", "Dispatch to a department at a tier (E1)"),
     ("pause", "Stop the clocks a pause rule names"),
     ("resume", "Restart paused clocks"),
     ("resolve", "The work is done: revisits are scheduled"),
-    ("revisit", "Record a revisit; ok=false reopens the ticket (V5)"),
-    ("close", "Close, or close as invalid with an explanation (D5)"),
+    (
+        "revisit",
+        "Record a revisit; ok=false reopens the ticket (V5)",
+    ),
+    (
+        "close",
+        "Close, or close as invalid with an explanation (D5)",
+    ),
     ("reopen", "Reopen a resolved or closed ticket"),
     ("compensation", "Record a compensation claim (D6)"),
 ];
@@ -128,7 +137,8 @@ pub fn parse<T: DeserializeOwned>(body: &[u8], what: &str) -> Result<T, Problem>
 pub fn open(body: &[u8]) -> Result<OpenTicket, Problem> {
     let mut v: serde_json::Value = parse(body, "ticket")?;
     if let Some(map) = v.as_object_mut() {
-        map.entry("id").or_insert_with(|| serde_json::Value::String(String::new()));
+        map.entry("id")
+            .or_insert_with(|| serde_json::Value::String(String::new()));
     }
     serde_json::from_value(v).map_err(|e| Problem::bad_request(format!("bad ticket JSON: {e}")))
 }

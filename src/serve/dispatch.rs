@@ -32,10 +32,12 @@ pub async fn run(state: State, deployment: Arc<Deployment>, mut stop: watch::Rec
     let tz = state
         .readers
         .with(|svc| {
-            Ok(svc.store().read(|tx| -> Result<_, crate::store::StoreError> {
-                let fp = tx.active_policy(None)?.unwrap_or_default();
-                Ok(super::writer::policy_tz(tx, &fp))
-            })?)
+            Ok(svc
+                .store()
+                .read(|tx| -> Result<_, crate::store::StoreError> {
+                    let fp = tx.active_policy(None)?.unwrap_or_default();
+                    Ok(super::writer::policy_tz(tx, &fp))
+                })?)
         })
         .await
         .unwrap_or(chrono_tz::UTC);
@@ -53,13 +55,24 @@ pub async fn run(state: State, deployment: Arc<Deployment>, mut stop: watch::Rec
             .await
             .unwrap_or_default();
         for (entry, delivery) in due {
-            let key = (delivery.seq, delivery.recipient.clone(), delivery.channel.clone());
-            let fresh = in_flight.lock().map(|mut s| s.insert(key.clone())).unwrap_or(false);
+            let key = (
+                delivery.seq,
+                delivery.recipient.clone(),
+                delivery.channel.clone(),
+            );
+            let fresh = in_flight
+                .lock()
+                .map(|mut s| s.insert(key.clone()))
+                .unwrap_or(false);
             if !fresh {
                 continue;
             }
-            let (state, deployment, client, in_flight) =
-                (state.clone(), deployment.clone(), client.clone(), in_flight.clone());
+            let (state, deployment, client, in_flight) = (
+                state.clone(),
+                deployment.clone(),
+                client.clone(),
+                in_flight.clone(),
+            );
             tokio::spawn(async move {
                 attempt(&state, &deployment, &client, entry, delivery, tz).await;
                 if let Ok(mut s) = in_flight.lock() {
@@ -135,7 +148,15 @@ async fn attempt(
     let message = channels::Message::new(&entry, &d.channel, outbox::text(&entry, tz), tz);
     let timeout = Duration::from_secs(deployment.dispatch.timeout_seconds.max(1));
     let now = state.clock.now();
-    let result = channels::send(client, &d.channel, channel, &message, now.timestamp(), timeout).await;
+    let result = channels::send(
+        client,
+        &d.channel,
+        channel,
+        &message,
+        now.timestamp(),
+        timeout,
+    )
+    .await;
     d.attempts += 1;
     match result {
         Ok(()) => {
@@ -146,7 +167,10 @@ async fn attempt(
             d.last_error = None;
         }
         Err(why) => {
-            state.metrics.deliveries_failed.fetch_add(1, Ordering::Relaxed);
+            state
+                .metrics
+                .deliveries_failed
+                .fetch_add(1, Ordering::Relaxed);
             let attempts = u32::try_from(d.attempts).unwrap_or(u32::MAX);
             if attempts >= deployment.dispatch.max_attempts {
                 tracing::error!(delivery = %message.delivery_id, attempts, error = %why, "dead-lettered");
@@ -154,7 +178,8 @@ async fn attempt(
             } else {
                 let wait = deployment.backoff(attempts, jitter());
                 tracing::warn!(delivery = %message.delivery_id, attempts, error = %why, retry_in = ?wait, "delivery failed");
-                d.next_at = state.clock.now() + chrono::Duration::from_std(wait).unwrap_or_default();
+                d.next_at =
+                    state.clock.now() + chrono::Duration::from_std(wait).unwrap_or_default();
             }
             d.last_error = Some(why);
         }

@@ -53,7 +53,10 @@ impl Metrics {
 
     pub fn render(&self, g: &Gauges) -> String {
         let mut out = String::new();
-        let _ = writeln!(out, "# HELP steward_http_requests_total HTTP requests by route and status.");
+        let _ = writeln!(
+            out,
+            "# HELP steward_http_requests_total HTTP requests by route and status."
+        );
         let _ = writeln!(out, "# TYPE steward_http_requests_total counter");
         if let Ok(r) = self.requests.lock() {
             for ((m, route, status), n) in r.iter() {
@@ -64,8 +67,14 @@ impl Metrics {
                 );
             }
         }
-        let _ = writeln!(out, "# HELP steward_http_request_duration_seconds Latency by route.");
-        let _ = writeln!(out, "# TYPE steward_http_request_duration_seconds histogram");
+        let _ = writeln!(
+            out,
+            "# HELP steward_http_request_duration_seconds Latency by route."
+        );
+        let _ = writeln!(
+            out,
+            "# TYPE steward_http_request_duration_seconds histogram"
+        );
         if let Ok(l) = self.latency.lock() {
             for ((m, route), h) in l.iter() {
                 let labels = format!("method=\"{m}\",route=\"{}\"", escape(route));
@@ -81,25 +90,69 @@ impl Metrics {
                     "steward_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
                     h.count
                 );
-                let _ = writeln!(out, "steward_http_request_duration_seconds_sum{{{labels}}} {}", h.sum);
-                let _ = writeln!(out, "steward_http_request_duration_seconds_count{{{labels}}} {}", h.count);
+                let _ = writeln!(
+                    out,
+                    "steward_http_request_duration_seconds_sum{{{labels}}} {}",
+                    h.sum
+                );
+                let _ = writeln!(
+                    out,
+                    "steward_http_request_duration_seconds_count{{{labels}}} {}",
+                    h.count
+                );
             }
         }
         let gauges = [
-            ("steward_open_tickets", "Tickets in status open.", g.open_tickets),
-            ("steward_due_timers", "Timers due now or earlier, not yet fired.", g.due_timers),
-            ("steward_breached_open_tickets", "Open tickets that breached a limit.", g.breached_tickets),
-            ("steward_outbox_unrouted", "Notifications not yet routed to channels.", g.outbox_unrouted),
-            ("steward_outbox_pending", "Deliveries waiting to be sent or retried.", g.deliveries_pending),
-            ("steward_outbox_dead", "Deliveries given up after the last retry (dead letters).", g.deliveries_dead),
+            (
+                "steward_open_tickets",
+                "Tickets in status open.",
+                g.open_tickets,
+            ),
+            (
+                "steward_due_timers",
+                "Timers due now or earlier, not yet fired.",
+                g.due_timers,
+            ),
+            (
+                "steward_breached_open_tickets",
+                "Open tickets that breached a limit.",
+                g.breached_tickets,
+            ),
+            (
+                "steward_outbox_unrouted",
+                "Notifications not yet routed to channels.",
+                g.outbox_unrouted,
+            ),
+            (
+                "steward_outbox_pending",
+                "Deliveries waiting to be sent or retried.",
+                g.deliveries_pending,
+            ),
+            (
+                "steward_outbox_dead",
+                "Deliveries given up after the last retry (dead letters).",
+                g.deliveries_dead,
+            ),
         ];
         for (name, help, v) in gauges {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}");
         }
         let counters = [
-            ("steward_timers_fired_total", "Timer firings by the scheduler (tickets changed).", &self.timers_fired),
-            ("steward_deliveries_total", "Deliveries that succeeded.", &self.deliveries_ok),
-            ("steward_delivery_failures_total", "Delivery attempts that failed.", &self.deliveries_failed),
+            (
+                "steward_timers_fired_total",
+                "Timer firings by the scheduler (tickets changed).",
+                &self.timers_fired,
+            ),
+            (
+                "steward_deliveries_total",
+                "Deliveries that succeeded.",
+                &self.deliveries_ok,
+            ),
+            (
+                "steward_delivery_failures_total",
+                "Delivery attempts that failed.",
+                &self.deliveries_failed,
+            ),
         ];
         for (name, help, v) in counters {
             let _ = writeln!(

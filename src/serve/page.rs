@@ -63,7 +63,10 @@ fn take_token(path: &str, q: &HashMap<String, String>) -> Option<Response> {
 async fn who(s: &State, headers: &HeaderMap) -> Result<Actor, Response> {
     match api::actor(s, headers).await {
         Ok(a) if a.role.may(Perm::Read) => Ok(a),
-        Ok(a) => Err(problem_page(Problem::forbidden(format!("token `{}` may not read tickets", a.name)))),
+        Ok(a) => Err(problem_page(Problem::forbidden(format!(
+            "token `{}` may not read tickets",
+            a.name
+        )))),
         Err(p) if p.status == 401 => {
             let form = "<h1>steward</h1><form method=\"get\"><label>API token <input name=\"token\" type=\"password\" size=\"48\"></label> <button>Open</button></form>";
             let mut r = Html(shell("steward", form)).into_response();
@@ -76,13 +79,21 @@ async fn who(s: &State, headers: &HeaderMap) -> Result<Actor, Response> {
 
 fn problem_page(p: Problem) -> Response {
     let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let body = format!("<h1>{}</h1><p id=\"problem\">{}</p>", escape(&p.title), escape(&p.detail));
+    let body = format!(
+        "<h1>{}</h1><p id=\"problem\">{}</p>",
+        escape(&p.title),
+        escape(&p.detail)
+    );
     let mut r = Html(shell(&p.title, &body)).into_response();
     *r.status_mut() = status;
     r
 }
 
-pub async fn home(Ax(s): Ax<State>, Query(q): Query<HashMap<String, String>>, headers: HeaderMap) -> Response {
+pub async fn home(
+    Ax(s): Ax<State>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
     if let Some(r) = take_token("/", &q) {
         return r;
     }
@@ -90,7 +101,11 @@ pub async fn home(Ax(s): Ax<State>, Query(q): Query<HashMap<String, String>>, he
         Ok(a) => a,
         Err(r) => return r,
     };
-    let hours: i64 = q.get("hours").and_then(|h| h.parse().ok()).filter(|h| (1..=168).contains(h)).unwrap_or(8);
+    let hours: i64 = q
+        .get("hours")
+        .and_then(|h| h.parse().ok())
+        .filter(|h| (1..=168).contains(h))
+        .unwrap_or(8);
     let now = s.clock.now();
     let estates: Vec<Option<String>> = if actor.estates.is_empty() {
         vec![None]
@@ -114,7 +129,11 @@ pub async fn home(Ax(s): Ax<State>, Query(q): Query<HashMap<String, String>>, he
                     after: None,
                 };
                 due.extend(api::list_page(svc, &base)?.0);
-                let b = ListQuery { due_before: None, breached: true, ..base };
+                let b = ListQuery {
+                    due_before: None,
+                    breached: true,
+                    ..base
+                };
                 breached.extend(api::list_page(svc, &b)?.0);
             }
             Ok((due, breached))
@@ -126,8 +145,15 @@ pub async fn home(Ax(s): Ax<State>, Query(q): Query<HashMap<String, String>>, he
     };
     let mut groups: BTreeMap<(String, String), Vec<_>> = BTreeMap::new();
     for row in due {
-        let dept = row.0.department.clone().unwrap_or_else(|| "unassigned".into());
-        groups.entry((row.0.intake.estate.clone(), dept)).or_default().push(row);
+        let dept = row
+            .0
+            .department
+            .clone()
+            .unwrap_or_else(|| "unassigned".into());
+        groups
+            .entry((row.0.intake.estate.clone(), dept))
+            .or_default()
+            .push(row);
     }
     let mut body = String::new();
     let _ = write!(
@@ -155,20 +181,31 @@ pub async fn home(Ax(s): Ax<State>, Query(q): Query<HashMap<String, String>>, he
     Html(shell("steward", &body)).into_response()
 }
 
-fn table_of(rows: &[(crate::engine::Ticket, Option<chrono::DateTime<chrono::Utc>>, chrono_tz::Tz)]) -> String {
+fn table_of(
+    rows: &[(
+        crate::engine::Ticket,
+        Option<chrono::DateTime<chrono::Utc>>,
+        chrono_tz::Tz,
+    )],
+) -> String {
     let mut t = String::from(
         "<table><tr><th>ticket</th><th>estate</th><th>category</th><th>step</th><th>next deadline</th><th>breaches</th><th>text</th></tr>",
     );
     for (ticket, due, tz) in rows {
         let id = escape(ticket.id());
-        let class = if ticket.breaches > 0 { " class=\"breached\"" } else { "" };
+        let class = if ticket.breaches > 0 {
+            " class=\"breached\""
+        } else {
+            ""
+        };
         let _ = write!(
             t,
             "<tr{class}><td><a href=\"/tickets/{id}\">{id}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             escape(&ticket.intake.estate),
             escape(ticket.category.as_deref().unwrap_or("-")),
             escape(ticket_json::step(ticket)),
-            due.map(|d| timeline::local(d, *tz)).unwrap_or_else(|| "-".into()),
+            due.map(|d| timeline::local(d, *tz))
+                .unwrap_or_else(|| "-".into()),
             ticket.breaches,
             escape(&ticket.intake.text),
         );
@@ -194,7 +231,9 @@ pub async fn ticket(
         .readers
         .with(move |svc| {
             let (ticket, recorded) = svc.timeline(&id)?;
-            actor.check_estate(&ticket.intake.estate).map_err(Problem::forbidden)?;
+            actor
+                .check_estate(&ticket.intake.estate)
+                .map_err(Problem::forbidden)?;
             let tz = svc
                 .store()
                 .read(|tx| Ok::<_, crate::store::StoreError>(policy_tz(tx, &ticket.fingerprint)))?;
@@ -228,7 +267,9 @@ pub async fn ticket(
 fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()

@@ -33,7 +33,9 @@ impl Readers {
         tokio::task::spawn_blocking(move || {
             let svc = match me.idle.lock().ok().and_then(|mut v| v.pop()) {
                 Some(s) => s,
-                None => Service::open_read_only(&me.path).map_err(|e: AppError| Problem::from(e))?,
+                None => {
+                    Service::open_read_only(&me.path).map_err(|e: AppError| Problem::from(e))?
+                }
             };
             let out = f(&svc);
             if let Ok(mut v) = me.idle.lock()

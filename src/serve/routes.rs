@@ -63,7 +63,10 @@ fn obj(required: &[&str], props: Value) -> Value {
 }
 
 fn note() -> Value {
-    obj(&[], json!({"by": {"type": "string"}, "note": {"type": "string"}}))
+    obj(
+        &[],
+        json!({"by": {"type": "string"}, "note": {"type": "string"}}),
+    )
 }
 
 fn action_body(action: &str) -> Value {
@@ -96,14 +99,63 @@ fn action_body(action: &str) -> Value {
 pub fn table() -> Vec<Route> {
     let s = json!({"type": "string"});
     let mut t = vec![
-        route("get", "/healthz", "Liveness: the process answers", None, 200, get(api::healthz)),
-        route("get", "/readyz", "Readiness: serving and the database is readable", None, 200, get(api::readyz)),
-        route("get", "/metrics", "Prometheus metrics", None, 200, get(api::metrics)),
-        route("get", "/openapi.json", "This document", None, 200, get(openapi_handler)),
-        route("get", "/", "The page: tickets due soon and breached, per estate and department", None, 200, get(page::home)),
-        route("get", "/tickets/{id}", "The page of one ticket: its state and timeline with the rule of each event", None, 200, get(page::ticket)),
+        route(
+            "get",
+            "/healthz",
+            "Liveness: the process answers",
+            None,
+            200,
+            get(api::healthz),
+        ),
+        route(
+            "get",
+            "/readyz",
+            "Readiness: serving and the database is readable",
+            None,
+            200,
+            get(api::readyz),
+        ),
+        route(
+            "get",
+            "/metrics",
+            "Prometheus metrics",
+            None,
+            200,
+            get(api::metrics),
+        ),
+        route(
+            "get",
+            "/openapi.json",
+            "This document",
+            None,
+            200,
+            get(openapi_handler),
+        ),
+        route(
+            "get",
+            "/",
+            "The page: tickets due soon and breached, per estate and department",
+            None,
+            200,
+            get(page::home),
+        ),
+        route(
+            "get",
+            "/tickets/{id}",
+            "The page of one ticket: its state and timeline with the rule of each event",
+            None,
+            200,
+            get(page::ticket),
+        ),
         with_body(
-            route("post", "/v1/tickets", "Open a ticket under the active policy of its estate (D1, D2)", Some("open"), 201, post(api::open)),
+            route(
+                "post",
+                "/v1/tickets",
+                "Open a ticket under the active policy of its estate (D1, D2)",
+                Some("open"),
+                201,
+                post(api::open),
+            ),
             obj(
                 &["estate", "kind", "text"],
                 json!({"id": s, "estate": s, "unit": s, "owner": s, "channel": s, "kind": s, "text": s,
@@ -111,24 +163,69 @@ pub fn table() -> Vec<Route> {
                        "tags": {"type": "array", "items": s}, "class": {"type": "integer", "minimum": 0, "maximum": 3}}),
             ),
         ),
-        route("get", "/v1/tickets", "Tickets, newest first, filtered (estate, status, category, department, due_before, breached), a page at a time (limit, cursor)", Some("read"), 200, get(api::list)),
-        route("get", "/v1/tickets/{id}", "A ticket's state and timeline: each event with its rule, seq and policy fingerprint", Some("read"), 200, get(api::show)),
+        route(
+            "get",
+            "/v1/tickets",
+            "Tickets, newest first, filtered (estate, status, category, department, due_before, breached), a page at a time (limit, cursor)",
+            Some("read"),
+            200,
+            get(api::list),
+        ),
+        route(
+            "get",
+            "/v1/tickets/{id}",
+            "A ticket's state and timeline: each event with its rule, seq and policy fingerprint",
+            Some("read"),
+            200,
+            get(api::show),
+        ),
         with_body(
-            route("post", "/v1/events", "An external event (e.g. rain) for the tickets of an estate waiting for it (V4)", Some("event"), 200, post(api::event)),
+            route(
+                "post",
+                "/v1/events",
+                "An external event (e.g. rain) for the tickets of an estate waiting for it (V4)",
+                Some("event"),
+                200,
+                post(api::event),
+            ),
             obj(&["estate", "kind"], json!({"estate": s, "kind": s})),
         ),
-        route("get", "/v1/outbox", "Notifications and their delivery state (ticket, state, limit)", Some("outbox"), 200, get(api::outbox)),
-        route("get", "/v1/audit/verify", "audit verify: the hash chain and every projection rebuilt from the log", Some("audit"), 200, get(api::verify)),
+        route(
+            "get",
+            "/v1/outbox",
+            "Notifications and their delivery state (ticket, state, limit)",
+            Some("outbox"),
+            200,
+            get(api::outbox),
+        ),
+        route(
+            "get",
+            "/v1/audit/verify",
+            "audit verify: the hash chain and every projection rebuilt from the log",
+            Some("audit"),
+            200,
+            get(api::verify),
+        ),
     ];
     for (action, summary) in ACTIONS {
         let name: &'static str = action;
         let handler = post(
-            move |Ax(s): Ax<State>, Path(id): Path<String>, h: HeaderMap, b: std::result::Result<Bytes, BytesRejection>| async move {
+            move |Ax(s): Ax<State>,
+                  Path(id): Path<String>,
+                  h: HeaderMap,
+                  b: std::result::Result<Bytes, BytesRejection>| async move {
                 api::act(s, id, name, h, b).await
             },
         );
         t.push(with_body(
-            route("post", format!("/v1/tickets/{{id}}/{action}"), *summary, Some("act"), 200, handler),
+            route(
+                "post",
+                format!("/v1/tickets/{{id}}/{action}"),
+                *summary,
+                Some("act"),
+                200,
+                handler,
+            ),
             action_body(action),
         ));
     }
@@ -198,11 +295,17 @@ pub fn openapi() -> Value {
         op.insert("summary".into(), json!(r.summary));
         op.insert(
             "operationId".into(),
-            json!(format!("{}{}", r.method, r.path.replace(['/', '{', '}', '-', '.'], "_"))),
+            json!(format!(
+                "{}{}",
+                r.method,
+                r.path.replace(['/', '{', '}', '-', '.'], "_")
+            )),
         );
         let mut params = Vec::new();
         if r.path.contains("{id}") {
-            params.push(json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}));
+            params.push(
+                json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}),
+            );
         }
         if r.method == "post" {
             params.push(json!({"name": "Idempotency-Key", "in": "header", "required": true,
@@ -210,33 +313,68 @@ pub fn openapi() -> Value {
                 "schema": {"type": "string", "maxLength": 200}}));
         }
         if r.path == "/v1/tickets" && r.method == "get" {
-            for (n, ty) in [("estate", "string"), ("status", "string"), ("category", "string"), ("department", "string"),
-                            ("due_before", "string"), ("breached", "boolean"), ("limit", "integer"), ("cursor", "string")] {
-                params.push(json!({"name": n, "in": "query", "required": false, "schema": {"type": ty}}));
+            for (n, ty) in [
+                ("estate", "string"),
+                ("status", "string"),
+                ("category", "string"),
+                ("department", "string"),
+                ("due_before", "string"),
+                ("breached", "boolean"),
+                ("limit", "integer"),
+                ("cursor", "string"),
+            ] {
+                params.push(
+                    json!({"name": n, "in": "query", "required": false, "schema": {"type": ty}}),
+                );
             }
         }
         if r.path == "/v1/outbox" {
-            for (n, ty) in [("ticket", "string"), ("state", "string"), ("limit", "integer")] {
-                params.push(json!({"name": n, "in": "query", "required": false, "schema": {"type": ty}}));
+            for (n, ty) in [
+                ("ticket", "string"),
+                ("state", "string"),
+                ("limit", "integer"),
+            ] {
+                params.push(
+                    json!({"name": n, "in": "query", "required": false, "schema": {"type": ty}}),
+                );
             }
         }
         if !params.is_empty() {
             op.insert("parameters".into(), Value::Array(params));
         }
         if let Some(b) = &r.body {
-            op.insert("requestBody".into(), json!({"required": false, "content": {"application/json": {"schema": b}}}));
+            op.insert(
+                "requestBody".into(),
+                json!({"required": false, "content": {"application/json": {"schema": b}}}),
+            );
         }
         let mut responses = serde_json::Map::new();
         responses.insert(r.ok.to_string(), json!({"description": "OK"}));
         if let Some(perm) = r.needs {
             op.insert("security".into(), json!([{"bearer": []}]));
             op.insert("x-steward-permission".into(), json!(perm));
-            responses.insert("401".into(), problem_response("No valid token; nothing was written"));
-            responses.insert("403".into(), problem_response("The token's role or estates do not allow it"));
+            responses.insert(
+                "401".into(),
+                problem_response("No valid token; nothing was written"),
+            );
+            responses.insert(
+                "403".into(),
+                problem_response("The token's role or estates do not allow it"),
+            );
         }
         if r.method == "post" {
-            responses.insert("400".into(), problem_response("Malformed JSON, unknown fields, wrong types, or no Idempotency-Key"));
-            responses.insert("409".into(), problem_response("Refused by the procedure (an illegal transition); nothing was written"));
+            responses.insert(
+                "400".into(),
+                problem_response(
+                    "Malformed JSON, unknown fields, wrong types, or no Idempotency-Key",
+                ),
+            );
+            responses.insert(
+                "409".into(),
+                problem_response(
+                    "Refused by the procedure (an illegal transition); nothing was written",
+                ),
+            );
             responses.insert("413".into(), problem_response("The body is over the limit"));
         }
         if r.path.contains("{id}") {

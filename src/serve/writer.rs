@@ -82,7 +82,7 @@ struct Job {
 type Task = Box<dyn FnOnce(&mut Service) + Send>;
 
 enum Msg {
-    Job(Job),
+    Job(Box<Job>),
     Run(Task),
 }
 
@@ -118,7 +118,13 @@ impl Writer {
     }
 
     /// Queues a command and waits for its answer.
-    pub async fn submit(&self, op: Op, actor: Actor, key: Option<String>, request: String) -> Answer {
+    pub async fn submit(
+        &self,
+        op: Op,
+        actor: Actor,
+        key: Option<String>,
+        request: String,
+    ) -> Answer {
         let (reply, rx) = oneshot::channel();
         let job = Job {
             op,
@@ -127,7 +133,7 @@ impl Writer {
             request,
             reply,
         };
-        if self.tx.send(Msg::Job(job)).is_err() {
+        if self.tx.send(Msg::Job(Box::new(job))).is_err() {
             return Answer::problem(&Problem::unavailable("the server is shutting down"));
         }
         rx.await.unwrap_or_else(|_| {
@@ -162,7 +168,7 @@ fn run(
         let mut next = Some(first);
         while let Some(msg) = next.take() {
             match msg {
-                Msg::Job(j) => jobs.push(j),
+                Msg::Job(j) => jobs.push(*j),
                 Msg::Run(t) => tasks.push(t),
             }
             if jobs.len() < GROUP {
@@ -239,10 +245,10 @@ fn one(
     let outcome = match &job.op {
         Op::Open(intake) => b
             .open_ticket(intake.clone(), now)
-            .map(|(t, d)| (201, Done::Ticket(t, d))),
+            .map(|(t, d)| (201, Done::Ticket(Box::new(t), d))),
         Op::Execute { id, command } => b
             .execute(id, command, now)
-            .map(|(t, d)| (200, Done::Ticket(t, d))),
+            .map(|(t, d)| (200, Done::Ticket(Box::new(t), d))),
         Op::Event { estate, kind } => event(b, estate, kind, now).map(|r| (200, Done::Event(r))),
     };
     let (status, done) = match outcome {
@@ -301,21 +307,29 @@ fn one(
 }
 
 enum Done {
-    Ticket(Ticket, Vec<Decision>),
+    Ticket(Box<Ticket>, Vec<Decision>),
     Event(Ran),
 }
 
 /// [`Service::event`] inside the group's transaction: the `external_event`
 /// header, then the event on every ticket of the estate waiting for it; a
 /// ticket the engine cannot decide fails alone, as in `steward event`.
-fn event(b: &mut Batch<'_, '_>, estate: &str, kind: &str, now: DateTime<Utc>) -> Result<Ran, AppError> {
+fn event(
+    b: &mut Batch<'_, '_>,
+    estate: &str,
+    kind: &str,
+    now: DateTime<Utc>,
+) -> Result<Ran, AppError> {
     if estate.is_empty() || kind.is_empty() {
         return Err(AppError::Policy(
             "an event needs an estate and a kind, e.g. {\"estate\": \"riverside\", \"kind\": \"rain\"}".into(),
         ));
     }
     let waiting = b.tx().tickets_waiting_for(estate, kind)?;
-    let fp = b.tx().active_policy(Some(estate))?.ok_or(AppError::NoPolicy)?;
+    let fp = b
+        .tx()
+        .active_policy(Some(estate))?
+        .ok_or(AppError::NoPolicy)?;
     let payload = serde_json::json!({"event": kind, "estate": estate}).to_string();
     b.tx().append_event(&NewEvent {
         ticket: None,
@@ -326,7 +340,9 @@ fn event(b: &mut Batch<'_, '_>, estate: &str, kind: &str, now: DateTime<Utc>) ->
         rule: None,
     })?;
     let mut ran = Ran::default();
-    let cmd = Command::Event { kind: kind.to_owned() };
+    let cmd = Command::Event {
+        kind: kind.to_owned(),
+    };
     for id in waiting {
         match b.execute(&id, &cmd, now) {
             Ok((_, d)) if !d.is_empty() => ran.fired.push((id, d)),

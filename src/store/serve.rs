@@ -88,6 +88,9 @@ pub struct Gauges {
     pub deliveries_dead: i64,
 }
 
+/// `(seq, and four text columns)`: outbox rows and notification events for `audit verify`.
+pub type Row5 = (i64, String, String, String, String);
+
 const ENTRY_SELECT: &str = "SELECT o.seq, o.recipient, o.ticket, o.kind, o.at,
         coalesce((SELECT estate FROM tickets WHERE id = o.ticket), ''), e.payload, e.rule
      FROM outbox o JOIN events e ON e.seq = o.seq";
@@ -275,7 +278,11 @@ impl Tx<'_> {
             let a = args.len();
             args.push(Value::Text(id.to_owned()));
             let b = args.len();
-            filter.push_str(if filter.is_empty() { " WHERE " } else { " AND " });
+            filter.push_str(if filter.is_empty() {
+                " WHERE "
+            } else {
+                " AND "
+            });
             filter.push_str(&format!("(opened_at, id) < (?{a}, ?{b})"));
         }
         let limit = q.limit.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
@@ -371,7 +378,10 @@ impl Tx<'_> {
         for (seq, recipient, channel) in keys {
             let sql = format!("{ENTRY_SELECT} WHERE o.seq = ?1 AND o.recipient = ?2");
             let entry = self
-                .entries(&sql, vec![Value::Integer(seq), Value::Text(recipient.clone())])?
+                .entries(
+                    &sql,
+                    vec![Value::Integer(seq), Value::Text(recipient.clone())],
+                )?
                 .pop();
             let delivery = self
                 .deliveries_of(seq, &recipient)?
@@ -460,21 +470,21 @@ impl Tx<'_> {
     }
 
     /// Every outbox row `(seq, recipient, ticket, kind, at)` in key order, for `audit verify`.
-    pub fn outbox_rows(&self) -> Result<Vec<(i64, String, String, String, String)>, StoreError> {
+    pub fn outbox_rows(&self) -> Result<Vec<Row5>, StoreError> {
         let mut stmt = self
             .tx
             .prepare("SELECT seq, recipient, ticket, kind, at FROM outbox ORDER BY seq, recipient")
             .ctx(self.name)?;
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
-            .ctx(self.name)?
-            .collect::<Result<_, _>>()
-            .ctx(self.name)
+        stmt.query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
+        .ctx(self.name)?
+        .collect::<Result<_, _>>()
+        .ctx(self.name)
     }
 
     /// Every `notified` and `escalated` event of a ticket `(seq, ticket, kind, at, payload)`.
-    pub fn notification_events(
-        &self,
-    ) -> Result<Vec<(i64, String, String, String, String)>, StoreError> {
+    pub fn notification_events(&self) -> Result<Vec<Row5>, StoreError> {
         let mut stmt = self
             .tx
             .prepare(
@@ -482,10 +492,12 @@ impl Tx<'_> {
                  WHERE ticket IS NOT NULL AND kind IN ('notified', 'escalated') ORDER BY seq",
             )
             .ctx(self.name)?;
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
-            .ctx(self.name)?
-            .collect::<Result<_, _>>()
-            .ctx(self.name)
+        stmt.query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
+        .ctx(self.name)?
+        .collect::<Result<_, _>>()
+        .ctx(self.name)
     }
 
     fn deliveries_of(&self, seq: i64, recipient: &str) -> Result<Vec<Delivery>, StoreError> {
