@@ -9,12 +9,13 @@
 //!   under, and every fingerprint an event names is stored ([`stored`]);
 //! - the schema against the one this steward creates, append-only triggers included;
 //! - every projection column (tickets, timers) and setting (active policy per scope)
-//!   rebuilt from the log and compared ([`projections`]).
+//!   rebuilt from the log and compared ([`projections`]), and the outbox ([`outbox`]).
 //!
 //! Memory is bounded by one ticket's events: the chain is read in `seq` order and
 //! the projections are merged with the events ticket by ticket.
 
 pub mod checkpoint;
+mod outbox;
 pub mod policies;
 mod projections;
 mod stored;
@@ -35,7 +36,7 @@ const BATCH: usize = 64;
 /// One thing that is not as the log says it should be.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
-    /// `chain`, `checkpoint`, `policy`, `module`, `schema`, `setting`, `ticket` or `timer`.
+    /// `chain`, `checkpoint`, `policy`, `module`, `schema`, `setting`, `ticket`, `timer` or `outbox`.
     pub area: &'static str,
     /// What it is about: an event seq, a fingerprint, a ticket id, a setting key.
     pub subject: String,
@@ -150,6 +151,7 @@ pub fn verify(store: &Store, against: Option<Against<'_>>) -> Result<Verificatio
             ));
         }
         stored::check(tx, &chain, &mut findings)?;
+        outbox::check(tx, &mut findings)?;
         findings.extend(projection_findings);
         let mut mismatched: Vec<String> = findings
             .iter()

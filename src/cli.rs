@@ -10,15 +10,18 @@ mod demo;
 mod docs_cmd;
 mod event_cmd;
 mod import_cmd;
+mod outbox_cmd;
 mod policy_cmd;
 mod policy_explain_cmd;
 mod policy_store_cmd;
 mod policy_test_cmd;
 mod replay_cmd;
 mod report_cmd;
+mod serve_cmd;
 mod sim_cmd;
 mod tick_cmd;
-mod ticket_cmd;
+pub(crate) mod ticket_cmd;
+mod token_cmd;
 
 // Shared leaves: what the command files use.
 mod args;
@@ -28,8 +31,8 @@ mod load;
 mod output;
 mod replay_render;
 mod sim_render;
-mod ticket_json;
-mod timeline;
+pub(crate) mod ticket_json;
+pub(crate) mod timeline;
 mod version;
 
 use clap::parser::ValueSource;
@@ -142,6 +145,9 @@ fn dispatch(cli: Cli) -> i32 {
         Command::Import(a) => import_cmd::run(&a, g),
         Command::Report(cmd) => report_cmd::run(cmd, g),
         Command::Calendar(cmd) => calendar_cmd::run(cmd, g),
+        Command::Serve(args) => serve_cmd::run(args, g),
+        Command::Token(cmd) => token_cmd::run(cmd, g),
+        Command::Outbox(cmd) => outbox_cmd::run(cmd, g),
         Command::Completions { shell } => docs_cmd::completions(shell),
         Command::Man { out } => docs_cmd::man(out.as_deref()),
     }

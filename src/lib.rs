@@ -15,6 +15,8 @@
 //! | [`sim`] | scenarios, policy tests, history replay and compare, synthetic histories |
 //! | [`report`] | daily, weekly and quarterly reports and KPIs from the event log |
 //! | [`width`] | terminal display width for aligned tables and carets |
+//! | [`serve`] | `steward serve`: HTTP API, scheduler, dispatcher |
+//! | [`outbox`] | notifications: the deployment file and delivery channels |
 //! | [`cli`] | the `steward` command line |
 
 pub mod audit;
@@ -26,10 +28,12 @@ pub mod engine;
 pub mod hook_point;
 pub mod import;
 pub mod limit_duration;
+pub mod outbox;
 pub mod plugin;
 pub mod policy;
 pub mod report;
 pub mod script;
+pub mod serve;
 pub mod service;
 pub mod sim;
 pub mod store;

@@ -502,7 +502,7 @@ struct Touched {
     dirty: bool,
 }
 
-impl Batch<'_, '_> {
+impl<'c> Batch<'_, 'c> {
     /// [`Service::open_ticket`] inside the batch.
     pub fn open_ticket(
         &mut self,
@@ -588,6 +588,12 @@ impl Batch<'_, '_> {
             rule: None,
         })?;
         Ok(())
+    }
+
+    /// The transaction under the batch, for records that must commit with the
+    /// commands' facts or not at all (the server's idempotency records, tokens).
+    pub fn tx(&mut self) -> &mut Tx<'c> {
+        self.tx
     }
 
     /// Write the projections of every ticket the batch changed.

@@ -14,6 +14,7 @@ mod marks;
 mod query;
 mod scan;
 mod schema;
+mod serve;
 mod time;
 mod tx;
 
@@ -31,6 +32,7 @@ pub use error::StoreError;
 pub use marks::Mark;
 pub use query::{ListedTicket, TicketQuery, TicketSort};
 pub use scan::{RawEvent, RawTicket, RawTimer, TicketRecord, expected_schema};
+pub use serve::{Delivery, Gauges, OutboxEntry, OutboxView, Remembered, TokenRow};
 pub use tx::{EventRow, NewEvent, TicketFilter, TicketRow, Timer, Tx};
 
 use error::Ctx;

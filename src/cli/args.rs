@@ -109,6 +109,17 @@ Bad rows are listed with file, row, column and why, skipped, and make the exit c
         after_help = "Example:\n  steward calendar show cn-office 2026 --policy policies/vk-shanghai"
     )]
     Calendar(CalendarCmd),
+    /// Run the host runtime: the HTTP API, the timer scheduler and notification delivery
+    #[command(after_help = "Examples:
+  steward --db /srv/steward.db serve --listen 127.0.0.1:8080 --deployment deploy.toml
+  steward serve    # a fresh steward.db: the embedded default policy and a bootstrap admin token")]
+    Serve(super::serve_cmd::ServeArgs),
+    /// API tokens for `steward serve`: create (shown once), list, revoke
+    #[command(subcommand)]
+    Token(super::token_cmd::TokenCmd),
+    /// The notification outbox and its delivery state
+    #[command(subcommand)]
+    Outbox(super::outbox_cmd::OutboxCmd),
     /// Print a shell completion script to standard output
     #[command(after_help = "Examples:
   steward completions bash > /etc/bash_completion.d/steward
@@ -571,6 +582,14 @@ impl Command {
             },
             Command::Sim(SimCmd::Replay(a)) => a.format.into(),
             Command::Import(a) => a.format.into(),
+            Command::Token(
+                super::token_cmd::TokenCmd::Create { format, .. }
+                | super::token_cmd::TokenCmd::List { format }
+                | super::token_cmd::TokenCmd::Revoke { format, .. },
+            )
+            | Command::Outbox(super::outbox_cmd::OutboxCmd::List { format, .. }) => {
+                (*format).into()
+            }
             Command::Report(
                 ReportCmd::Daily { common, .. }
                 | ReportCmd::Weekly { common, .. }
@@ -578,6 +597,7 @@ impl Command {
             ) => common.format.into(),
             Command::Audit(AuditCmd::Keygen { .. })
             | Command::Sim(SimCmd::Generate(_))
+            | Command::Serve(_)
             | Command::Completions { .. }
             | Command::Man { .. } => Format::Table,
         }

@@ -93,6 +93,11 @@ pub fn render(v: &Verification) -> String {
         &["setting"],
         "the active policy of every scope is the log's",
     ));
+    out.push_str(&line(
+        "outbox",
+        &["outbox"],
+        "every notification in the log is in it, and nothing else",
+    ));
     if v.mismatched.is_empty() {
         out.push_str("projections: every ticket and timer column rebuilds from the log\n");
     } else {

@@ -315,7 +315,7 @@ fn clip(s: &str, n: usize) -> String {
 
 /// A compensation amount: a positive decimal number of at most two decimals, as
 /// money is written (`200`, `199.50`); anything else is refused before it is logged.
-fn check_amount(amount: &str) -> Result<(), String> {
+pub(crate) fn check_amount(amount: &str) -> Result<(), String> {
     let (whole, cents) = amount.split_once('.').unwrap_or((amount, ""));
     let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
     let ok = !whole.is_empty()

@@ -136,7 +136,7 @@ impl Tx<'_> {
 
 /// The WHERE clause of `q` and its arguments. Built per filter rather than
 /// `(?1 IS NULL OR estate = ?1)`, which would keep SQLite from using the indexes.
-fn conditions(q: &TicketQuery<'_>) -> Result<(String, Vec<Value>), StoreError> {
+pub(super) fn conditions(q: &TicketQuery<'_>) -> Result<(String, Vec<Value>), StoreError> {
     let mut args: Vec<Value> = Vec::new();
     let mut parts: Vec<String> = Vec::new();
     let text = |args: &mut Vec<Value>, v: &str| {

@@ -103,4 +103,67 @@ CREATE INDEX events_policy_scope
     ON events(json_extract(payload, '$.estate'), seq)
     WHERE kind = 'policy_applied';
 ",
+    // 5: the host runtime (`steward serve`). API tokens (only a SHA-256 of each is
+    // kept), idempotency records (the response of each keyed POST, replayed on a
+    // retry), and the outbox: one row per notification and recipient, written by a
+    // trigger in the same transaction as the `notified` or `escalated` event, so
+    // every writer (the server, `steward tick` from cron) fills it and `audit
+    // verify` rebuilds it from the log. Notifications logged before this migration
+    // are entered as already routed: they were never meant to be delivered.
+    // `deliveries` is the dispatcher's working state per channel, not evidence.
+    r"
+CREATE TABLE tokens (
+    id         TEXT PRIMARY KEY,
+    name       TEXT NOT NULL UNIQUE,
+    role       TEXT NOT NULL,
+    estates    TEXT NOT NULL,
+    sha256     TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+) STRICT;
+CREATE TABLE idempotency (
+    actor   TEXT NOT NULL,
+    key     TEXT NOT NULL,
+    request TEXT NOT NULL,
+    status  INTEGER NOT NULL,
+    body    TEXT NOT NULL,
+    at      TEXT NOT NULL,
+    PRIMARY KEY (actor, key)
+) STRICT;
+CREATE TABLE outbox (
+    seq       INTEGER NOT NULL,
+    recipient TEXT NOT NULL,
+    ticket    TEXT NOT NULL,
+    kind      TEXT NOT NULL,
+    at        TEXT NOT NULL,
+    routed_at TEXT,
+    PRIMARY KEY (seq, recipient)
+) STRICT;
+CREATE INDEX outbox_unrouted ON outbox(seq) WHERE routed_at IS NULL;
+INSERT OR IGNORE INTO outbox (seq, recipient, ticket, kind, at, routed_at)
+    SELECT e.seq, j.value, e.ticket, e.kind, e.at, e.at
+    FROM events e, json_each(e.payload,
+        CASE e.kind WHEN 'notified' THEN '$.fact.to' ELSE '$.fact.notify' END) j
+    WHERE e.ticket IS NOT NULL AND e.kind IN ('notified', 'escalated');
+CREATE TRIGGER events_outbox AFTER INSERT ON events
+WHEN NEW.ticket IS NOT NULL AND NEW.kind IN ('notified', 'escalated')
+BEGIN
+    INSERT OR IGNORE INTO outbox (seq, recipient, ticket, kind, at)
+    SELECT NEW.seq, j.value, NEW.ticket, NEW.kind, NEW.at
+    FROM json_each(NEW.payload,
+        CASE NEW.kind WHEN 'notified' THEN '$.fact.to' ELSE '$.fact.notify' END) j;
+END;
+CREATE TABLE deliveries (
+    seq          INTEGER NOT NULL,
+    recipient    TEXT NOT NULL,
+    channel      TEXT NOT NULL,
+    state        TEXT NOT NULL,
+    attempts     INTEGER NOT NULL,
+    next_at      TEXT NOT NULL,
+    last_error   TEXT,
+    delivered_at TEXT,
+    PRIMARY KEY (seq, recipient, channel)
+) STRICT;
+CREATE INDEX deliveries_due ON deliveries(next_at) WHERE state = 'pending';
+",
 ];

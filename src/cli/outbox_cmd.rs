@@ -1,0 +1,101 @@
+//! `steward outbox list`: notifications and their delivery state.
+
+use clap::Subcommand;
+
+use super::args::{Format, Global, TableJson};
+use super::context::{fail, open_read_only};
+use super::{EXIT_OK, output};
+
+#[derive(Subcommand, Debug)]
+pub enum OutboxCmd {
+    /// Notifications, newest first, with each delivery's state, attempts and last error
+    #[command(after_help = "Examples:
+  steward outbox list
+  steward outbox list --state dead
+  steward outbox list --ticket T00042 --format json")]
+    List {
+        /// Only this ticket's notifications
+        #[arg(long)]
+        ticket: Option<String>,
+        /// Only entries in this state: unrouted, no channel, pending, delivered, dead
+        #[arg(long)]
+        state: Option<String>,
+        /// At most this many entries
+        #[arg(long, default_value_t = 50, value_name = "N")]
+        limit: usize,
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: TableJson,
+    },
+}
+
+pub fn run(cmd: OutboxCmd, g: &Global) -> i32 {
+    let OutboxCmd::List {
+        ticket,
+        state,
+        limit,
+        ..
+    } = cmd;
+    let svc = match open_read_only(g) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    let rows = match svc
+        .store()
+        .read(|tx| tx.outbox(ticket.as_deref(), limit.max(1), state.as_deref()))
+    {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    if g.format == Format::Json {
+        output::json(&serde_json::json!({ "entries": rows }));
+        return EXIT_OK;
+    }
+    if rows.is_empty() {
+        println!("the outbox is empty");
+        return EXIT_OK;
+    }
+    let mut table = Vec::new();
+    for r in &rows {
+        let detail = if r.deliveries.is_empty() {
+            "-".to_owned()
+        } else {
+            r.deliveries
+                .iter()
+                .map(|d| {
+                    let err = d
+                        .last_error
+                        .as_deref()
+                        .map(|e| format!(": {e}"))
+                        .unwrap_or_default();
+                    format!("{} {} ×{}{err}", d.channel, d.state, d.attempts)
+                })
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        table.push(vec![
+            r.entry.seq.to_string(),
+            r.entry.at.to_rfc3339(),
+            r.entry.ticket.clone(),
+            r.entry.estate.clone(),
+            r.entry.recipient.clone(),
+            r.entry.kind.clone(),
+            r.state.clone(),
+            output::terminal_safe(&detail, false).into_owned(),
+        ]);
+    }
+    output::print(&output::table(
+        &[
+            "seq",
+            "time",
+            "ticket",
+            "estate",
+            "to",
+            "kind",
+            "state",
+            "deliveries",
+        ],
+        &table,
+    ));
+    EXIT_OK
+}

@@ -1,0 +1,398 @@
+//! The one writer: a thread that owns the read-write [`Service`] and commits
+//! the commands that arrive while it works in one transaction (group commit).
+//! SQLite takes one writer at a time anyway; a commit per command would spend
+//! the server's time in fsync-free but still costly WAL commits and lock
+//! hand-overs, while one `Service::batch` for everything queued costs one.
+//!
+//! A command refused by the engine (an illegal transition, an unknown ticket)
+//! writes nothing of its own, so it is answered and the group goes on. A store
+//! error rolls the whole group back; its commands are then run one by one, so
+//! each gets its own answer.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use tokio::sync::{Notify, mpsc, oneshot};
+
+use crate::cli::ticket_json;
+use crate::engine::{Command, Decision, OpenTicket, Ticket};
+use crate::service::{AppError, Batch, Ran, Service};
+use crate::store::{NewEvent, Remembered, StoreError, Tx};
+
+use super::auth::Actor;
+use super::clock::Clock;
+use super::problem::Problem;
+
+/// What a POST asks the writer to do.
+#[derive(Debug, Clone)]
+pub enum Op {
+    Open(OpenTicket),
+    Execute { id: String, command: Command },
+    Event { estate: String, kind: String },
+}
+
+impl Op {
+    fn name(&self) -> String {
+        match self {
+            Op::Open(_) => "open".into(),
+            Op::Execute { command, .. } => command_name(command),
+            Op::Event { kind, .. } => format!("event {kind}"),
+        }
+    }
+}
+
+fn command_name(c: &Command) -> String {
+    match c {
+        Command::Compensation { .. } => "compensation".into(),
+        other => other.name().to_owned(),
+    }
+}
+
+/// The response to a POST, as sent and as remembered for its Idempotency-Key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub status: u16,
+    /// JSON text: the outcome, or a problem.
+    pub body: String,
+    /// Answered from the idempotency record: nothing was written.
+    pub replayed: bool,
+}
+
+impl Answer {
+    pub fn problem(p: &Problem) -> Answer {
+        Answer {
+            status: p.status,
+            body: p.to_json(),
+            replayed: false,
+        }
+    }
+}
+
+struct Job {
+    op: Op,
+    actor: Actor,
+    key: Option<String>,
+    /// Digest of method, path and body, compared when a key comes again.
+    request: String,
+    reply: oneshot::Sender<Answer>,
+}
+
+type Task = Box<dyn FnOnce(&mut Service) + Send>;
+
+enum Msg {
+    Job(Box<Job>),
+    Run(Task),
+}
+
+/// The sending side, cloned into every handler.
+#[derive(Clone)]
+pub struct Writer {
+    tx: mpsc::UnboundedSender<Msg>,
+}
+
+/// Wakes the scheduler and the dispatcher after a commit.
+#[derive(Clone, Default)]
+pub struct Wakers {
+    pub timers: Arc<Notify>,
+    pub outbox: Arc<Notify>,
+}
+
+/// The most commands one transaction takes: bounds how long the lock is held.
+const GROUP: usize = 256;
+
+impl Writer {
+    /// Starts the writer thread; it ends when every [`Writer`] is dropped and
+    /// the queue is drained, which is how shutdown commits in-flight work.
+    pub fn start(
+        svc: Service,
+        clock: Arc<dyn Clock>,
+        wakers: Wakers,
+    ) -> std::io::Result<(Writer, std::thread::JoinHandle<()>)> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let handle = std::thread::Builder::new()
+            .name("steward-writer".into())
+            .spawn(move || run(svc, rx, clock, wakers))?;
+        Ok((Writer { tx }, handle))
+    }
+
+    /// Queues a command and waits for its answer.
+    pub async fn submit(
+        &self,
+        op: Op,
+        actor: Actor,
+        key: Option<String>,
+        request: String,
+    ) -> Answer {
+        let (reply, rx) = oneshot::channel();
+        let job = Job {
+            op,
+            actor,
+            key,
+            request,
+            reply,
+        };
+        if self.tx.send(Msg::Job(Box::new(job))).is_err() {
+            return Answer::problem(&Problem::unavailable("the server is shutting down"));
+        }
+        rx.await.unwrap_or_else(|_| {
+            Answer::problem(&Problem::internal("the writer stopped before answering"))
+        })
+    }
+
+    /// Runs `f` on the writer's service, between groups.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Service) -> T + Send + 'static,
+    ) -> Option<T> {
+        let (reply, rx) = oneshot::channel();
+        let task: Task = Box::new(move |svc| {
+            let _ = reply.send(f(svc));
+        });
+        self.tx.send(Msg::Run(task)).ok()?;
+        rx.await.ok()
+    }
+}
+
+fn run(
+    mut svc: Service,
+    mut rx: mpsc::UnboundedReceiver<Msg>,
+    clock: Arc<dyn Clock>,
+    wakers: Wakers,
+) {
+    let mut zones = Zones::default();
+    while let Some(first) = rx.blocking_recv() {
+        let mut jobs = Vec::new();
+        let mut tasks = Vec::new();
+        let mut next = Some(first);
+        while let Some(msg) = next.take() {
+            match msg {
+                Msg::Job(j) => jobs.push(*j),
+                Msg::Run(t) => tasks.push(t),
+            }
+            if jobs.len() < GROUP {
+                next = rx.try_recv().ok();
+            }
+        }
+        if !jobs.is_empty() {
+            let now = clock.now();
+            let answers = commit_group(&mut svc, &jobs, now, &mut zones);
+            for (job, answer) in jobs.into_iter().zip(answers) {
+                let _ = job.reply.send(answer);
+            }
+            wakers.timers.notify_one();
+            wakers.outbox.notify_one();
+        }
+        for t in tasks {
+            t(&mut svc);
+        }
+    }
+}
+
+fn commit_group(
+    svc: &mut Service,
+    jobs: &[Job],
+    now: DateTime<Utc>,
+    zones: &mut Zones,
+) -> Vec<Answer> {
+    let together = svc.batch(|b| {
+        let mut answers = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            answers.push(one(b, job, now, zones)?);
+        }
+        Ok::<_, AppError>(answers)
+    });
+    match together {
+        Ok(answers) => answers,
+        Err(e) if jobs.len() == 1 => vec![Answer::problem(&Problem::from_app(&e))],
+        Err(_) => jobs
+            .iter()
+            .map(|job| {
+                svc.batch(|b| one(b, job, now, zones))
+                    .unwrap_or_else(|e| Answer::problem(&Problem::from_app(&e)))
+            })
+            .collect(),
+    }
+}
+
+/// One job inside the group's transaction. `Err` only for errors that may
+/// have written part of the job (the store's); refusals are answers.
+fn one(
+    b: &mut Batch<'_, '_>,
+    job: &Job,
+    now: DateTime<Utc>,
+    zones: &mut Zones,
+) -> Result<Answer, AppError> {
+    if let Some(key) = &job.key
+        && let Some(r) = b.tx().remembered(&job.actor.name, key)?
+    {
+        if r.request != job.request {
+            return Ok(Answer::problem(&Problem::new(
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency-key-reused",
+                format!(
+                    "Idempotency-Key `{key}` was used for a different request; use a new key for a new request"
+                ),
+            )));
+        }
+        return Ok(Answer {
+            status: r.status,
+            body: r.body,
+            replayed: true,
+        });
+    }
+    let outcome = match &job.op {
+        Op::Open(intake) => b
+            .open_ticket(intake.clone(), now)
+            .map(|(t, d)| (201, Done::Ticket(Box::new(t), d))),
+        Op::Execute { id, command } => b
+            .execute(id, command, now)
+            .map(|(t, d)| (200, Done::Ticket(Box::new(t), d))),
+        Op::Event { estate, kind } => event(b, estate, kind, now).map(|r| (200, Done::Event(r))),
+    };
+    let (status, done) = match outcome {
+        Ok(x) => x,
+        Err(AppError::Store(e)) => return Err(AppError::Store(e)),
+        Err(e) => return Ok(Answer::problem(&Problem::from_app(&e))),
+    };
+    let (body, ticket, fp) = match &done {
+        Done::Ticket(t, d) => {
+            let tz = zones.of(b.tx(), &t.fingerprint);
+            (
+                ticket_json::outcome(t, d, tz),
+                Some(t.id().to_owned()),
+                t.fingerprint.clone(),
+            )
+        }
+        Done::Event(ran) => {
+            let fp = b.tx().active_policy(None)?.unwrap_or_default();
+            let tz = zones.of(b.tx(), &fp);
+            (event_json(ran, tz), None, fp)
+        }
+    };
+    let body = body.to_string();
+    // The actor of every command, in the log beside its facts.
+    let request = serde_json::json!({
+        "actor": job.actor.name,
+        "role": job.actor.role.as_str(),
+        "command": job.op.name(),
+        "ticket": ticket,
+        "idempotency_key": job.key,
+    })
+    .to_string();
+    if !fp.is_empty() {
+        b.tx().append_event(&NewEvent {
+            ticket: None,
+            at: now,
+            kind: "request",
+            payload: &request,
+            fingerprint: &fp,
+            rule: None,
+        })?;
+    }
+    if let Some(key) = &job.key {
+        let remembered = Remembered {
+            request: job.request.clone(),
+            status,
+            body: body.clone(),
+        };
+        b.tx().remember(&job.actor.name, key, &remembered, now)?;
+    }
+    Ok(Answer {
+        status,
+        body,
+        replayed: false,
+    })
+}
+
+enum Done {
+    Ticket(Box<Ticket>, Vec<Decision>),
+    Event(Ran),
+}
+
+/// [`Service::event`] inside the group's transaction: the `external_event`
+/// header, then the event on every ticket of the estate waiting for it; a
+/// ticket the engine cannot decide fails alone, as in `steward event`.
+fn event(
+    b: &mut Batch<'_, '_>,
+    estate: &str,
+    kind: &str,
+    now: DateTime<Utc>,
+) -> Result<Ran, AppError> {
+    if estate.is_empty() || kind.is_empty() {
+        return Err(AppError::Policy(
+            "an event needs an estate and a kind, e.g. {\"estate\": \"riverside\", \"kind\": \"rain\"}".into(),
+        ));
+    }
+    let waiting = b.tx().tickets_waiting_for(estate, kind)?;
+    let fp = b
+        .tx()
+        .active_policy(Some(estate))?
+        .ok_or(AppError::NoPolicy)?;
+    let payload = serde_json::json!({"event": kind, "estate": estate}).to_string();
+    b.tx().append_event(&NewEvent {
+        ticket: None,
+        at: now,
+        kind: "external_event",
+        payload: &payload,
+        fingerprint: &fp,
+        rule: None,
+    })?;
+    let mut ran = Ran::default();
+    let cmd = Command::Event {
+        kind: kind.to_owned(),
+    };
+    for id in waiting {
+        match b.execute(&id, &cmd, now) {
+            Ok((_, d)) if !d.is_empty() => ran.fired.push((id, d)),
+            Ok(_) => {}
+            Err(AppError::Store(e)) => return Err(AppError::Store(e)),
+            Err(e) => ran.failed.push((id, e.to_string())),
+        }
+    }
+    Ok(ran)
+}
+
+pub fn event_json(ran: &Ran, tz: Tz) -> serde_json::Value {
+    let fired: Vec<_> = ran
+        .fired
+        .iter()
+        .map(|(id, d)| serde_json::json!({"ticket": id, "events": ticket_json::events(id, d, tz)}))
+        .collect();
+    let failed: Vec<_> = ran
+        .failed
+        .iter()
+        .map(|(id, why)| serde_json::json!({"ticket": id, "error": why}))
+        .collect();
+    serde_json::json!({"fired": fired, "failed": failed})
+}
+
+/// Time zones of stored policies, by fingerprint, read once.
+#[derive(Default)]
+pub struct Zones(HashMap<String, Tz>);
+
+impl Zones {
+    pub fn of(&mut self, tx: &Tx<'_>, fp: &str) -> Tz {
+        if let Some(tz) = self.0.get(fp) {
+            return *tz;
+        }
+        let tz = policy_tz(tx, fp);
+        self.0.insert(fp.to_owned(), tz);
+        tz
+    }
+}
+
+/// The time zone of the policy stored under `fp` (UTC if unreadable).
+pub fn policy_tz(tx: &Tx<'_>, fp: &str) -> Tz {
+    #[derive(serde::Deserialize)]
+    struct Head {
+        timezone: String,
+    }
+    let text: Result<Option<String>, StoreError> = tx.policy(fp);
+    text.ok()
+        .flatten()
+        .and_then(|t| serde_json::from_str::<Head>(&t).ok())
+        .and_then(|h| h.timezone.parse().ok())
+        .unwrap_or(chrono_tz::UTC)
+}
