@@ -24,7 +24,12 @@ const BUDGET_ONLY: &[(&str, &str)] = &[(
     "the wall-clock budget that stops a runaway script",
 )];
 
-const WALL_CLOCK: &[&str] = &["Utc::now", "Local::now", "SystemTime::now", "Timestamp::now"];
+const WALL_CLOCK: &[&str] = &[
+    "Utc::now",
+    "Local::now",
+    "SystemTime::now",
+    "Timestamp::now",
+];
 const MONOTONIC: &[&str] = &["Instant::now"];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -61,10 +66,18 @@ fn offending(root: &Path) -> Vec<String> {
             files.push(module);
         }
     }
-    assert!(files.len() > 40, "the pure modules moved: found only {} files", files.len());
+    assert!(
+        files.len() > 40,
+        "the pure modules moved: found only {} files",
+        files.len()
+    );
     let mut found = Vec::new();
     for file in files {
-        let rel = file.strip_prefix(root).unwrap_or(&file).to_string_lossy().replace('\\', "/");
+        let rel = file
+            .strip_prefix(root)
+            .unwrap_or(&file)
+            .to_string_lossy()
+            .replace('\\', "/");
         let text = fs::read_to_string(&file).unwrap();
         let budget = BUDGET_ONLY.iter().any(|(f, _)| *f == rel);
         for (n, line) in code_lines(&text) {
@@ -86,7 +99,11 @@ fn offending(root: &Path) -> Vec<String> {
 fn no_clock_reads_in_the_deterministic_core() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let found = offending(root);
-    assert!(found.is_empty(), "the deterministic core reads a clock:\n{}", found.join("\n"));
+    assert!(
+        found.is_empty(),
+        "the deterministic core reads a clock:\n{}",
+        found.join("\n")
+    );
 }
 
 #[test]
@@ -104,10 +121,28 @@ fn the_check_sees_a_clock_read() {
          #[cfg(test)]\nmod tests { fn t() { std::time::Instant::now(); } }\n",
     )
     .unwrap();
-    fs::write(dir.path().join("src/script/sandbox.rs"), "fn b() { Instant::now(); }\n").unwrap();
-    fs::write(dir.path().join("src/plugin/timed.rs"), "fn b() { Instant::now(); }\n").unwrap();
+    fs::write(
+        dir.path().join("src/script/sandbox.rs"),
+        "fn b() { Instant::now(); }\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("src/plugin/timed.rs"),
+        "fn b() { Instant::now(); }\n",
+    )
+    .unwrap();
     let found = offending(dir.path());
     assert_eq!(found.len(), 2, "{found:#?}");
-    assert!(found.iter().any(|f| f.starts_with("src/engine/late.rs:2: Utc::now")), "{found:#?}");
-    assert!(found.iter().any(|f| f.starts_with("src/plugin/timed.rs:1: Instant::now")), "{found:#?}");
+    assert!(
+        found
+            .iter()
+            .any(|f| f.starts_with("src/engine/late.rs:2: Utc::now")),
+        "{found:#?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|f| f.starts_with("src/plugin/timed.rs:1: Instant::now")),
+        "{found:#?}"
+    );
 }

@@ -8,10 +8,10 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 pub use crate::hook_point::HookPoint;
+use crate::limit_duration::LimitDuration;
 pub use crate::plugin::Plugin;
 pub use crate::script::hook_script::Hook;
 pub use crate::script::sandbox::ScriptLimits;
-use crate::limit_duration::LimitDuration;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Policy {

@@ -84,9 +84,10 @@ impl Problem {
             }
             AppError::NoPolicy => Problem::new(StatusCode::CONFLICT, "no-policy", detail),
             AppError::Store(StoreError::Locked { .. }) => Problem::unavailable(detail),
-            AppError::Store(_) | AppError::Corrupt(..) | AppError::Tampered(..) => {
-                Problem::internal(detail)
-            }
+            AppError::Store(_)
+            | AppError::Corrupt(..)
+            | AppError::Tampered(..)
+            | AppError::Compile(_) => Problem::internal(detail),
         }
     }
 }
