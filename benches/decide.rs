@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should stop loudly
 //! The engine's decision on intake (`engine::decide` with `Open`) under each shipped
 //! policy without plug-ins, on 64 intakes that reach its categories and limits:
 //!

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should stop loudly
 //! Register import: a generated follow-up-form register (the layout of
 //! examples/register) into a database through the engine, against the floor of
 //! inserting the very event rows that import wrote straight into SQLite (one

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should stop loudly
 //! `steward serve` under load: 64 concurrent clients on loopback, each opening
 //! a repair ticket, responding and resolving it, over and over, for
 //! `STEWARD_BENCH_SECS` seconds (default 30). Prints commands per second and

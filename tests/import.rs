@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should stop loudly
 //! `steward import` and `sim replay --map` end to end: the shipped sample
 //! register (the follow-up form 客户投诉及建议跟进处理表 of 002), GBK CSV, XLSX
 //! with merged header cells and Excel dates, every kind of bad row, --strict,

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should stop loudly
 //! Conditions compiled to native predicates answer exactly what rhai answers.
 //!
 //! 1. Every `when` / `applies` of every shipped policy (policies/**), on random

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should stop loudly
 //! The deterministic core, checked on the source: nothing that decides what happens to a
 //! ticket reads the clock. The engine, policies, conditions, hooks, plug-ins, calendars,
 //! simulation, replay and reports take `now` as an argument; only the command line, the

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should stop loudly
 //! `steward serve` against a real server on 127.0.0.1 with a real HTTP client:
 //! every documented route answers, commands go through the service with the
 //! CLI's messages, retries with an Idempotency-Key write nothing, bad input

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should stop loudly
 //! `steward serve` as a process, killed with SIGKILL under load and started
 //! again: every request that got a 2xx is in the log (and a retry of it with
 //! its key is answered from the record), `audit verify` passes (the outbox

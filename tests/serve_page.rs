@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should stop loudly
 //! The page at `/`, loaded by headless Chromium from a live server on
 //! loopback: the token given once in the URL becomes a cookie, the DOM holds
 //! the tickets due soon under their estate and department, the breached ones,

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should stop loudly
 //! The server's own clock work, on loopback with a manual clock: timers fire
 //! at their minute with the outcomes `steward tick` gives, a restart after
 //! downtime catches up in order, and notifications reach local receivers

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should stop loudly
 //! A steward server on loopback for the tests: a fresh database with the
 //! embedded default policy, tokens for each role, a manual clock, and a
 //! reqwest client.
