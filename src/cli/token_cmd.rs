@@ -28,8 +28,10 @@ service-center (all ticket work, events, outbox), auditor (read-only, audit), ad
         estates: Vec<String>,
     },
     /// Every token: name, role, estates, created, revoked
+    #[command(after_help = "Example:\n  steward --db /srv/steward.db token list")]
     List,
     /// Revoke a token by name; requests with it get 401 from then on
+    #[command(after_help = "Example:\n  steward token revoke bootstrap")]
     Revoke {
         /// The token's name
         name: String,
