@@ -31,12 +31,14 @@ service-center (all ticket work, events, outbox), auditor (read-only, audit), ad
         format: TableJson,
     },
     /// Every token: name, role, estates, created, revoked
+    #[command(after_help = "Example:\n  steward --db /srv/steward.db token list")]
     List {
         /// Output format
         #[arg(long, value_enum, default_value_t)]
         format: TableJson,
     },
     /// Revoke a token by name; requests with it get 401 from then on
+    #[command(after_help = "Example:\n  steward token revoke bootstrap")]
     Revoke {
         /// The token's name
         name: String,

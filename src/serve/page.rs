@@ -48,13 +48,25 @@ fn shell(title: &str, body: &str) -> String {
     )
 }
 
-/// A token in the query: set the cookie and redirect without it.
+/// A token in the query: set the cookie and redirect without it (the other
+/// parameters kept).
 fn take_token(path: &str, q: &HashMap<String, String>) -> Option<Response> {
     let token = q.get("token")?;
+    let mut rest: Vec<String> = q
+        .iter()
+        .filter(|(k, _)| k.as_str() != "token")
+        .map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v)))
+        .collect();
+    rest.sort();
+    let path = if rest.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{}", rest.join("&"))
+    };
     let cookie = format!("steward_token={token}; HttpOnly; SameSite=Strict; Path=/");
     let mut r = (StatusCode::SEE_OTHER, "").into_response();
     r.headers_mut()
-        .insert(header::LOCATION, HeaderValue::from_str(path).ok()?);
+        .insert(header::LOCATION, HeaderValue::from_str(&path).ok()?);
     r.headers_mut()
         .insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).ok()?);
     Some(r)

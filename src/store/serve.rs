@@ -435,6 +435,13 @@ impl Tx<'_> {
                 vec![],
             ),
         };
+        // Without a state filter the limit can be SQL's; with one, entries are
+        // filtered as they are read (the state is computed from the deliveries).
+        let sql = if state.is_none() {
+            format!("{sql} LIMIT {limit}")
+        } else {
+            sql
+        };
         let mut out = Vec::new();
         for entry in self.entries(&sql, args)? {
             if out.len() >= limit {
