@@ -19,9 +19,29 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
 
+/// Lowercase hex SHA-256 of everything `reader` yields, read in 64 KiB pieces, so a
+/// large file (an imported register) is never held in memory whole.
+pub fn sha256_hex_of_reader(mut reader: impl std::io::Read) -> std::io::Result<String> {
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = reader.read(&mut buf)?;
+        if n == 0 {
+            return Ok(hex(&h.finalize()));
+        }
+        h.update(&buf[..n]);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reader_hashes_as_its_bytes_do() {
+        let bytes: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        assert_eq!(sha256_hex_of_reader(&bytes[..]).unwrap(), sha256_hex(&bytes));
+    }
 
     #[test]
     fn sha256_of_abc_is_the_fips_180_example() {

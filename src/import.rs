@@ -35,7 +35,6 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::sim::history::{LineError, Record};
 
@@ -308,15 +307,6 @@ fn reader_bad(reader: &RowReader<'_>, row: u64, message: String) -> BadRow {
 }
 
 fn file_sha256(path: &Path) -> Result<String, String> {
-    let mut f = std::fs::File::open(path).map_err(|e| format!("cannot open: {e}"))?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = f.read(&mut buf).map_err(|e| format!("cannot read: {e}"))?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(crate::digest::hex(&h.finalize()))
+    let f = std::fs::File::open(path).map_err(|e| format!("cannot open: {e}"))?;
+    crate::digest::sha256_hex_of_reader(f).map_err(|e| format!("cannot read: {e}"))
 }
