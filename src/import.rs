@@ -30,7 +30,6 @@ pub mod source;
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
-use std::io::Read;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};

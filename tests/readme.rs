@@ -127,7 +127,10 @@ fn steward(dir: &Path, args: &[String]) -> (bool, String) {
     // A server runs until stopped: an example of one would hang this test, so a block
     // showing `steward serve` must be marked `<!-- readme: skip ... -->`.
     if args.iter().any(|a| a == "serve") {
-        return (false, "(not run: `steward serve` does not exit; mark the block skip)".into());
+        return (
+            false,
+            "(not run: `steward serve` does not exit; mark the block skip)".into(),
+        );
     }
     let (mut reader, writer) = std::io::pipe().unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_steward"));
