@@ -58,7 +58,7 @@ impl Tx<'_> {
     pub fn list_tickets(
         &self,
         q: &TicketQuery<'_>,
-        mut f: impl FnMut(ListedTicket) -> Result<(), StoreError>,
+        f: impl FnMut(ListedTicket) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
         let (filter, mut args) = conditions(q)?;
         let order = match q.sort {
@@ -70,6 +70,19 @@ impl Tx<'_> {
         // A negative LIMIT means none in SQLite.
         let limit = q.limit.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
         args.push(Value::Integer(limit));
+        self.listed(&filter, order, args, f)
+    }
+
+    /// The rows of `tickets` matching `filter` (bound by `args`, the last of which is
+    /// the LIMIT), in `order`, each with its nearest running deadline: what
+    /// `ticket list` and the API's ticket lists read.
+    pub(super) fn listed(
+        &self,
+        filter: &str,
+        order: &str,
+        args: Vec<Value>,
+        mut f: impl FnMut(ListedTicket) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
         let sql = format!(
             "SELECT id, estate, status, fingerprint, opened_at, updated_at, state,
                     (SELECT min(due_at) FROM timers

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::error::Ctx;
 use super::query::{ListedTicket, TicketQuery};
-use super::tx::{TicketRow, Tx};
+use super::tx::Tx;
 use super::{StoreError, time};
 
 /// A stored API token: everything but the secret, of which only a SHA-256 is kept.
@@ -269,7 +269,7 @@ impl Tx<'_> {
         &self,
         q: &TicketQuery<'_>,
         after: Option<(DateTime<Utc>, &str)>,
-        mut f: impl FnMut(ListedTicket) -> Result<(), StoreError>,
+        f: impl FnMut(ListedTicket) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
         let (filter, mut args) = super::query::conditions(q)?;
         let mut filter = filter;
@@ -287,36 +287,7 @@ impl Tx<'_> {
         }
         let limit = q.limit.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
         args.push(Value::Integer(limit));
-        let sql = format!(
-            "SELECT id, estate, status, fingerprint, opened_at, updated_at, state,
-                    (SELECT min(due_at) FROM timers
-                      WHERE timers.ticket = tickets.id AND kind IN ('breach', 'notice')) AS next_due
-             FROM tickets{filter} ORDER BY opened_at DESC, id DESC LIMIT ?{}",
-            args.len()
-        );
-        let mut stmt = self.tx.prepare_cached(&sql).ctx(self.name)?;
-        let mut rows = stmt
-            .query(rusqlite::params_from_iter(args))
-            .ctx(self.name)?;
-        while let Some(row) = rows.next().ctx(self.name)? {
-            let text = |i: usize| -> Result<String, StoreError> { row.get(i).ctx(self.name) };
-            let next_due: Option<String> = row.get(7).ctx(self.name)?;
-            f(ListedTicket {
-                row: TicketRow {
-                    id: text(0)?,
-                    estate: text(1)?,
-                    status: text(2)?,
-                    fingerprint: text(3)?,
-                    opened_at: time::parse(&text(4)?, self.name, "tickets.opened_at")?,
-                    updated_at: time::parse(&text(5)?, self.name, "tickets.updated_at")?,
-                    state: text(6)?,
-                },
-                next_due: next_due
-                    .map(|t| time::parse(&t, self.name, "timers.due_at"))
-                    .transpose()?,
-            })?;
-        }
-        Ok(())
+        self.listed(&filter, "opened_at DESC, id DESC", args, f)
     }
 
     // ---- outbox -----------------------------------------------------------
