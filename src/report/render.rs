@@ -95,49 +95,42 @@ fn comparison(r: &PeriodReport) -> Option<(String, Vec<Vec<String>>)> {
     let p = r.previous.as_ref()?;
     let (a, b) = (&r.headline, &p.headline);
     let l = r.lang;
+    let count = |label: &'static str, now: u64, before: u64| {
+        vec![
+            l.t(label).to_owned(),
+            now.to_string(),
+            before.to_string(),
+            delta(now, before),
+        ]
+    };
+    let rate = |label: &'static str, now: Option<f64>, before: Option<f64>| {
+        vec![
+            l.t(label).to_owned(),
+            pct(now),
+            pct(before),
+            delta_pct(now, before),
+        ]
+    };
     let rows = vec![
-        vec![
-            l.t("tickets opened").to_owned(),
-            a.tickets_opened.to_string(),
-            b.tickets_opened.to_string(),
-            delta(a.tickets_opened, b.tickets_opened),
-        ],
-        vec![
-            l.t("complaints").to_owned(),
-            a.complaints.to_string(),
-            b.complaints.to_string(),
-            delta(a.complaints, b.complaints),
-        ],
-        vec![
-            l.t("complaint close rate (K3)").to_owned(),
-            pct(a.complaint_close_rate),
-            pct(b.complaint_close_rate),
-            delta_pct(a.complaint_close_rate, b.complaint_close_rate),
-        ],
-        vec![
-            l.t("on-time rate over all limits").to_owned(),
-            pct(a.on_time_rate),
-            pct(b.on_time_rate),
-            delta_pct(a.on_time_rate, b.on_time_rate),
-        ],
-        vec![
-            l.t("breaches").to_owned(),
-            a.breaches.to_string(),
-            b.breaches.to_string(),
-            delta(a.breaches, b.breaches),
-        ],
-        vec![
-            l.t("revisit rate (V1 target 100 %)").to_owned(),
-            pct(a.revisit_rate),
-            pct(b.revisit_rate),
-            delta_pct(a.revisit_rate, b.revisit_rate),
-        ],
-        vec![
-            l.t("escalations").to_owned(),
-            a.escalations.to_string(),
-            b.escalations.to_string(),
-            delta(a.escalations, b.escalations),
-        ],
+        count("tickets opened", a.tickets_opened, b.tickets_opened),
+        count("complaints", a.complaints, b.complaints),
+        rate(
+            "complaint close rate (K3)",
+            a.complaint_close_rate,
+            b.complaint_close_rate,
+        ),
+        rate(
+            "on-time rate over all limits",
+            a.on_time_rate,
+            b.on_time_rate,
+        ),
+        count("breaches", a.breaches, b.breaches),
+        rate(
+            "revisit rate (V1 target 100 %)",
+            a.revisit_rate,
+            b.revisit_rate,
+        ),
+        count("escalations", a.escalations, b.escalations),
     ];
     Some((format!("{} – {}", p.first_day, p.last_day), rows))
 }
