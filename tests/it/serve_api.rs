@@ -5,10 +5,10 @@
 //! and bad tokens are refused with nothing written, and tokens are confined to
 //! their role and estates.
 
-mod serve_support;
+
 
 use serde_json::Value;
-use serve_support::*;
+use crate::serve_support::*;
 use steward::serve::ManualClock;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

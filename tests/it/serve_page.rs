@@ -5,13 +5,13 @@
 //! and a ticket's timeline with the rule of each event. Skipped, with a note,
 //! when `/usr/bin/chromium` is not installed.
 
-mod serve_support;
+
 
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serve_support::*;
+use crate::serve_support::*;
 use steward::serve::ManualClock;
 
 const CHROMIUM: &str = "/usr/bin/chromium";

@@ -5,7 +5,7 @@
 //! (healthy, failing then healthy, hanging; webhook, WeCom, DingTalk, SMTP)
 //! with retries, backoff and dead letters, none holding up the others.
 
-mod serve_support;
+
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -14,7 +14,7 @@ use axum::extract::RawQuery;
 use axum::http::HeaderMap;
 use axum::routing::post;
 use serde_json::Value;
-use serve_support::*;
+use crate::serve_support::*;
 use steward::engine::{Decision, OpenTicket};
 use steward::outbox::Deployment;
 use steward::outbox::channels::signature;

@@ -1,5 +1,5 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should stop loudly
-//! The CLI's main outputs pinned as insta snapshots (tests/snapshots/): a ticket's
+//! The CLI's main outputs pinned as insta snapshots (tests/it/snapshots/): a ticket's
 //! life on vk-shanghai (L4 breach and escalation, E3), `ticket show` and `list`,
 //! `policy diff`, `policy explain`, `audit verify` and a command's `--help` with its
 //! own formats. Every run takes `--now`; the temporary directory, the only
@@ -150,7 +150,7 @@ fn each_command_offers_only_its_formats() {
     insta::assert_snapshot!("policy_show_help_formats", formats.join("\n"));
     assert!(
         Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/snapshots")
+            .join("tests/it/snapshots")
             .is_dir()
     );
 }

@@ -11,10 +11,10 @@ use steward::policy::files::MemFiles;
 use steward::policy::{self, LoadFailure};
 use toml::{Table, Value};
 
-const BASE: &str = include_str!("../policies/base/policy.toml");
-const VK_POLICY: &str = include_str!("../policies/vk-shanghai/policy.toml");
-const VK_CALENDAR: &str = include_str!("../policies/vk-shanghai/calendar.toml");
-const VK_CLASSIFY: &str = include_str!("../policies/vk-shanghai/scripts/classify.rhai");
+const BASE: &str = include_str!("../../policies/base/policy.toml");
+const VK_POLICY: &str = include_str!("../../policies/vk-shanghai/policy.toml");
+const VK_CALENDAR: &str = include_str!("../../policies/vk-shanghai/calendar.toml");
+const VK_CLASSIFY: &str = include_str!("../../policies/vk-shanghai/scripts/classify.rhai");
 
 // ---------------------------------------------------------------------------
 // Loading never panics, and a failure always explains itself.

@@ -5,14 +5,14 @@
 //! included: no notification lost), no timer fired twice, and SIGTERM then
 //! stops the server cleanly.
 
-mod serve_support;
+
 
 use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use serve_support::*;
+use crate::serve_support::*;
 use steward::service::Service;
 
 const BIN: &str = env!("CARGO_BIN_EXE_steward");
