@@ -1,16 +1,20 @@
-//! SQLite persistence for steward: the hash-chained event log, the stored
+//! Persistence for steward: the hash-chained event log, the stored
 //! policies, and the ticket and timer projections rebuilt from the log.
 //!
-//! A [`Store`] is one connection to one database file. All writes go through
+//! A [`Store`] is one connection to one database: an SQLite file (the
+//! default) or a PostgreSQL database named by a `postgres://` URL (see
+//! `pg.rs`); [`Tx`] is the one interface over both (`backend.rs`). All writes go through
 //! [`Store::write`], which wraps the caller's closure in a single
 //! `BEGIN IMMEDIATE` transaction, so one steward command is all-or-nothing;
 //! reads go through [`Store::read`] and see one consistent snapshot. The
 //! store never reads the clock: every time it records is handed in.
 
 mod applied;
+mod backend;
 mod chain;
 mod error;
 mod marks;
+mod pg;
 mod query;
 mod scan;
 mod schema;
@@ -27,13 +31,14 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 pub use applied::{Application, StoredPolicyRow, active_setting_key};
+pub use backend::{Backend, Tx};
 pub use chain::{ChainHead, ChainReport, GENESIS_HASH};
 pub use error::StoreError;
 pub use marks::Mark;
 pub use query::{ListedTicket, TicketQuery, TicketSort};
 pub use scan::{RawEvent, RawTicket, RawTimer, TicketRecord, expected_schema};
 pub use serve::{Delivery, Gauges, OutboxEntry, OutboxView, Remembered, TokenRow};
-pub use tx::{EventRow, NewEvent, TicketFilter, TicketRow, Timer, Tx};
+pub use tx::{EventRow, NewEvent, TicketFilter, TicketRow, Timer};
 
 use error::Ctx;
 use schema::MIGRATIONS;
@@ -58,9 +63,15 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 /// How long a statement waits for another process's lock before giving up.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Whether `db` (as given to `--db` or `STEWARD_DB`) names a PostgreSQL
+/// database rather than an SQLite file.
+pub fn is_postgres(db: &Path) -> bool {
+    db.to_str().is_some_and(pg::is_url)
+}
+
 /// An open steward database.
 pub struct Store {
-    conn: Connection,
+    conn: Conn,
     path: PathBuf,
     /// `path` as shown in messages, computed once because every error needs it.
     name: String,
@@ -76,6 +87,11 @@ impl std::fmt::Debug for Store {
     }
 }
 
+enum Conn {
+    Sqlite(Connection),
+    Pg(pg::Conn),
+}
+
 /// What the database header says about whose file this is.
 struct Header {
     application_id: u32,
@@ -88,6 +104,9 @@ impl Store {
     /// Opens the database at `path` for reading and writing, creating it if
     /// it does not exist and bringing its schema up to [`SCHEMA_VERSION`].
     pub fn open(path: &Path) -> Result<Store, StoreError> {
+        if let Some(url) = path.to_str().filter(|p| pg::is_url(p)) {
+            return Store::open_pg(path, url, false);
+        }
         let name = path.display().to_string();
         // No SQLITE_OPEN_URI: a file literally named `file:...` is a file.
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -101,6 +120,9 @@ impl Store {
     /// that only look (show, list, verify). The schema must already be
     /// current, since upgrading would be a write.
     pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        if let Some(url) = path.to_str().filter(|p| pg::is_url(p)) {
+            return Store::open_pg(path, url, true);
+        }
         let name = path.display().to_string();
         // Checked up front because SQLite's CANTOPEN does not say why.
         if !path.exists() {
@@ -117,6 +139,38 @@ impl Store {
         let name = ":memory:".to_owned();
         let conn = Connection::open_in_memory().ctx(&name)?;
         Store::init(conn, PathBuf::from(":memory:"), name, false)
+    }
+
+    fn open_pg(path: &Path, url: &str, read_only: bool) -> Result<Store, StoreError> {
+        let (conn, name) = pg::Conn::open(url, read_only)?;
+        Ok(Store {
+            conn: Conn::Pg(conn),
+            path: path.to_path_buf(),
+            name,
+            read_only,
+        })
+    }
+
+    /// The SQLite connection under an SQLite store, for the store's own tests.
+    #[cfg(test)]
+    fn sqlite_conn(&self) -> &Connection {
+        match &self.conn {
+            Conn::Sqlite(c) => c,
+            Conn::Pg(_) => unreachable!("an SQLite test store"),
+        }
+    }
+
+    /// Which kind of database this is.
+    pub fn backend(&self) -> Backend {
+        match self.conn {
+            Conn::Sqlite(_) => Backend::Sqlite,
+            Conn::Pg(_) => Backend::Postgres,
+        }
+    }
+
+    /// The database as named in messages (a URL without its password).
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
     /// The path the store was opened with.
@@ -146,11 +200,16 @@ impl Store {
             }
             .into());
         }
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .ctx(&self.name)?;
-        let mut tx = Tx::new(tx, &self.name);
+        let tx = match &mut self.conn {
+            Conn::Sqlite(conn) => {
+                let tx = conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .ctx(&self.name)?;
+                Tx::sqlite(tx::Tx::new(tx, &self.name))
+            }
+            Conn::Pg(conn) => Tx::pg(conn.begin_write(&self.name)?),
+        };
+        let mut tx = tx;
         match f(&mut tx) {
             Ok(value) => {
                 tx.commit()?;
@@ -173,12 +232,24 @@ impl Store {
         E: From<StoreError>,
         F: FnOnce(&Tx<'_>) -> Result<T, E>,
     {
-        let tx = self.conn.unchecked_transaction().ctx(&self.name)?;
-        let tx = Tx::new(tx, &self.name);
-        let result = f(&tx);
-        // Nothing was written, so ending the snapshot cannot lose anything;
-        // a failure here must not mask the result already computed.
-        let _ = tx.rollback();
+        let result = match &self.conn {
+            Conn::Sqlite(conn) => {
+                let tx = conn.unchecked_transaction().ctx(&self.name)?;
+                let tx = Tx::sqlite(tx::Tx::new(tx, &self.name));
+                let result = f(&tx);
+                // Nothing was written, so ending the snapshot cannot lose anything;
+                // a failure here must not mask the result already computed.
+                let _ = tx.rollback();
+                result
+            }
+            Conn::Pg(conn) => {
+                let mut client = conn.client(&self.name)?;
+                let tx = Tx::pg(pg::begin_read(&mut client, &self.name)?);
+                let result = f(&tx);
+                let _ = tx.rollback();
+                result
+            }
+        };
         result
     }
 
@@ -222,7 +293,7 @@ impl Store {
             }
         }
         Ok(Store {
-            conn,
+            conn: Conn::Sqlite(conn),
             path,
             name,
             read_only,

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use crate::digest::sha256_hex;
 use crate::policy::{self, Policy};
-use crate::store::{ChainReport, StoreError, Tx, active_setting_key, expected_schema};
+use crate::store::{ChainReport, StoreError, Tx, active_setting_key};
 
 use super::Finding;
 
@@ -123,7 +123,7 @@ fn settings(tx: &Tx<'_>, findings: &mut Vec<Finding>) -> Result<(), StoreError> 
 
 fn schema(tx: &Tx<'_>, findings: &mut Vec<Finding>) -> Result<(), StoreError> {
     let key = |(kind, name, sql): (String, String, Option<String>)| ((kind, name), sql);
-    let want: BTreeMap<_, _> = expected_schema()?.into_iter().map(key).collect();
+    let want: BTreeMap<_, _> = tx.expected_schema()?.into_iter().map(key).collect();
     let have: BTreeMap<_, _> = tx.schema_objects()?.into_iter().map(key).collect();
     for ((kind, name), sql) in &want {
         match have.get(&(kind.clone(), name.clone())) {

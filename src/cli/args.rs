@@ -39,8 +39,16 @@ pub struct Cli {
 
 #[derive(Args, Debug, Clone)]
 pub struct Global {
-    /// SQLite database file
-    #[arg(long, global = true, env = "STEWARD_DB", default_value = "steward.db")]
+    /// The database: an SQLite file, or a PostgreSQL database as a
+    /// postgres://USER:PASSWORD@HOST:PORT/DBNAME URL
+    // The value is never shown in --help: a URL may carry a password.
+    #[arg(
+        long,
+        global = true,
+        env = "STEWARD_DB",
+        hide_env_values = true,
+        default_value = "steward.db"
+    )]
     pub db: PathBuf,
     /// The current time: RFC 3339 (2026-07-06T09:00:00+08:00) or local time in the
     /// policy's time zone (2026-07-06T09:00, 2026-07-06 09:00); defaults to the clock

@@ -112,7 +112,9 @@ pub fn open(g: &Global) -> Result<Service, AppError> {
 /// Open a database that must exist already: a ticket command on a mistyped path
 /// says so and leaves no empty database file behind.
 pub fn open_existing(g: &Global) -> Result<Service, AppError> {
-    if !g.db.exists() {
+    // A PostgreSQL database is created by its administrator, not by steward:
+    // connecting says whether it is there.
+    if !crate::store::is_postgres(&g.db) && !g.db.exists() {
         return Err(AppError::Policy(format!(
             "{}: run `steward policy apply PATH` to create it",
             crate::store::StoreError::NotFound {

@@ -127,7 +127,9 @@ pub fn apply(path: &Path, estate: Option<&str>, by: &str, g: &Global) -> i32 {
     let Some(l) = load::policy(path, g.format) else {
         return EXIT_INPUT;
     };
-    let existed = g.db.exists();
+    // Only a file this command created is removed on failure; a PostgreSQL
+    // database is never removed (a failed apply rolled back inside it).
+    let existed = crate::store::is_postgres(&g.db) || g.db.exists();
     let result = (|| -> Result<_, String> {
         let at = super::context::now(g)?;
         let mut svc = super::context::open(g).map_err(|e| e.to_string())?;

@@ -7,7 +7,8 @@ use rusqlite::OptionalExtension;
 use serde::{Deserialize, Serialize};
 
 use super::error::Ctx;
-use super::{StoreError, Tx, time};
+use super::tx::Tx;
+use super::{StoreError, time};
 
 /// One `policy apply`, as its event records it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -12,8 +12,9 @@ use rusqlite::types::ValueRef;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::StoreError;
 use super::error::Ctx;
-use super::{StoreError, Tx};
+use super::tx::Tx;
 
 /// `prev_hash` of the first event.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";

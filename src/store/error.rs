@@ -101,6 +101,22 @@ pub enum StoreError {
     )]
     Tampered { path: String, what: String },
 
+    /// A PostgreSQL server that cannot be reached or refuses us (`at` is
+    /// `host:port`, `detail` the reason: connection refused, bad password, ...).
+    #[error("cannot connect to PostgreSQL at {at}: {detail}")]
+    CannotConnect { at: String, detail: String },
+
+    /// The connection to PostgreSQL broke; the server rolled the open
+    /// transaction back, so the command left nothing behind and can be retried.
+    #[error(
+        "database `{path}`: the connection to PostgreSQL was lost ({detail}); nothing of this command was kept, retry it"
+    )]
+    ConnectionLost { path: String, detail: String },
+
+    /// Any other PostgreSQL failure, with the server's own message.
+    #[error("database `{path}`: {detail}")]
+    Postgres { path: String, detail: String },
+
     /// Any other SQLite failure; these point at a bug rather than at the user.
     #[error("database `{path}`: {source}")]
     Sqlite {
@@ -140,6 +156,57 @@ impl<T> Ctx<T> for rusqlite::Result<T> {
     fn ctx(self, path: &str) -> Result<T, StoreError> {
         self.map_err(|e| from_sqlite(e, path))
     }
+}
+
+impl<T> Ctx<T> for Result<T, postgres::Error> {
+    fn ctx(self, path: &str) -> Result<T, StoreError> {
+        self.map_err(|e| from_postgres(&e, path))
+    }
+}
+
+/// Translates a PostgreSQL client error: the server's message when it sent
+/// one, a lost connection as such, anything else by its text.
+pub(super) fn from_postgres(err: &postgres::Error, path: &str) -> StoreError {
+    let path = path.to_owned();
+    if let Some(db) = err.as_db_error() {
+        let code = db.code();
+        use postgres::error::SqlState;
+        if *code == SqlState::READ_ONLY_SQL_TRANSACTION {
+            return StoreError::ReadOnly { path };
+        }
+        if *code == SqlState::DISK_FULL {
+            return StoreError::DiskFull { path };
+        }
+        if *code == SqlState::ADMIN_SHUTDOWN || *code == SqlState::CRASH_SHUTDOWN {
+            return StoreError::ConnectionLost {
+                path,
+                detail: db.message().to_owned(),
+            };
+        }
+        return StoreError::Postgres {
+            path,
+            detail: format!("{} ({})", db.message(), code.code()),
+        };
+    }
+    if err.is_closed() {
+        return StoreError::ConnectionLost {
+            path,
+            detail: "the server closed it".to_owned(),
+        };
+    }
+    let mut detail = err.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            return StoreError::ConnectionLost {
+                path,
+                detail: io.to_string(),
+            };
+        }
+        detail = format!("{detail}: {s}");
+        source = s.source();
+    }
+    StoreError::Postgres { path, detail }
 }
 
 #[cfg(test)]

@@ -8,8 +8,9 @@
 
 use rusqlite::Rows;
 
+use super::StoreError;
 use super::error::Ctx;
-use super::{StoreError, Tx};
+use super::tx::Tx;
 
 /// One stored event of a ticket.
 #[derive(Debug, Clone)]

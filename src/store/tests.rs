@@ -309,7 +309,10 @@ fn lock_held_elsewhere_is_reported_as_locked() {
     let (_dir, path) = temp_db();
     let mut store = Store::open(&path).unwrap();
     // Keeps the test fast; the production timeout is BUSY_TIMEOUT.
-    store.conn.busy_timeout(Duration::from_millis(50)).unwrap();
+    store
+        .sqlite_conn()
+        .busy_timeout(Duration::from_millis(50))
+        .unwrap();
     let other = raw(&path);
     other.execute_batch("BEGIN IMMEDIATE;").unwrap();
     let err = store
@@ -833,7 +836,7 @@ fn clear_projections_keeps_the_log() {
 
 fn query_plan(store: &Store, sql: &str, params: &[&str]) -> String {
     let mut stmt = store
-        .conn
+        .sqlite_conn()
         .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
         .unwrap();
     let details: Vec<String> = stmt
@@ -863,7 +866,7 @@ fn due_tickets_uses_the_due_index() {
             Ok::<_, StoreError>(())
         })
         .unwrap();
-    store.conn.execute_batch("ANALYZE;").unwrap();
+    store.sqlite_conn().execute_batch("ANALYZE;").unwrap();
     let plan = query_plan(&store, tx::DUE_TICKETS_SQL, &["2024-01-01T00:00:00Z"]);
     assert!(
         plan.contains("SEARCH timers USING COVERING INDEX timers_due ("),
