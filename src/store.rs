@@ -69,6 +69,14 @@ pub fn is_postgres(db: &Path) -> bool {
     db.to_str().is_some_and(pg::is_url)
 }
 
+/// `db` as shown to people: a PostgreSQL URL without its password.
+pub fn display_name(db: &Path) -> String {
+    match db.to_str().filter(|d| pg::is_url(d)) {
+        Some(url) => pg::redact(url),
+        None => db.display().to_string(),
+    }
+}
+
 /// An open steward database.
 pub struct Store {
     conn: Conn,
@@ -244,7 +252,7 @@ impl Store {
             }
             Conn::Pg(conn) => {
                 let mut client = conn.client(&self.name)?;
-                let tx = Tx::pg(pg::begin_read(&mut client, &self.name)?);
+                let tx = Tx::pg(pg::begin_read(&mut client, conn.statements(), &self.name)?);
                 let result = f(&tx);
                 let _ = tx.rollback();
                 result

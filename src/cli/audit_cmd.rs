@@ -135,7 +135,7 @@ fn take_checkpoint(out: Option<&Path>, sign: Option<&Path>, g: &Global) -> i32 {
         }
         let taken = crate::store::time_text(taken).map_err(|e| e.to_string())?;
         let mut c = Checkpoint::of(
-            &g.db.display().to_string(),
+            &crate::store::display_name(&g.db),
             v.head.as_ref(),
             v.events,
             &taken,

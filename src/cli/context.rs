@@ -39,7 +39,7 @@ pub fn time_arg(text: &str, db: &Path) -> Result<DateTime<Utc>, String> {
     let tz = active_tz(db).ok_or_else(|| {
         format!(
             "local time `{text}` needs a time zone and `{}` has no active policy: add an offset (like 2026-07-06T09:00:00+08:00) or apply a policy first",
-            db.display()
+            crate::store::display_name(db)
         )
     })?;
     parse_local(text, tz)

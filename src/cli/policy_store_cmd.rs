@@ -87,7 +87,7 @@ pub fn show(prefix: &str, g: &Global) -> i32 {
             println!("# fingerprint: sha256:{fp}");
             println!(
                 "# from the database {} (text checked against the fingerprint)",
-                g.db.display()
+                crate::store::display_name(&g.db)
             );
             match toml::to_string_pretty(&policy) {
                 Ok(text) => print!("{text}"),

@@ -86,7 +86,7 @@ fn serve_blocking(args: ServeArgs, g: &Global) -> Result<(), String> {
         eprintln!(
             "steward serve: listening on http://{} (database {})",
             running.addr,
-            g.db.display()
+            crate::store::display_name(&g.db)
         );
         running.wait().await
     })

@@ -158,7 +158,7 @@ impl<T> Ctx<T> for rusqlite::Result<T> {
     }
 }
 
-impl<T> Ctx<T> for Result<T, postgres::Error> {
+impl<T> Ctx<T> for Result<T, tokio_postgres::Error> {
     fn ctx(self, path: &str) -> Result<T, StoreError> {
         self.map_err(|e| from_postgres(&e, path))
     }
@@ -166,11 +166,11 @@ impl<T> Ctx<T> for Result<T, postgres::Error> {
 
 /// Translates a PostgreSQL client error: the server's message when it sent
 /// one, a lost connection as such, anything else by its text.
-pub(super) fn from_postgres(err: &postgres::Error, path: &str) -> StoreError {
+pub(super) fn from_postgres(err: &tokio_postgres::Error, path: &str) -> StoreError {
     let path = path.to_owned();
     if let Some(db) = err.as_db_error() {
         let code = db.code();
-        use postgres::error::SqlState;
+        use tokio_postgres::error::SqlState;
         if *code == SqlState::READ_ONLY_SQL_TRANSACTION {
             return StoreError::ReadOnly { path };
         }

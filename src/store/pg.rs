@@ -1,8 +1,10 @@
 //! The PostgreSQL backend: the same store on a PostgreSQL 15+ database named
-//! by a `postgres://` (or `postgresql://`) URL. The client is the synchronous
-//! `postgres` crate (the `tokio-postgres` family): the store is synchronous
-//! and runs on the server's blocking threads, as SQLite does, so an async
-//! client would only add a second runtime hop per statement.
+//! by a `postgres://` (or `postgresql://`) URL. The client is `tokio-postgres`
+//! (the family of the `postgres` crate): a plain, well-kept implementation of
+//! the wire protocol without an ORM or compile-time query checking against a
+//! live database (sqlx's), which the store, with its hand-written SQL, does not
+//! need. The store stays synchronous, as with SQLite: `wait.rs` runs each
+//! request from the caller's thread, whatever thread that is.
 //!
 //! Writes are serialized the way SQLite's `BEGIN IMMEDIATE` serializes them:
 //! every write transaction first takes one transaction-scoped advisory lock,
@@ -19,12 +21,16 @@ mod reads;
 mod schema;
 mod serve;
 mod tx;
+mod wait;
 
 use std::cell::{RefCell, RefMut};
+use std::collections::HashMap;
 use std::str::FromStr;
 use std::time::Duration;
 
-use postgres::{Client, GenericClient, IsolationLevel, NoTls};
+use tokio_postgres::{Client, IsolationLevel, NoTls};
+
+use wait::wait;
 
 use super::error::Ctx;
 use super::{APPLICATION_ID, StoreError};
@@ -48,14 +54,19 @@ pub fn is_url(db: &str) -> bool {
 /// takes `&self` and the client needs `&mut` to run anything.
 pub(super) struct Conn {
     client: RefCell<Client>,
+    /// Statements prepared on this connection, by SQL text: a prepared
+    /// statement costs one round trip less per query than an unnamed one.
+    cache: Statements,
 }
+
+pub(super) type Statements = RefCell<HashMap<String, tokio_postgres::Statement>>;
 
 impl Conn {
     /// Connects, checks that the database is steward's (or empty), and unless
     /// `read_only` creates or upgrades the schema. Returns the connection and
     /// the name used in messages (the URL without its password).
     pub(super) fn open(url: &str, read_only: bool) -> Result<(Conn, String), StoreError> {
-        let mut config = postgres::Config::from_str(url).map_err(|e| {
+        let mut config = tokio_postgres::Config::from_str(url).map_err(|e| {
             StoreError::Invalid(format!("`{}` is not a PostgreSQL URL: {e}", redact(url)))
         })?;
         let (name, at) = describe(&config);
@@ -63,15 +74,35 @@ impl Conn {
             config.connect_timeout(Duration::from_secs(10));
         }
         config.application_name("steward");
-        let mut client = config
-            .connect(NoTls)
-            .map_err(|e| StoreError::CannotConnect {
-                at,
-                detail: connect_detail(&e),
-            })?;
-        // Unqualified names (the tables) resolve in the first schema of the
-        // search path; an empty path would put them nowhere sensible.
-        let header = read_header(&mut client, &name)?;
+        let rt = wait::runtime()?;
+        // Connected on the runtime, which then drives the connection until
+        // the client is dropped.
+        let connected = wait(rt.spawn(async move {
+            let (client, connection) = config.connect(NoTls).await?;
+            tokio::spawn(connection);
+            Ok::<_, tokio_postgres::Error>(client)
+        }));
+        let mut client = match connected {
+            Ok(Ok(client)) => client,
+            Ok(Err(e)) => {
+                return Err(StoreError::CannotConnect {
+                    at,
+                    detail: connect_detail(&e),
+                });
+            }
+            Err(e) => {
+                return Err(StoreError::CannotConnect {
+                    at,
+                    detail: e.to_string(),
+                });
+            }
+        };
+        let header = {
+            let t = wait(client.transaction()).ctx(&name)?;
+            let header = read_header(&t, &name)?;
+            wait(t.rollback()).ctx(&name)?;
+            header
+        };
         check_identity(&header, &name)?;
         if read_only {
             if header.blank {
@@ -90,9 +121,14 @@ impl Conn {
         Ok((
             Conn {
                 client: RefCell::new(client),
+                cache: RefCell::new(HashMap::new()),
             },
             name,
         ))
+    }
+
+    pub(super) fn statements(&self) -> &Statements {
+        &self.cache
     }
 
     pub(super) fn client(&self, name: &str) -> Result<RefMut<'_, Client>, StoreError> {
@@ -105,30 +141,35 @@ impl Conn {
 
     /// Starts a write transaction holding the write lock.
     pub(super) fn begin_write<'c>(&'c mut self, name: &'c str) -> Result<Tx<'c>, StoreError> {
-        let mut t = self.client.get_mut().transaction().ctx(name)?;
-        t.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
-            .ctx(name)?;
-        Ok(Tx::new(t, name))
+        let t = wait(self.client.get_mut().transaction()).ctx(name)?;
+        wait(t.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])).ctx(name)?;
+        Ok(Tx::new(t, name, &self.cache))
     }
 }
 
 /// Starts a read-only snapshot on `client`.
-pub(super) fn begin_read<'c>(client: &'c mut Client, name: &'c str) -> Result<Tx<'c>, StoreError> {
-    let t = client
-        .build_transaction()
-        .isolation_level(IsolationLevel::RepeatableRead)
-        .read_only(true)
-        .start()
-        .ctx(name)?;
-    Ok(Tx::new(t, name))
+pub(super) fn begin_read<'c>(
+    client: &'c mut Client,
+    cache: &'c Statements,
+    name: &'c str,
+) -> Result<Tx<'c>, StoreError> {
+    let t = wait(
+        client
+            .build_transaction()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start(),
+    )
+    .ctx(name)?;
+    Ok(Tx::new(t, name, cache))
 }
 
 /// `postgres://user@host:port/db` and `host:port` for messages.
-fn describe(config: &postgres::Config) -> (String, String) {
+fn describe(config: &tokio_postgres::Config) -> (String, String) {
     let host = match config.get_hosts().first() {
-        Some(postgres::config::Host::Tcp(h)) => h.clone(),
+        Some(tokio_postgres::config::Host::Tcp(h)) => h.clone(),
         #[cfg(unix)]
-        Some(postgres::config::Host::Unix(p)) => p.display().to_string(),
+        Some(tokio_postgres::config::Host::Unix(p)) => p.display().to_string(),
         None => "localhost".to_owned(),
     };
     let port = config.get_ports().first().copied().unwrap_or(5432);
@@ -142,7 +183,7 @@ fn describe(config: &postgres::Config) -> (String, String) {
 }
 
 /// A URL with any password replaced, for an error about the URL itself.
-fn redact(url: &str) -> String {
+pub(super) fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(s), Some(at)) if at > s => {
             let creds = &url[s + 3..at];
@@ -157,7 +198,7 @@ fn redact(url: &str) -> String {
 
 /// Why a connection failed, in a few words: the server's message (a wrong
 /// password, a missing database) or the network's (connection refused).
-fn connect_detail(e: &postgres::Error) -> String {
+fn connect_detail(e: &tokio_postgres::Error) -> String {
     if let Some(db) = e.as_db_error() {
         return db.message().to_owned();
     }
@@ -185,15 +226,14 @@ struct Header {
     blank: bool,
 }
 
-fn read_header(client: &mut impl GenericClient, name: &str) -> Result<Header, StoreError> {
-    let row = client
-        .query_one(
+fn read_header(t: &tokio_postgres::Transaction<'_>, name: &str) -> Result<Header, StoreError> {
+    let row = wait(t.query_one(
             "SELECT to_regclass('steward_schema') IS NOT NULL,
                     (SELECT count(*) FROM pg_class
                       WHERE relnamespace = current_schema()::regnamespace AND relkind IN ('r', 'p', 'v'))",
             &[],
-        )
-        .ctx(name)?;
+    ))
+    .ctx(name)?;
     let ours: bool = row.try_get(0).ctx(name)?;
     let tables: i64 = row.try_get(1).ctx(name)?;
     if !ours {
@@ -203,9 +243,8 @@ fn read_header(client: &mut impl GenericClient, name: &str) -> Result<Header, St
             blank: tables == 0,
         });
     }
-    let row = client
-        .query_opt("SELECT application_id, version FROM steward_schema", &[])
-        .ctx(name)?;
+    let row =
+        wait(t.query_opt("SELECT application_id, version FROM steward_schema", &[])).ctx(name)?;
     Ok(match row {
         Some(r) => Header {
             application_id: r.try_get(0).ctx(name)?,
@@ -243,29 +282,27 @@ fn check_identity(h: &Header, name: &str) -> Result<(), StoreError> {
 fn migrate(client: &mut Client, name: &str) -> Result<(), StoreError> {
     let migrations = schema::migrations();
     loop {
-        let mut t = client.transaction().ctx(name)?;
-        t.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATE_LOCK])
-            .ctx(name)?;
-        let header = read_header(&mut t, name)?;
+        let t = wait(client.transaction()).ctx(name)?;
+        wait(t.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATE_LOCK])).ctx(name)?;
+        let header = read_header(&t, name)?;
         check_identity(&header, name)?;
         let Some(sql) = usize::try_from(header.version)
             .ok()
             .and_then(|v| migrations.get(v))
         else {
-            return t.commit().ctx(name);
+            return wait(t.commit()).ctx(name);
         };
         if header.version == 0 {
-            t.batch_execute(&format!(
+            wait(t.batch_execute(&format!(
                 "CREATE TABLE steward_schema (application_id BIGINT NOT NULL, version BIGINT NOT NULL);
                  INSERT INTO steward_schema VALUES ({}, 0);",
                 i64::from(APPLICATION_ID)
-            ))
+            )))
             .ctx(name)?;
         }
-        t.batch_execute(sql).ctx(name)?;
-        t.execute("UPDATE steward_schema SET version = version + 1", &[])
-            .ctx(name)?;
-        t.commit().ctx(name)?;
+        wait(t.batch_execute(sql)).ctx(name)?;
+        wait(t.execute("UPDATE steward_schema SET version = version + 1", &[])).ctx(name)?;
+        wait(t.commit()).ctx(name)?;
     }
 }
 
@@ -284,7 +321,8 @@ mod tests {
             "postgres://alice:***@db.example:5433/steward"
         );
         let config =
-            postgres::Config::from_str("postgres://alice:secret@db.example:5433/steward").unwrap();
+            tokio_postgres::Config::from_str("postgres://alice:secret@db.example:5433/steward")
+                .unwrap();
         assert_eq!(
             describe(&config),
             (

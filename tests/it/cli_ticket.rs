@@ -1,5 +1,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should stop loudly
-//! End-to-end tests of the `steward` binary against a temporary SQLite file: a
+//! End-to-end tests of the `steward` binary against a temporary database (an
+//! SQLite file, or PostgreSQL with STEWARD_TEST_POSTGRES, see `backend.rs`): a
 //! full emergency-repair lifecycle (L2, L4, V3), tick idempotence, an L1 breach
 //! escalating up the ladder (E3), refused input that must write nothing, foreign
 //! and locked databases, and `audit verify` catching a tampered event.
@@ -62,7 +63,7 @@ fn policy_dir(name: &str) -> String {
 /// A fresh database with vk-shanghai active at 2026-07-01 09:00 Shanghai time.
 fn fresh() -> (TempDir, PathBuf) {
     let dir = TempDir::new().expect("tempdir");
-    let db = dir.path().join("steward.db");
+    let db = crate::backend::fresh_db(dir.path());
     ok(
         &db,
         "2026-07-01T01:00:00Z",
@@ -500,6 +501,10 @@ fn another_applications_sqlite_database_is_refused_and_left_unchanged() {
 /// then fails with a one-line "locked" error and writes nothing.
 #[test]
 fn a_database_locked_by_another_process_fails_with_locked() {
+    if crate::backend::is_pg() {
+        // SQLite's file lock; PostgreSQL writers queue on the server's write lock.
+        return;
+    }
     let (_dir, db) = with_tickets();
     let before = events(&db);
     let conn = rusqlite::Connection::open(&db).unwrap();
@@ -587,26 +592,19 @@ fn audit_verify_finds_a_tampered_event_payload() {
     let (code, _, _) = steward(&db, "2026-07-01T01:10:00Z", &["audit", "verify"]);
     assert_eq!(code, 0);
 
-    let seq: i64 = {
-        let conn = rusqlite::Connection::open(&db).unwrap();
-        // The log is protected by triggers (src/store/schema.rs); a tamperer drops them first.
-        conn.execute_batch(
-            "DROP TRIGGER IF EXISTS events_no_update; DROP TRIGGER IF EXISTS events_no_delete;",
-        )
-        .unwrap();
-        let seq: i64 = conn
-            .query_row(
-                "SELECT seq FROM events WHERE ticket = 'R1' AND kind = 'opened'",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
-        let n = conn
-            .execute("UPDATE events SET payload = replace(payload, '电梯困人', '电梯正常') WHERE seq = ?1", [seq])
-            .unwrap();
-        assert_eq!(n, 1);
-        seq
-    };
+    // The log is protected by triggers (src/store/schema.rs, src/store/pg/schema.rs);
+    // a tamperer disables them first.
+    crate::backend::unlock_events(&db);
+    let seq = crate::backend::query_i64(
+        &db,
+        "SELECT seq FROM events WHERE ticket = 'R1' AND kind = 'opened'",
+    );
+    crate::backend::exec(
+        &db,
+        &format!(
+            "UPDATE events SET payload = replace(payload, '电梯困人', '电梯正常') WHERE seq = {seq}"
+        ),
+    );
     let (code, out, err) = steward(&db, "2026-07-01T01:10:00Z", &["audit", "verify"]);
     assert_eq!(code, 1, "tampering is found: {out} {err}");
     assert!(

@@ -3,6 +3,7 @@
 
 mod architecture;
 mod audit_tamper;
+mod backend;
 mod cli_calendar;
 mod cli_diff;
 mod cli_durability;
@@ -34,3 +35,4 @@ mod serve_support;
 mod service_batch;
 mod sim_replay;
 mod sim_scenarios;
+mod store_backends;

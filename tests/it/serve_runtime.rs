@@ -90,6 +90,10 @@ async fn timers_fire_at_their_minute_as_tick_would() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_after_downtime_catches_up_in_order() {
+    if crate::backend::is_pg() {
+        // Its reference is `steward tick` on a copy of the database file.
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let (db, tok) = database(dir.path(), t0());
     let clock = ManualClock::new(t0());
@@ -459,16 +463,12 @@ fn audit_verify_rebuilds_the_outbox_from_the_log() {
         assert_eq!(rows.len(), 3, "{rows:?}");
         assert!(svc.verify().unwrap().ok);
     }
-    let conn = rusqlite::Connection::open(&db).unwrap();
-    conn.execute("DELETE FROM outbox WHERE recipient = 'service_center'", [])
-        .unwrap();
-    conn.execute("INSERT INTO outbox (seq, recipient, ticket, kind, at) VALUES (2, 'leadership', 'T1', 'notified', '2026-07-06T01:00:00Z')", []).unwrap();
-    conn.execute(
-        "UPDATE outbox SET ticket = 'T9' WHERE kind = 'notified' AND recipient = 'engineering'",
-        [],
-    )
-    .unwrap();
-    drop(conn);
+    crate::backend::exec(
+        &db,
+        "DELETE FROM outbox WHERE recipient = 'service_center';
+         INSERT INTO outbox (seq, recipient, ticket, kind, at) VALUES (2, 'leadership', 'T1', 'notified', '2026-07-06T01:00:00Z');
+         UPDATE outbox SET ticket = 'T9' WHERE kind = 'notified' AND recipient = 'engineering';",
+    );
     let v = Service::open_read_only(&db).unwrap().verify().unwrap();
     assert!(!v.ok);
     let problems: Vec<String> = v

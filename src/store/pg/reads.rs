@@ -5,8 +5,8 @@
 use std::collections::{BTreeSet, VecDeque};
 
 use chrono::{DateTime, Utc};
-use postgres::Row;
 use serde::Deserialize;
+use tokio_postgres::Row;
 
 use super::tx::{EVENT_COLUMNS, Params, Tx};
 use crate::store::chain::{Canonical, GENESIS_HASH};
@@ -44,11 +44,11 @@ impl Args {
     pub(super) fn with_limit<'a>(
         &'a self,
         limit: &'a Option<i64>,
-    ) -> Vec<&'a (dyn postgres::types::ToSql + Sync)> {
-        let mut out: Vec<&(dyn postgres::types::ToSql + Sync)> = self
+    ) -> Vec<&'a (dyn tokio_postgres::types::ToSql + Sync)> {
+        let mut out: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = self
             .text
             .iter()
-            .map(|t| t as &(dyn postgres::types::ToSql + Sync))
+            .map(|t| t as &(dyn tokio_postgres::types::ToSql + Sync))
             .collect();
         out.push(limit);
         out
@@ -302,11 +302,15 @@ impl Tx<'_> {
         params: &Params<'_>,
         mut f: impl FnMut(ListedTicket) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
+        // A subquery because PostgreSQL's ORDER BY cannot use an output
+        // column (`next_due`) inside an expression; the planner flattens it.
         let sql = format!(
-            "SELECT id, estate, status, fingerprint, opened_at, updated_at, state,
-                    (SELECT min(due_at) FROM timers
-                      WHERE timers.ticket = tickets.id AND kind IN {DEADLINE_KINDS}) AS next_due
-             FROM tickets{filter} ORDER BY {order} LIMIT ${}",
+            "SELECT * FROM (
+                SELECT id, estate, status, fingerprint, opened_at, updated_at, state,
+                       (SELECT min(due_at) FROM timers
+                         WHERE timers.ticket = tickets.id AND kind IN {DEADLINE_KINDS}) AS next_due
+                FROM tickets{filter}) AS listed
+             ORDER BY {order} LIMIT ${}",
             params.len()
         );
         self.stream(&sql, params, |r| {
@@ -431,7 +435,7 @@ type Read<T> = fn(&Tx<'_>, &Row) -> Result<(String, T), StoreError>;
 /// One ordered result read a batch at a time through a portal; several are
 /// open at once in the scan's snapshot.
 struct Cursor<T> {
-    portal: postgres::Portal,
+    portal: tokio_postgres::Portal,
     read: Read<T>,
     buf: VecDeque<(String, T)>,
     done: bool,

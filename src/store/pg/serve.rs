@@ -2,7 +2,7 @@
 //! idempotency records, the scheduler's and gauges' reads, and the outbox.
 
 use chrono::{DateTime, Utc};
-use postgres::Row;
+use tokio_postgres::Row;
 
 use super::reads::conditions;
 use super::tx::Tx;
@@ -180,7 +180,9 @@ impl Tx<'_> {
     // ---- outbox -----------------------------------------------------------
 
     pub fn outbox_unrouted(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
-        let sql = format!("{ENTRY_SELECT} WHERE o.routed_at IS NULL ORDER BY o.seq LIMIT $1");
+        let sql = format!(
+            "{ENTRY_SELECT} WHERE o.routed_at IS NULL ORDER BY o.seq, o.recipient LIMIT $1"
+        );
         self.entries(&sql, &[&(limit as i64)])
     }
 
@@ -362,7 +364,7 @@ impl Tx<'_> {
     fn entries(
         &self,
         sql: &str,
-        params: &[&(dyn postgres::types::ToSql + Sync)],
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
     ) -> Result<Vec<OutboxEntry>, StoreError> {
         self.rows(sql, params)?
             .iter()

@@ -4,11 +4,11 @@
 //! DO NOTHING`); the hash of each event is computed by the same code, so a
 //! log verifies the same on both backends.
 
-use std::cell::{RefCell, RefMut};
-
 use chrono::{DateTime, Utc};
-use postgres::Row;
-use postgres::types::{FromSql, ToSql};
+use tokio_postgres::Row;
+use tokio_postgres::types::{FromSql, ToSql};
+
+use super::wait::wait;
 
 use crate::digest;
 use crate::store::chain::{Canonical, GENESIS_HASH, SEPARATOR};
@@ -21,7 +21,8 @@ pub(in crate::store) type Params<'a> = [&'a (dyn ToSql + Sync)];
 const BATCH: i32 = 512;
 
 pub(in crate::store) struct Tx<'c> {
-    tx: RefCell<postgres::Transaction<'c>>,
+    tx: tokio_postgres::Transaction<'c>,
+    cache: &'c super::Statements,
     pub(super) name: &'c str,
     /// `(seq, hash)` of the newest event, valid for the whole transaction
     /// because every write transaction holds the write lock.
@@ -34,9 +35,14 @@ pub(super) const EVENT_COLUMNS: &str =
 const TICKET_COLUMNS: &str = "id, estate, status, fingerprint, opened_at, updated_at, state";
 
 impl<'c> Tx<'c> {
-    pub(super) fn new(tx: postgres::Transaction<'c>, name: &'c str) -> Tx<'c> {
+    pub(super) fn new(
+        tx: tokio_postgres::Transaction<'c>,
+        name: &'c str,
+        cache: &'c super::Statements,
+    ) -> Tx<'c> {
         Tx {
-            tx: RefCell::new(tx),
+            tx,
+            cache,
             name,
             last: None,
             prev_of_last: None,
@@ -44,34 +50,45 @@ impl<'c> Tx<'c> {
     }
 
     pub(in crate::store) fn commit(self) -> Result<(), StoreError> {
-        self.tx.into_inner().commit().ctx(self.name)
+        wait(self.tx.commit()).ctx(self.name)
     }
 
     pub(in crate::store) fn rollback(self) -> Result<(), StoreError> {
-        self.tx.into_inner().rollback().ctx(self.name)
+        wait(self.tx.rollback()).ctx(self.name)
     }
 
     // ---- plumbing ----------------------------------------------------------
 
-    fn c(&self) -> Result<RefMut<'_, postgres::Transaction<'c>>, StoreError> {
-        self.tx.try_borrow_mut().map_err(|_| {
-            StoreError::Invalid(format!(
-                "database `{}`: a read was started inside a streaming read",
-                self.name
-            ))
-        })
+    /// `sql` prepared once per connection.
+    fn prepared(&self, sql: &str) -> Result<tokio_postgres::Statement, StoreError> {
+        if let Some(s) = self
+            .cache
+            .try_borrow()
+            .ok()
+            .and_then(|c| c.get(sql).cloned())
+        {
+            return Ok(s);
+        }
+        let s = wait(self.tx.prepare(sql)).ctx(self.name)?;
+        if let Ok(mut c) = self.cache.try_borrow_mut() {
+            c.insert(sql.to_owned(), s.clone());
+        }
+        Ok(s)
     }
 
     pub(super) fn rows(&self, sql: &str, params: &Params<'_>) -> Result<Vec<Row>, StoreError> {
-        self.c()?.query(sql, params).ctx(self.name)
+        let s = self.prepared(sql)?;
+        wait(self.tx.query(&s, params)).ctx(self.name)
     }
 
     pub(super) fn row(&self, sql: &str, params: &Params<'_>) -> Result<Option<Row>, StoreError> {
-        self.c()?.query_opt(sql, params).ctx(self.name)
+        let s = self.prepared(sql)?;
+        wait(self.tx.query_opt(&s, params)).ctx(self.name)
     }
 
     pub(super) fn exec(&self, sql: &str, params: &Params<'_>) -> Result<u64, StoreError> {
-        self.c()?.execute(sql, params).ctx(self.name)
+        let s = self.prepared(sql)?;
+        wait(self.tx.execute(&s, params)).ctx(self.name)
     }
 
     pub(super) fn get<T: for<'a> FromSql<'a>>(&self, row: &Row, i: usize) -> Result<T, StoreError> {
@@ -103,14 +120,15 @@ impl<'c> Tx<'c> {
         &self,
         sql: &str,
         params: &Params<'_>,
-    ) -> Result<postgres::Portal, StoreError> {
-        self.c()?.bind(sql, params).ctx(self.name)
+    ) -> Result<tokio_postgres::Portal, StoreError> {
+        let s = self.prepared(sql)?;
+        wait(self.tx.bind(&s, params)).ctx(self.name)
     }
 
-    /// The next batch of `portal` (empty at the end). The transaction is not
-    /// borrowed between batches, so callbacks may read through the same `Tx`.
-    pub(super) fn fetch(&self, portal: &postgres::Portal) -> Result<Vec<Row>, StoreError> {
-        self.c()?.query_portal(portal, BATCH).ctx(self.name)
+    /// The next batch of `portal` (empty at the end); callbacks between
+    /// batches may read through the same `Tx`.
+    pub(super) fn fetch(&self, portal: &tokio_postgres::Portal) -> Result<Vec<Row>, StoreError> {
+        wait(self.tx.query_portal(portal, BATCH)).ctx(self.name)
     }
 
     /// Calls `f` on each row of `sql`, a batch at a time.
@@ -491,9 +509,11 @@ impl<'c> Tx<'c> {
     }
 
     pub fn clear_projections(&mut self) -> Result<(), StoreError> {
-        self.c()?
-            .batch_execute("DELETE FROM timers; DELETE FROM tickets;")
-            .ctx(self.name)
+        wait(
+            self.tx
+                .batch_execute("DELETE FROM timers; DELETE FROM tickets;"),
+        )
+        .ctx(self.name)
     }
 
     pub fn next_ticket_number(&mut self) -> Result<i64, StoreError> {

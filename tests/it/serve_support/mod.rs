@@ -34,7 +34,7 @@ pub struct Tokens {
 
 /// A database with the embedded policy applied at `start` and one token per role.
 pub fn database(dir: &Path, start: DateTime<Utc>) -> (PathBuf, Tokens) {
-    let db = dir.join("steward.db");
+    let db = crate::backend::fresh_db(dir);
     let mut svc = Service::open(&db).unwrap();
     let company = embedded::load("vk-shanghai").ok().unwrap();
     svc.apply_policy(&company.policy, Some("embedded:vk-shanghai"), None, start)
