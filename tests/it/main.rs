@@ -28,6 +28,7 @@ mod report;
 mod report_browser;
 mod scenarios_engine;
 mod serve_api;
+mod serve_cluster;
 mod serve_crash;
 mod serve_page;
 mod serve_runtime;
