@@ -240,7 +240,7 @@ impl Store {
         E: From<StoreError>,
         F: FnOnce(&Tx<'_>) -> Result<T, E>,
     {
-        let result = match &self.conn {
+        match &self.conn {
             Conn::Sqlite(conn) => {
                 let tx = conn.unchecked_transaction().ctx(&self.name)?;
                 let tx = Tx::sqlite(tx::Tx::new(tx, &self.name));
@@ -257,8 +257,7 @@ impl Store {
                 let _ = tx.rollback();
                 result
             }
-        };
-        result
+        }
     }
 
     fn init(

@@ -47,6 +47,10 @@ pub enum StoreError {
     #[error("database `{path}` does not exist")]
     NotFound { path: String },
 
+    /// A PostgreSQL database with no tables at all, opened to read.
+    #[error("database `{path}` holds no steward data yet: run `steward policy apply PATH` first")]
+    Empty { path: String },
+
     #[error("cannot open database `{path}`: {source}")]
     CannotOpen {
         path: String,

@@ -106,7 +106,7 @@ impl Conn {
         check_identity(&header, &name)?;
         if read_only {
             if header.blank {
-                return Err(StoreError::NotFound { path: name });
+                return Err(StoreError::Empty { path: name });
             }
             if header.version < SCHEMA_VERSION {
                 return Err(StoreError::TooOld {

@@ -17,6 +17,7 @@ mod hooks;
 mod hostile;
 mod import;
 mod native_conditions;
+mod pg_faults;
 mod plugin_cache;
 mod plugin_engine;
 mod plugin_host;

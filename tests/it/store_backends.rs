@@ -371,7 +371,7 @@ fn due_timers_event_timers_and_the_ticket_sequence() {
         event: None,
     };
     let err = store
-        .write(|tx| tx.replace_timers("T-late", "north", &[never.clone()]))
+        .write(|tx| tx.replace_timers("T-late", "north", std::slice::from_ref(&never)))
         .unwrap_err();
     assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
     let numbers = store
