@@ -18,14 +18,17 @@ const MINUTES_PER_WEEK: i64 = 7 * MINUTES_PER_DAY;
 pub const MAX_DAYS: u32 = 366;
 const MAX_MINUTES: i64 = MAX_DAYS as i64 * MINUTES_PER_DAY;
 
-const EXPECTED: &str =
-    "expected a duration like `30m`, `2h`, `3d`, `1w`, `4 business hours` or `next day 12:00`";
+const EXPECTED: &str = "expected a duration like `30m`, `2h`, `3d`, `1w`, `3 calendar days`, `4 business hours` or `next day 12:00`";
 
 /// How long a limit is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum LimitDuration {
     /// Wall-clock time: "30m", "2h", "24h", "3d", "1w", also compound "1h30m", "1d12h". Stored in whole minutes.
+    /// A day here is 24 elapsed hours, so across a DST change "3d" ends an hour off the start's local time.
     Wall { minutes: i64 },
+    /// Calendar days: "3 calendar days", "1 calendar week" = the same local time of day n dates later,
+    /// however long those days are (23 or 25 hours across a DST change).
+    CalendarDays { days: u32 },
     /// Working time counted only inside the calendar's hours: "4 business hours", "30 business minutes", "1 business hour". Stored in minutes.
     Business { minutes: i64 },
     /// Whole working days: "2 business days" = the same local time-of-day on the n-th next working day (if start is outside hours, count from the next opening).
@@ -67,6 +70,9 @@ impl LimitDuration {
             (LimitDuration::BusinessDays { days: a }, LimitDuration::BusinessDays { days: b }) => {
                 Some(a.cmp(b))
             }
+            (LimitDuration::CalendarDays { days: a }, LimitDuration::CalendarDays { days: b }) => {
+                Some(a.cmp(b))
+            }
             (
                 LimitDuration::Anchored {
                     days: da,
@@ -88,7 +94,7 @@ impl LimitDuration {
     /// True for Business / BusinessDays / Anchored{business:true}: the limit needs a calendar.
     pub fn needs_calendar(&self) -> bool {
         match self {
-            LimitDuration::Wall { .. } => false,
+            LimitDuration::Wall { .. } | LimitDuration::CalendarDays { .. } => false,
             LimitDuration::Business { .. } | LimitDuration::BusinessDays { .. } => true,
             LimitDuration::Anchored { business, .. } => *business,
         }
@@ -126,6 +132,17 @@ impl FromStr for LimitDuration {
                     }),
                     _ => Err(syntax()),
                 }
+            }
+            [count, "calendar", unit] => {
+                let count = parse_count(trimmed, count)?;
+                let per = match *unit {
+                    "day" | "days" => 1,
+                    "week" | "weeks" => 7,
+                    _ => return Err(syntax()),
+                };
+                Ok(LimitDuration::CalendarDays {
+                    days: checked_days(trimmed, count.saturating_mul(per))?,
+                })
             }
             _ => parse_wall(trimmed, &lower),
         }
@@ -304,6 +321,12 @@ impl fmt::Display for LimitDuration {
                 };
                 f.write_str(&text)
             }
+            LimitDuration::CalendarDays { days: 7 } => f.write_str("1 calendar week"),
+            LimitDuration::CalendarDays { days } if days % 7 == 0 => {
+                write!(f, "{} calendar weeks", days / 7)
+            }
+            LimitDuration::CalendarDays { days: 1 } => f.write_str("1 calendar day"),
+            LimitDuration::CalendarDays { days } => write!(f, "{days} calendar days"),
             LimitDuration::BusinessDays { days: 1 } => f.write_str("1 business day"),
             LimitDuration::BusinessDays { days } => write!(f, "{days} business days"),
             LimitDuration::Anchored {
@@ -409,6 +432,9 @@ mod tests {
             ("30 Business Mins", LimitDuration::Business { minutes: 30 }),
             ("2 business days", LimitDuration::BusinessDays { days: 2 }),
             ("1 business day", LimitDuration::BusinessDays { days: 1 }),
+            ("3 calendar days", LimitDuration::CalendarDays { days: 3 }),
+            ("1 Calendar Day", LimitDuration::CalendarDays { days: 1 }),
+            ("2 calendar weeks", LimitDuration::CalendarDays { days: 14 }),
             (
                 "next day 12:00",
                 LimitDuration::Anchored {
@@ -480,7 +506,7 @@ mod tests {
 
     #[test]
     fn rejects_bad_input_with_messages() {
-        let expected = "expected a duration like `30m`, `2h`, `3d`, `1w`, `4 business hours` or `next day 12:00`";
+        let expected = "expected a duration like `30m`, `2h`, `3d`, `1w`, `3 calendar days`, `4 business hours` or `next day 12:00`";
         let cases = [
             ("", format!("{expected}, found an empty value")),
             ("   ", format!("{expected}, found an empty value")),
@@ -503,6 +529,18 @@ mod tests {
                 format!("{expected}, found `next week 12:00`"),
             ),
             ("next day", format!("{expected}, found `next day`")),
+            (
+                "3 calendar hours",
+                format!("{expected}, found `3 calendar hours`"),
+            ),
+            (
+                "367 calendar days",
+                "expected a duration of at most 366 days, found `367 calendar days`".to_string(),
+            ),
+            (
+                "53 calendar weeks",
+                "expected a duration of at most 366 days, found `53 calendar weeks`".to_string(),
+            ),
             (
                 "next day 1200",
                 format!("{expected}, found `next day 1200`"),
@@ -607,6 +645,11 @@ mod tests {
             (LimitDuration::Business { minutes: 1 }, "1 business minute"),
             (LimitDuration::BusinessDays { days: 2 }, "2 business days"),
             (LimitDuration::BusinessDays { days: 1 }, "1 business day"),
+            (LimitDuration::CalendarDays { days: 1 }, "1 calendar day"),
+            (LimitDuration::CalendarDays { days: 3 }, "3 calendar days"),
+            (LimitDuration::CalendarDays { days: 7 }, "1 calendar week"),
+            (LimitDuration::CalendarDays { days: 14 }, "2 calendar weeks"),
+            (LimitDuration::CalendarDays { days: 15 }, "15 calendar days"),
             (
                 LimitDuration::Anchored {
                     days: 1,
@@ -702,6 +745,10 @@ mod tests {
         };
         assert_eq!(wall(30).compare(&wall(60)), Some(Ordering::Less));
         assert_eq!(wall(60).compare(&wall(60)), Some(Ordering::Equal));
+        // Across a DST change either can end later, so the two day readings are not ordered.
+        let calendar = |days| LimitDuration::CalendarDays { days };
+        assert_eq!(wall(3 * 1440).compare(&calendar(3)), None);
+        assert_eq!(calendar(2).compare(&calendar(3)), Some(Ordering::Less));
         assert_eq!(
             LimitDuration::Business { minutes: 300 }
                 .compare(&LimitDuration::Business { minutes: 240 }),
@@ -766,6 +813,7 @@ mod tests {
             (1..=MAX_MINUTES).prop_map(|minutes| LimitDuration::Wall { minutes }),
             (1..=MAX_MINUTES).prop_map(|minutes| LimitDuration::Business { minutes }),
             (1..=MAX_DAYS).prop_map(|days| LimitDuration::BusinessDays { days }),
+            (1..=MAX_DAYS).prop_map(|days| LimitDuration::CalendarDays { days }),
             (0..=MAX_DAYS, 0..24u32, 0..60u32, any::<bool>()).prop_map(
                 |(days, hour, minute, business)| LimitDuration::Anchored {
                     days,
