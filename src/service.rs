@@ -31,8 +31,21 @@ pub enum AppError {
     UnknownTicket(String),
     #[error("no policy has been applied to this database: run `steward policy apply PATH`")]
     NoPolicy,
+    /// The input names something that cannot be (an unknown role, an ambiguous
+    /// fingerprint): the caller's mistake, nothing was written.
     #[error("{0}")]
-    Policy(String),
+    Invalid(String),
+    /// A policy the log names is not stored: the database is damaged.
+    #[error("policy {0} is not in the database")]
+    MissingPolicy(String),
+    #[error("stored policy {0} is unreadable: {1}")]
+    UnreadablePolicy(String, String),
+    /// Some tickets of a batch failed; the others were processed and committed.
+    #[error("{count} ticket(s) failed, the others were processed: {list}")]
+    PartlyFailed { count: usize, list: String },
+    /// The machine failed us (the OS random source, serializing a value).
+    #[error("{0}")]
+    System(String),
     #[error(transparent)]
     Compile(#[from] crate::policy::compiled::CompileError),
     #[error("stored ticket `{0}` is unreadable: {1}")]
@@ -263,11 +276,10 @@ impl Service {
             .iter()
             .map(|(id, why)| format!("ticket `{id}`: {why}"))
             .collect();
-        Err(AppError::Policy(format!(
-            "{} ticket(s) failed, the others were processed: {}",
-            ran.failed.len(),
-            list.join("; ")
-        )))
+        Err(AppError::PartlyFailed {
+            count: ran.failed.len(),
+            list: list.join("; "),
+        })
     }
 
     /// Turn a feed into events with the active policy's event-source plug-in `plugin`
@@ -283,7 +295,7 @@ impl Service {
         let tz = policy.tz;
         let mut events = policy
             .plugin_events(plugin, input)
-            .map_err(AppError::Policy)?;
+            .map_err(AppError::Invalid)?;
         events.sort_by_key(|e| e.hour);
         let mut out = Vec::new();
         for e in events {
@@ -616,7 +628,7 @@ fn compiled<'p>(
         // to their keys, so what runs is what the events will be stamped with.
         let text = tx
             .policy(fp)?
-            .ok_or_else(|| AppError::Policy(format!("policy {fp} is not in the database")))?;
+            .ok_or_else(|| AppError::MissingPolicy(fp.to_string()))?;
         let mut blob_error = None;
         let c = CompiledPolicy::from_canonical(&text, |sha| match tx.blob(sha) {
             Ok(bytes) => bytes,

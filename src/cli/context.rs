@@ -113,7 +113,7 @@ pub fn open(g: &Global) -> Result<Service, AppError> {
 /// says so and leaves no empty database file behind.
 pub fn open_existing(g: &Global) -> Result<Service, AppError> {
     if !g.db.exists() {
-        return Err(AppError::Policy(format!(
+        return Err(AppError::Invalid(format!(
             "{}: run `steward policy apply PATH` to create it",
             crate::store::StoreError::NotFound {
                 path: g.db.display().to_string(),

@@ -332,7 +332,7 @@ pub fn import(
                 run.fire(b, opts.now, true)?;
             }
             let p = run.progress(done + n, total, opts.now, all);
-            let payload = serde_json::to_string(&p).map_err(|e| AppError::Policy(e.to_string()))?;
+            let payload = serde_json::to_string(&p).map_err(|e| AppError::System(e.to_string()))?;
             b.mark(MARK, &payload, run.last_at.unwrap_or(opts.now))?;
             Ok(n)
         });

@@ -128,7 +128,8 @@ impl LoadedPlugin {
         wire::encode_facts(facts, &mut input);
         let categories = self.categories.take();
         let r = self.call(input.as_bytes(), |records| {
-            let c = wire::classification(records).map_err(|e| (PluginErrorKind::BadResult, e.to_string()))?;
+            let c = wire::classification(records)
+                .map_err(|e| (PluginErrorKind::BadResult, e.to_string()))?;
             if let (Some(known), Some(cat)) = (&categories, &c.category)
                 && !known.contains(cat)
             {
@@ -171,7 +172,8 @@ impl LoadedPlugin {
                 .min(MAX_FUEL)
                 .saturating_sub(live.store.get_fuel().unwrap_or(0));
             let text = read_result(live, packed)?;
-            let records = wire::parse_records(text).map_err(|e| (PluginErrorKind::BadResult, e.to_string()))?;
+            let records = wire::parse_records(text)
+                .map_err(|e| (PluginErrorKind::BadResult, e.to_string()))?;
             if let Some(message) = wire::rejection(&records) {
                 return Err((PluginErrorKind::Rejected, message));
             }
@@ -264,7 +266,8 @@ impl LoadedPlugin {
         };
         let packed = invoke(&mut live, self.fuel, &config, self.config.as_bytes())?;
         let text = read_result(&live, packed)?;
-        let records = wire::parse_records(text).map_err(|e| (PluginErrorKind::BadResult, e.to_string()))?;
+        let records =
+            wire::parse_records(text).map_err(|e| (PluginErrorKind::BadResult, e.to_string()))?;
         if let Some(message) = wire::rejection(&records) {
             return Err((PluginErrorKind::Config, message));
         }

@@ -153,25 +153,25 @@ pub fn create(
     now: DateTime<Utc>,
 ) -> Result<Created, AppError> {
     let role = Role::parse(role).ok_or_else(|| {
-        AppError::Policy(format!(
+        AppError::Invalid(format!(
             "unknown role `{role}`: use one of {}",
             Role::NAMES.join(", ")
         ))
     })?;
     if name.trim().is_empty() || name.len() > 100 || name.chars().any(char::is_control) {
-        return Err(AppError::Policy(
+        return Err(AppError::Invalid(
             "a token needs a name of 1 to 100 printable characters".into(),
         ));
     }
     if role.needs_estate() && estates.is_empty() {
-        return Err(AppError::Policy(format!(
+        return Err(AppError::Invalid(format!(
             "a {} token works in particular estates: give --estate at least once",
             role.as_str()
         )));
     }
     let mut bytes = [0u8; 20];
     getrandom::fill(&mut bytes)
-        .map_err(|e| AppError::Policy(format!("the OS random source failed: {e}")))?;
+        .map_err(|e| AppError::System(format!("the OS random source failed: {e}")))?;
     let secret = format!("stw_{}", digest::hex(&bytes));
     let row = TokenRow {
         id: digest::hex(&bytes[..4]),
@@ -184,7 +184,7 @@ pub fn create(
     };
     let exists = svc.store().read(|tx| tx.tokens())?;
     if exists.iter().any(|t| t.name == name) {
-        return Err(AppError::Policy(format!(
+        return Err(AppError::Invalid(format!(
             "a token named `{name}` exists already (revoke it first, or choose another name)"
         )));
     }

@@ -321,7 +321,7 @@ fn event(
     now: DateTime<Utc>,
 ) -> Result<Ran, AppError> {
     if estate.is_empty() || kind.is_empty() {
-        return Err(AppError::Policy(
+        return Err(AppError::Invalid(
             "an event needs an estate and a kind, e.g. {\"estate\": \"riverside\", \"kind\": \"rain\"}".into(),
         ));
     }
