@@ -337,16 +337,9 @@ fn list(v: &[String]) -> String {
     }
 }
 
-/// Whitespace collapsed (conditions span lines), cut to `max` characters.
+/// Whitespace collapsed (conditions span lines), cut to `max` columns.
 fn flat(s: &str, max: usize) -> String {
-    let flat = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    if flat.chars().count() <= max {
-        flat
-    } else {
-        let mut cut: String = flat.chars().take(max.saturating_sub(1)).collect();
-        cut.push('…');
-        cut
-    }
+    crate::width::one_line(s, max)
 }
 
 fn indent(table: &str) -> String {
