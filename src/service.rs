@@ -19,6 +19,7 @@ use crate::store::{NewEvent, Store, StoreError, TicketFilter, TicketRow, Timer, 
 mod events;
 pub mod registry;
 mod rows;
+pub mod visits;
 
 pub use events::EventSeq;
 pub use registry::{Estate, EstateChange};
