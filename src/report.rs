@@ -47,8 +47,8 @@ mod finish;
 pub mod households;
 pub mod lang;
 mod period;
-pub mod visits;
 pub mod render;
+pub mod visits;
 
 use std::collections::BTreeMap;
 

@@ -82,7 +82,9 @@ pub enum Command {
     #[command(subcommand)]
     Estate(super::estate_cmd::EstateCmd),
     /// Record a visit to an estate's owners (K5: three a month, 004)
-    #[command(after_help = "Example:\n  steward visit --estate riverside --unit 3-2-1201 --by 王敏 --note '业主建议增加夜间巡逻'")]
+    #[command(
+        after_help = "Example:\n  steward visit --estate riverside --unit 3-2-1201 --by 王敏 --note '业主建议增加夜间巡逻'"
+    )]
     Visit(super::visit_cmd::VisitArgs),
     /// Check the log's hash chain and rebuild projections from it
     #[command(subcommand)]

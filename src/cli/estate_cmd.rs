@@ -30,7 +30,9 @@ pub enum EstateCmd {
         common: Common,
     },
     /// Change a declared estate: the fields given replace the declared ones
-    #[command(after_help = "Example:\n  steward estate set riverside --households 1260 --phase occupancy=2024-09-15")]
+    #[command(
+        after_help = "Example:\n  steward estate set riverside --households 1260 --phase occupancy=2024-09-15"
+    )]
     Set {
         /// The estate id
         id: String,
@@ -134,7 +136,10 @@ fn run_estate(cmd: EstateCmd, g: &Global) -> Result<i32, String> {
 fn list(g: &Global) -> Result<i32, String> {
     let estates: Vec<Estate> = if g.db.exists() {
         let svc = open_read_only(g).map_err(|e| e.to_string())?;
-        svc.estates().map_err(|e| e.to_string())?.into_values().collect()
+        svc.estates()
+            .map_err(|e| e.to_string())?
+            .into_values()
+            .collect()
     } else {
         Vec::new()
     };
@@ -142,7 +147,9 @@ fn list(g: &Global) -> Result<i32, String> {
         let v: Vec<_> = estates.iter().map(json).collect();
         output::json(&serde_json::json!({ "estates": v }));
     } else if estates.is_empty() {
-        println!("no estate is declared: any estate id is accepted until one is (`steward estate add`)");
+        println!(
+            "no estate is declared: any estate id is accepted until one is (`steward estate add`)"
+        );
     } else {
         print!("{}", table(&estates));
     }
@@ -176,7 +183,11 @@ fn table(estates: &[Estate]) -> String {
 fn phases(flags: &[String]) -> Result<BTreeMap<String, NaiveDate>, String> {
     let mut out = BTreeMap::new();
     for f in flags {
-        let bad = |why: &str| format!("bad --phase `{f}`: {why} (expected NAME=YYYY-MM-DD, e.g. occupancy=2024-09-01)");
+        let bad = |why: &str| {
+            format!(
+                "bad --phase `{f}`: {why} (expected NAME=YYYY-MM-DD, e.g. occupancy=2024-09-01)"
+            )
+        };
         let (name, date) = f.split_once('=').ok_or_else(|| bad("no `=`"))?;
         let date = NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d")
             .map_err(|_| bad("the date is not YYYY-MM-DD"))?;

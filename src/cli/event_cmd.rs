@@ -95,7 +95,11 @@ fn print_event(
             "event": kind, "estate": estate, "time": ticket_json::time(at, tz),
             "seq": seq, "duplicate": duplicate, "fired": fired, "failed": failed,
         }));
-        return if failed.is_empty() { EXIT_OK } else { EXIT_INPUT };
+        return if failed.is_empty() {
+            EXIT_OK
+        } else {
+            EXIT_INPUT
+        };
     }
     let when = timeline::local(at, tz);
     if duplicate {
@@ -105,7 +109,10 @@ fn print_event(
         );
         return EXIT_OK;
     }
-    println!("{kind} at {estate} {when} recorded (event {})", seq.unwrap_or_default());
+    println!(
+        "{kind} at {estate} {when} recorded (event {})",
+        seq.unwrap_or_default()
+    );
     if ran.fired.is_empty() {
         println!("no ticket was waiting for {kind}");
     } else {
@@ -122,7 +129,11 @@ fn print_event(
     for (id, why) in &ran.failed {
         eprintln!("error: ticket `{id}`: {why}");
     }
-    if ran.failed.is_empty() { EXIT_OK } else { EXIT_INPUT }
+    if ran.failed.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_INPUT
+    }
 }
 
 fn feed(plugin: &str, file: &std::path::Path, g: &Global) -> i32 {
@@ -157,7 +168,11 @@ fn feed(plugin: &str, file: &std::path::Path, g: &Global) -> i32 {
         println!("the feed produced no event up to now");
     }
     for e in &applied {
-        let note = e.note.as_deref().map(|n| format!(" ({n})")).unwrap_or_default();
+        let note = e
+            .note
+            .as_deref()
+            .map(|n| format!(" ({n})"))
+            .unwrap_or_default();
         println!(
             "{} {} at {}: {} ticket(s) affected{note}",
             timeline::local(e.at, tz),

@@ -114,7 +114,9 @@ pub fn summary(fact: &Fact, tz: Tz) -> String {
             ..
         } => format!("revisit {key} by {channel}: PROBLEM {note}"),
         Fact::RevisitCancelled { key, .. } => format!("revisit {key} cancelled"),
-        Fact::RevisitWaived { key, reason, by, .. } if by.is_empty() => {
+        Fact::RevisitWaived {
+            key, reason, by, ..
+        } if by.is_empty() => {
             format!("revisit {key} waived: {reason}")
         }
         Fact::RevisitWaived {

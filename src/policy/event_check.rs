@@ -23,12 +23,14 @@ pub fn check(p: &Policy, ctx: &mut Ctx) {
                 .or_else(|| ctx.spans.get(&format!("revisit.{id}")));
             let d = Diagnostic::error(
                 loc,
-                format!("revisit `{id}` waits for event `{event}`, which the policy does not declare"),
+                format!(
+                    "revisit `{id}` waits for event `{event}`, which the policy does not declare"
+                ),
             );
             let d = match did_you_mean(event, declared.iter().copied()) {
                 Some(s) => d.with_help(format!("did you mean `{s}`?")),
                 None if declared.is_empty() => d.with_help(format!(
-                    "declare it, so `steward event {event}` can record it:\n[[event]]\nid = \"{event}\"\nlabel = \"...\""
+                    "declare it with [[event]] id = \"{event}\", so `steward event {event} --estate E` can record it"
                 )),
                 None => d.with_help(format!(
                     "declared: {}; or declare it with [[event]] id = \"{event}\"",

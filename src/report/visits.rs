@@ -170,6 +170,9 @@ mod tests {
         assert_eq!(f.months.len(), 1);
         assert_eq!(f.months[0].visits, 1);
         assert_eq!(f.months[0].meets_target, None);
-        assert_eq!(f.months[0].through, NaiveDate::from_ymd_opt(2026, 7, 8).unwrap());
+        assert_eq!(
+            f.months[0].through,
+            NaiveDate::from_ymd_opt(2026, 7, 8).unwrap()
+        );
     }
 }

@@ -126,10 +126,7 @@ impl Service {
         now: DateTime<Utc>,
     ) -> Result<Vec<(String, Vec<Decision>)>, AppError> {
         let ran = self.record_event(estate, kind, now)?;
-        Self::all_or_failures(Ran {
-            event: None,
-            ..ran
-        })
+        Self::all_or_failures(Ran { event: None, ..ran })
     }
 
     /// Record the event `kind` at `estate` at `now`, and make due every revisit
@@ -155,9 +152,7 @@ impl Service {
                 ..Ran::default()
             });
         }
-        let waiting = self
-            .store
-            .read(|tx| tx.tickets_waiting_for(estate, kind))?;
+        let waiting = self.store.read(|tx| tx.tickets_waiting_for(estate, kind))?;
         let header = Header {
             fp: &fp,
             estate,
@@ -212,7 +207,11 @@ impl Service {
             })?;
             match got {
                 None => {}
-                Some(_) if { found = true; false } => {}
+                Some(_)
+                    if {
+                        found = true;
+                        false
+                    } => {}
                 Some((tz, Ok(events))) => {
                     produced.extend(events.into_iter().map(|e| (fp.clone(), tz, e)));
                 }
@@ -261,7 +260,9 @@ impl Service {
             let (fired, note) = match self.record_event(&e.estate, &e.kind, at) {
                 Ok(ran) => {
                     let note = match ran.event {
-                        Some(s) if s.duplicate => Some(format!("already recorded (event {})", s.seq)),
+                        Some(s) if s.duplicate => {
+                            Some(format!("already recorded (event {})", s.seq))
+                        }
                         _ => None,
                     };
                     let failed: Vec<String> = ran

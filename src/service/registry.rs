@@ -65,7 +65,10 @@ pub fn registry(tx: &Tx<'_>) -> Result<BTreeMap<String, Estate>, AppError> {
     let mut out = BTreeMap::new();
     for m in tx.estate_declarations()? {
         let mut e: Estate = serde_json::from_str(&m.payload).map_err(|e| {
-            AppError::Corrupt(format!("event {}", m.seq), format!("estate declaration: {e}"))
+            AppError::Corrupt(
+                format!("event {}", m.seq),
+                format!("estate declaration: {e}"),
+            )
         })?;
         e.declared_at = m.at;
         out.insert(e.id.clone(), e);

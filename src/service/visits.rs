@@ -34,7 +34,11 @@ pub struct RecordedVisit {
 
 impl Service {
     /// Record a visit at `at`; the estate must be declared once any is.
-    pub fn record_visit(&mut self, visit: &Visit, at: DateTime<Utc>) -> Result<RecordedVisit, AppError> {
+    pub fn record_visit(
+        &mut self,
+        visit: &Visit,
+        at: DateTime<Utc>,
+    ) -> Result<RecordedVisit, AppError> {
         if visit.estate.trim().is_empty() {
             return Err(AppError::Policy("a visit needs an estate".into()));
         }
@@ -65,7 +69,11 @@ impl Service {
     }
 
     /// Visits with `from <= at < to`, in time order.
-    pub fn visits(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<RecordedVisit>, AppError> {
+    pub fn visits(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<RecordedVisit>, AppError> {
         self.store.read(|tx| -> Result<_, AppError> {
             let mut out = Vec::new();
             for m in tx.visits(from, to)? {

@@ -455,7 +455,10 @@ fn action(ctx: &mut Ctx, key: &str, node: &Node) -> Option<StepAction> {
         }
         "waive" => {
             let (ticket, r) = ticket_table(ctx, key, node, &["ticket", "slot", "reason", "by"])?;
-            let slot = r.as_ref().and_then(|r| r.opt_str(ctx, "slot")).map(|(s, _)| s);
+            let slot = r
+                .as_ref()
+                .and_then(|r| r.opt_str(ctx, "slot"))
+                .map(|(s, _)| s);
             let reason = s(ctx, &r, "reason", "");
             let by = s(ctx, &r, "by", "");
             cmd(ticket, Command::WaiveRevisit { slot, reason, by })

@@ -94,7 +94,15 @@ fn declared() -> (TempDir, PathBuf) {
     ok(
         &db,
         T0,
-        &["estate", "add", "gardens", "--name", "花园", "--households", "800"],
+        &[
+            "estate",
+            "add",
+            "gardens",
+            "--name",
+            "花园",
+            "--households",
+            "800",
+        ],
     );
     (tmp, db)
 }
@@ -122,7 +130,15 @@ fn estates_are_declared_listed_and_changed_in_the_log() {
     // Bad input: refused, nothing written.
     for (args, want) in [
         (
-            vec!["estate", "add", "riverside", "--name", "x", "--households", "5"],
+            vec![
+                "estate",
+                "add",
+                "riverside",
+                "--name",
+                "x",
+                "--households",
+                "5",
+            ],
             "error: estate `riverside` is already declared; change it with `steward estate set riverside`",
         ),
         (
@@ -130,11 +146,29 @@ fn estates_are_declared_listed_and_changed_in_the_log() {
             "error: unknown estate `riversde`: did you mean `riverside`? (declare it with `steward estate add`)",
         ),
         (
-            vec!["estate", "add", "east", "--name", "东区", "--households", "0"],
+            vec![
+                "estate",
+                "add",
+                "east",
+                "--name",
+                "东区",
+                "--households",
+                "0",
+            ],
             "error: estate `east` needs its number of households (at least 1): the valid-complaint rate (K4) is per household",
         ),
         (
-            vec!["estate", "add", "east", "--name", "东区", "--households", "9", "--phase", "occupancy=2024-13-01"],
+            vec![
+                "estate",
+                "add",
+                "east",
+                "--name",
+                "东区",
+                "--households",
+                "9",
+                "--phase",
+                "occupancy=2024-13-01",
+            ],
             "error: bad --phase `occupancy=2024-13-01`: the date is not YYYY-MM-DD (expected NAME=YYYY-MM-DD, e.g. occupancy=2024-09-01)",
         ),
         (
@@ -156,7 +190,14 @@ fn every_command_taking_an_estate_refuses_an_unknown_one_with_a_did_you_mean() {
     let cases: Vec<Vec<&str>> = vec![
         vec!["policy", "apply", &gardens, "--estate", "riversdie"],
         vec![
-            "ticket", "open", "--estate", "riversdie", "--kind", "repair", "--text", "灯不亮",
+            "ticket",
+            "open",
+            "--estate",
+            "riversdie",
+            "--kind",
+            "repair",
+            "--text",
+            "灯不亮",
         ],
         vec!["ticket", "list", "--estate", "riversdie"],
         vec!["event", "rain", "--estate", "riversdie"],
@@ -165,7 +206,11 @@ fn every_command_taking_an_estate_refuses_an_unknown_one_with_a_did_you_mean() {
     for args in cases {
         assert_eq!(refused(&db, T0, &args), want, "{args:?}");
     }
-    let err = refused(&db, T0, &["report", "daily", "2026-07-06", "--estate", "riversdie"]);
+    let err = refused(
+        &db,
+        T0,
+        &["report", "daily", "2026-07-06", "--estate", "riversdie"],
+    );
     assert_eq!(
         err,
         "error: unknown estate `riversdie`: did you mean `riverside`? declared: gardens, riverside"
@@ -192,7 +237,16 @@ fn a_database_without_declared_estates_accepts_any_as_before() {
     ok(
         &db,
         T0,
-        &["ticket", "open", "--estate", "anywhere", "--kind", "inquiry", "--text", "物业费"],
+        &[
+            "ticket",
+            "open",
+            "--estate",
+            "anywhere",
+            "--kind",
+            "inquiry",
+            "--text",
+            "物业费",
+        ],
     );
 }
 
@@ -207,8 +261,16 @@ fn reports_read_households_from_the_registry_and_count_visits_k5() {
             &db,
             &at,
             &[
-                "ticket", "open", "--id", &id, "--estate", "riverside", "--kind", "complaint",
-                "--text", "保安态度差",
+                "ticket",
+                "open",
+                "--id",
+                &id,
+                "--estate",
+                "riverside",
+                "--kind",
+                "complaint",
+                "--text",
+                "保安态度差",
             ],
         );
     }
@@ -223,9 +285,20 @@ fn reports_read_households_from_the_registry_and_count_visits_k5() {
         let out = ok(
             &db,
             &at,
-            &["visit", "--estate", estate, "--by", "王敏", "--note", "征求意见"],
+            &[
+                "visit",
+                "--estate",
+                estate,
+                "--by",
+                "王敏",
+                "--note",
+                "征求意见",
+            ],
         );
-        assert!(out.ends_with(&format!("by 王敏 recorded (event {}, K5)\n", events(&db) - 1)), "{out}");
+        assert!(
+            out.ends_with(&format!("by 王敏 recorded (event {}, K5)\n", events(&db))),
+            "{out}"
+        );
     }
     let now = "2026-10-01T09:00:00+08:00";
     let r = json(&db, now, &["report", "quarterly", "2026Q3"]);
@@ -245,7 +318,13 @@ fn reports_read_households_from_the_registry_and_count_visits_k5() {
     let r2 = json(
         &db,
         now,
-        &["report", "quarterly", "2026Q3", "--households", "riverside=2400"],
+        &[
+            "report",
+            "quarterly",
+            "2026Q3",
+            "--households",
+            "riverside=2400",
+        ],
     );
     assert!(r2["valid_rate"]["estates"].to_string().contains("2400"));
 
@@ -268,12 +347,24 @@ fn reports_read_households_from_the_registry_and_count_visits_k5() {
         text.contains("  riverside  2026-07  3       2026-07-31       yes"),
         "{text}"
     );
-    let html = ok(&db, now, &["report", "quarterly", "2026Q3", "--format", "html"]);
+    let html = ok(
+        &db,
+        now,
+        &["report", "quarterly", "2026Q3", "--format", "html"],
+    );
     assert!(html.contains("<h2>业户走访（K5，每月3次）</h2>"), "{html}");
     // A daily report counts the month so far, still running.
-    let d = json(&db, "2026-07-16T09:00:00+08:00", &["report", "daily", "2026-07-15", "--estate", "riverside"]);
+    let d = json(
+        &db,
+        "2026-07-16T09:00:00+08:00",
+        &["report", "daily", "2026-07-15", "--estate", "riverside"],
+    );
     assert_eq!(d["visits"]["months"][0]["visits"], 2, "{d}");
-    assert_eq!(d["visits"]["months"][0]["meets_target"], serde_json::Value::Null, "{d}");
+    assert_eq!(
+        d["visits"]["months"][0]["meets_target"],
+        serde_json::Value::Null,
+        "{d}"
+    );
 }
 
 #[test]

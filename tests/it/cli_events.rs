@@ -84,15 +84,19 @@ fn setup() -> (TempDir, PathBuf) {
             &db,
             t0,
             &[
-                "ticket", "open", "--id", id, "--estate", estate, "--kind", "repair", "--text",
+                "ticket",
+                "open",
+                "--id",
+                id,
+                "--estate",
+                estate,
+                "--kind",
+                "repair",
+                "--text",
                 "外墙渗水",
             ],
         );
-        ok(
-            &db,
-            "2026-07-07T09:00:00+08:00",
-            &["ticket", "resolve", id],
-        );
+        ok(&db, "2026-07-07T09:00:00+08:00", &["ticket", "resolve", id]);
     }
     (tmp, db)
 }
@@ -115,12 +119,19 @@ fn slot_state(db: &Path, id: &str, key: &str) -> String {
 fn any_declared_kind_is_recorded_and_makes_its_slot_due() {
     let (_t, db) = setup();
     let now = "2026-07-08T10:00:00+08:00";
-    let out = ok(&db, now, &["event", "typhoon_warning", "--estate", "seaside"]);
+    let out = ok(
+        &db,
+        now,
+        &["event", "typhoon_warning", "--estate", "seaside"],
+    );
     assert!(
         out.starts_with("typhoon_warning at seaside 2026-07-08 10:00 recorded (event "),
         "{out}"
     );
-    assert!(out.contains("T2      revisit V4#3 due now (typhoon_warning)  V4"), "{out}");
+    assert!(
+        out.contains("T2      revisit V4#3 due now (typhoon_warning)  V4"),
+        "{out}"
+    );
     assert_eq!(slot_state(&db, "T2", "V4#3"), "due");
     assert_eq!(slot_state(&db, "T2", "V4#2"), "waiting_for_event");
 }
@@ -131,22 +142,46 @@ fn an_undeclared_kind_or_estate_is_refused_with_a_did_you_mean_and_writes_nothin
     let now = "2026-07-08T10:00:00+08:00";
     let before = events(&db);
     // riverside runs vk-shanghai, which declares only rain.
-    let err = refused(&db, now, &["event", "typhoon_warning", "--estate", "riverside"]);
+    let err = refused(
+        &db,
+        now,
+        &["event", "typhoon_warning", "--estate", "riverside"],
+    );
     assert_eq!(
         err.trim(),
         "error: event kind `typhoon_warning` is not declared by policy `vk-shanghai`, which governs estate `riverside`: it declares: rain"
     );
-    let err = refused(&db, now, &["event", "typhon_warning", "--estate", "seaside"]);
+    let err = refused(
+        &db,
+        now,
+        &["event", "typhon_warning", "--estate", "seaside"],
+    );
     assert!(err.contains("did you mean `typhoon_warning`?"), "{err}");
     ok(
         &db,
         now,
-        &["estate", "add", "riverside", "--name", "滨江花园", "--households", "1200"],
+        &[
+            "estate",
+            "add",
+            "riverside",
+            "--name",
+            "滨江花园",
+            "--households",
+            "1200",
+        ],
     );
     ok(
         &db,
         now,
-        &["estate", "add", "seaside", "--name", "海滨苑", "--households", "800"],
+        &[
+            "estate",
+            "add",
+            "seaside",
+            "--name",
+            "海滨苑",
+            "--households",
+            "800",
+        ],
     );
     let before_rain = events(&db);
     assert_eq!(before_rain, before + 2, "two declarations");
@@ -198,7 +233,14 @@ fn the_same_event_recorded_twice_counts_once_and_says_so() {
     let again = json(
         &db,
         "2026-07-08T15:31:00+08:00",
-        &["event", "rain", "--estate", "riverside", "--at", "2026-07-08 14:00"],
+        &[
+            "event",
+            "rain",
+            "--estate",
+            "riverside",
+            "--at",
+            "2026-07-08 14:00",
+        ],
     );
     assert_eq!(again["duplicate"], true, "{again}");
     assert_eq!(again["seq"], seq, "{again}");
@@ -216,19 +258,35 @@ fn the_same_event_recorded_twice_counts_once_and_says_so() {
 fn a_waived_revisit_is_logged_shown_and_lets_the_ticket_close() {
     let (_t, db) = setup();
     let now = "2026-07-08T10:00:00+08:00";
-    ok(&db, now, &["ticket", "revisit", "T1", "--ok", "--note", "已不渗水"]);
+    ok(
+        &db,
+        now,
+        &["ticket", "revisit", "T1", "--ok", "--note", "已不渗水"],
+    );
     let err = refused(&db, now, &["ticket", "close", "T1"]);
     assert!(err.contains("revisits pending: V4#2 (V1)"), "{err}");
     let err = refused(
         &db,
         now,
-        &["ticket", "waive-revisit", "T1", "--slot", "V4#3", "--reason", "x"],
+        &[
+            "ticket",
+            "waive-revisit",
+            "T1",
+            "--slot",
+            "V4#3",
+            "--reason",
+            "x",
+        ],
     );
     assert_eq!(
         err.trim(),
         "error: ticket `T1` has no revisit `V4#3`: did you mean `V4#2`?"
     );
-    let err = refused(&db, now, &["ticket", "waive-revisit", "T1", "--reason", "x"]);
+    let err = refused(
+        &db,
+        now,
+        &["ticket", "waive-revisit", "T1", "--reason", "x"],
+    );
     assert!(err.contains("--slot"), "{err}");
     let out = ok(
         &db,
@@ -334,5 +392,8 @@ fn a_feed_runs_the_plug_in_of_each_estates_own_policy() {
         .iter()
         .map(|e| e["note"].as_str().unwrap_or(""))
         .collect();
-    assert!(notes.iter().all(|n| n.starts_with("already recorded")), "{again}");
+    assert!(
+        notes.iter().all(|n| n.starts_with("already recorded")),
+        "{again}"
+    );
 }

@@ -155,11 +155,16 @@ mod tests {
         let (t, _) = open(&p, "repair", "卫生间渗水");
         let (t, _) = run(&p, &t, resolve(), 60).expect("resolved");
         let (t, _) = run(&p, &t, callback(), 90).expect("first revisit");
-        assert!(run(&p, &t, close(), 95).is_err(), "V4#2 still waits for rain");
-        let (t, ds) = run(&p, &t, waive(Some("V4#2"), "业主表示无需雨后回访"), 100)
-            .expect("waived");
-        assert!(ds.iter().any(|d| matches!(&d.fact, Fact::RevisitWaived { key, .. } if key == "V4#2")
-            && d.rule.as_deref() == Some("V4")));
+        assert!(
+            run(&p, &t, close(), 95).is_err(),
+            "V4#2 still waits for rain"
+        );
+        let (t, ds) =
+            run(&p, &t, waive(Some("V4#2"), "业主表示无需雨后回访"), 100).expect("waived");
+        assert!(ds.iter().any(
+            |d| matches!(&d.fact, Fact::RevisitWaived { key, .. } if key == "V4#2")
+                && d.rule.as_deref() == Some("V4")
+        ));
         assert_eq!(t.revisits[1].state, SlotState::Waived);
         let (t, _) = run(&p, &t, close(), 110).expect("closes");
         assert_eq!(t.status, Status::Closed);
@@ -181,7 +186,10 @@ mod tests {
         let Err(EngineError::Invalid(m)) = run(&p, &t, waive(Some("V4#3"), "x"), 61) else {
             panic!("an unknown slot is refused");
         };
-        assert!(m.contains("did you mean `V4#1`?") || m.contains("V4#2"), "{m}");
+        assert!(
+            m.contains("did you mean `V4#1`?") || m.contains("V4#2"),
+            "{m}"
+        );
     }
 
     #[test]
@@ -189,7 +197,11 @@ mod tests {
         let p = policy("vk-shanghai");
         let (t, _) = open(&p, "repair", "电梯困人");
         let (t, _) = run(&p, &t, resolve(), 60).expect("resolved");
-        let first = t.revisits.iter().position(|s| s.key == "V3#1").expect("V3#1");
+        let first = t
+            .revisits
+            .iter()
+            .position(|s| s.key == "V3#1")
+            .expect("V3#1");
         assert_eq!(t.revisits[first + 1].state, SlotState::Blocked);
         let (t, _) = run(&p, &t, waive(Some("V3#1"), "业主拒绝回访"), 70).expect("waived");
         assert_eq!(t.revisits[first + 1].state, SlotState::Scheduled);

@@ -378,7 +378,11 @@ pub fn html(r: &PeriodReport) -> String {
     );
 
     let k5 = sections::visits(r);
-    let _ = write!(o, "<h2>{}</h2>", escape(l.t("Owner visits (K5, 3 a month)")));
+    let _ = write!(
+        o,
+        "<h2>{}</h2>",
+        escape(l.t("Owner visits (K5, 3 a month)"))
+    );
     table(&mut o, &k5.header, &k5.rows, none);
 
     let rv = &r.revisits;

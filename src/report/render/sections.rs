@@ -141,7 +141,13 @@ pub fn visits(r: &PeriodReport) -> Section {
     Section {
         header: header(
             l,
-            &["estate", "month", "visits", "counted through", "meets target"],
+            &[
+                "estate",
+                "month",
+                "visits",
+                "counted through",
+                "meets target",
+            ],
         ),
         rows: r
             .visits
