@@ -199,7 +199,7 @@ impl Service {
 
     /// The estates in force, by id.
     pub fn estates(&self) -> Result<BTreeMap<String, Estate>, AppError> {
-        self.store.read(|tx| registry(tx))
+        self.store.read(registry)
     }
 
     /// [`check_known`] in a read transaction, for commands that only read.
