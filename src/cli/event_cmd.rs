@@ -10,10 +10,15 @@ use super::decisions::tz_of;
 use super::{EXIT_INPUT, EXIT_OK, output, ticket_json, timeline};
 use crate::service::Ran;
 
-/// The flags of `steward event KIND`, parsed from what clap hands over as an
-/// external subcommand, so a kind can be any word a policy declares.
+// The flags of `steward event KIND`, parsed from what clap hands over as an
+// external subcommand, so a kind can be any word a policy declares.
 #[derive(Parser, Debug)]
-#[command(no_binary_name = true, disable_help_flag = false)]
+#[command(
+    no_binary_name = true,
+    name = "steward event",
+    about = "Record an event of any kind the estate's policy declares ([[event]]); the same event (kind, estate, time) counts once",
+    after_help = "Example:\n  steward event typhoon_warning --estate seaside --at '2026-07-08 14:00'"
+)]
 struct KindArgs {
     /// The event kind, as the policy's `[[event]]` declares it
     kind: String,

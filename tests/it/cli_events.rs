@@ -397,3 +397,38 @@ fn a_feed_runs_the_plug_in_of_each_estates_own_policy() {
         "{again}"
     );
 }
+
+#[test]
+fn policy_diff_and_show_name_a_declared_event_kind() {
+    let tmp = TempDir::new().unwrap();
+    let db = tmp.path().join("t.db");
+    let (code, out, err) = steward(
+        &db,
+        "2026-07-06T09:00:00+08:00",
+        &[
+            "policy",
+            "diff",
+            &dir("policies/vk-shanghai"),
+            &dir("tests/fixtures/typhoon-overlay"),
+        ],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        out.lines().any(
+            |l| l.starts_with("event typhoon_warning (台风预警 (typ…) added")
+                && l.trim_end().ends_with("neutral")
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("step added: on event typhoon_warning"),
+        "{out}"
+    );
+    let show = ok(
+        &db,
+        "2026-07-06T09:00:00+08:00",
+        &["policy", "show", &dir("tests/fixtures/typhoon-overlay")],
+    );
+    assert!(show.contains("[events.rain]"), "{show}");
+    assert!(show.contains("[events.typhoon_warning]"), "{show}");
+}
