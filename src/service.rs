@@ -37,6 +37,10 @@ pub enum AppError {
     UnknownTicket(String),
     #[error("no policy has been applied to this database: run `steward policy apply PATH`")]
     NoPolicy,
+    /// An estate the registry does not declare (once it declares any); the text
+    /// has the did-you-mean.
+    #[error("{0}")]
+    UnknownEstate(String),
     #[error("{0}")]
     Policy(String),
     #[error(transparent)]

@@ -277,7 +277,9 @@ impl Service {
                     };
                     (ran.fired, note)
                 }
-                Err(AppError::Policy(why)) => (Vec::new(), Some(why)),
+                Err(AppError::Policy(why) | AppError::UnknownEstate(why)) => {
+                    (Vec::new(), Some(why))
+                }
                 Err(err) => return Err(err),
             };
             out.push(FedEvent {

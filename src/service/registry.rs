@@ -86,7 +86,7 @@ pub fn check_known(tx: &Tx<'_>, estate: &str) -> Result<(), AppError> {
     if known.contains_key(estate) {
         return Ok(());
     }
-    Err(AppError::Policy(unknown_message(estate, &known)))
+    Err(AppError::UnknownEstate(unknown_message(estate, &known)))
 }
 
 fn unknown_message(estate: &str, known: &BTreeMap<String, Estate>) -> String {
@@ -176,7 +176,7 @@ impl Service {
         self.store.write(|tx| {
             let known = registry(tx)?;
             let Some(old) = known.get(id) else {
-                return Err(AppError::Policy(unknown_message(id, &known)));
+                return Err(AppError::UnknownEstate(unknown_message(id, &known)));
             };
             let mut e = old.clone();
             if let Some(n) = change.name {

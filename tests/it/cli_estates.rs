@@ -376,3 +376,52 @@ fn visits_need_a_visitor() {
         "error: a visit needs who made it (--by): the K5 log names the visitor"
     );
 }
+
+#[test]
+fn an_import_refuses_the_rows_of_an_undeclared_estate_and_keeps_the_others() {
+    let tmp = TempDir::new().unwrap();
+    let db = tmp.path().join("t.db");
+    ok(
+        &db,
+        "2026-07-01T08:00:00+08:00",
+        &["policy", "apply", &policy("vk-shanghai")],
+    );
+    ok(
+        &db,
+        "2026-07-01T08:00:00+08:00",
+        &[
+            "estate",
+            "add",
+            "riverside",
+            "--name",
+            "翠湖花园",
+            "--households",
+            "900",
+        ],
+    );
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/register");
+    let (code, out, err) = steward(
+        &db,
+        "2026-12-01T08:00:00+08:00",
+        &[
+            "import",
+            &root.join("follow-up-form.csv").display().to_string(),
+            "--map",
+            &root.join("mapping.toml").display().to_string(),
+        ],
+    );
+    // Refused rows are kept in the register and listed, as the policy's refusals are.
+    assert_eq!(code, 0, "{out}{err}");
+    let all = format!("{out}{err}");
+    assert!(all.contains("command(s) refused by the policy"), "{all}");
+    assert!(
+        all.contains("open: unknown estate `gardens`: declared: riverside (declare it with `steward estate add`)"),
+        "{all}"
+    );
+    let v = json(
+        &db,
+        "2026-12-01T08:00:00+08:00",
+        &["ticket", "list", "--estate", "riverside"],
+    );
+    assert!(!v["tickets"].as_array().unwrap().is_empty(), "{v}");
+}
