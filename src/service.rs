@@ -16,7 +16,13 @@ use crate::engine::{self, Command, Decision, EngineError, Ticket};
 use crate::policy::{self, CompiledPolicy, Policy};
 use crate::store::{NewEvent, Store, StoreError, TicketFilter, TicketRow, Timer, Tx};
 
+mod events;
+pub mod registry;
 mod rows;
+pub mod visits;
+
+pub use events::EventSeq;
+pub use registry::{Estate, EstateChange};
 
 use rows::{append, parse_decision, persist, project};
 pub(crate) use rows::{parse_ticket, timers_of};
@@ -31,6 +37,10 @@ pub enum AppError {
     UnknownTicket(String),
     #[error("no policy has been applied to this database: run `steward policy apply PATH`")]
     NoPolicy,
+    /// An estate the registry does not declare (once it declares any); the text
+    /// has the did-you-mean.
+    #[error("{0}")]
+    UnknownEstate(String),
     /// The input names something that cannot be (an unknown role, an ambiguous
     /// fingerprint): the caller's mistake, nothing was written.
     #[error("{0}")]
@@ -98,6 +108,8 @@ pub struct FedEvent {
     pub kind: String,
     pub at: DateTime<Utc>,
     pub fired: Vec<(String, Vec<Decision>)>,
+    /// Why it was not recorded, or that it had been already.
+    pub note: Option<String>,
 }
 
 pub use crate::audit::Verification;
@@ -166,6 +178,9 @@ impl Service {
         let compiled = CompiledPolicy::with_plugins(policy.clone(), modules)?;
         let fp = compiled.fingerprint.clone();
         let applied = self.store.write(|tx| -> Result<Applied, AppError> {
+            if let Some(e) = estate {
+                registry::check_known(tx, e)?;
+            }
             let previous = tx.applied_policy(estate)?;
             for (id, bytes) in modules {
                 if let Some(p) = policy.plugins.get(id) {
@@ -282,63 +297,6 @@ impl Service {
         })
     }
 
-    /// Turn a feed into events with the active policy's event-source plug-in `plugin`
-    /// and apply each event (at its own hour, in the policy's time zone) that is not
-    /// later than `now`. Returns the events applied and what they did.
-    pub fn feed(
-        &mut self,
-        plugin: &str,
-        input: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<FedEvent>, AppError> {
-        let policy = self.active_policy()?;
-        let tz = policy.tz;
-        let mut events = policy
-            .plugin_events(plugin, input)
-            .map_err(AppError::Invalid)?;
-        events.sort_by_key(|e| e.hour);
-        let mut out = Vec::new();
-        for e in events {
-            let Some(at) = e
-                .hour
-                .and_local_timezone(tz)
-                .earliest()
-                .map(|t| t.with_timezone(&Utc))
-            else {
-                continue;
-            };
-            if at > now {
-                continue;
-            }
-            let fired = self.event(&e.estate, &e.kind, at)?;
-            out.push(FedEvent {
-                estate: e.estate,
-                kind: e.kind,
-                at,
-                fired,
-            });
-        }
-        Ok(out)
-    }
-
-    /// An external event (e.g. rain) for every ticket of an estate waiting on it.
-    pub fn event(
-        &mut self,
-        estate: &str,
-        kind: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<(String, Vec<Decision>)>, AppError> {
-        let waiting = self.store.read(|tx| tx.tickets_waiting_for(estate, kind))?;
-        let payload = serde_json::json!({"event": kind, "estate": estate}).to_string();
-        let ran = self.run_many(
-            &waiting,
-            &Command::Event { kind: kind.into() },
-            now,
-            Some(payload),
-        )?;
-        Self::all_or_failures(ran)
-    }
-
     /// Run `cmd` on many tickets, a chunk at a time: each chunk is decided from a
     /// read snapshot *before* taking the write lock (hooks and plug-ins run
     /// without it), then written in one short transaction. A ticket changed by
@@ -349,7 +307,7 @@ impl Service {
         ids: &[String],
         cmd: &Command,
         now: DateTime<Utc>,
-        header: Option<String>,
+        header: Option<events::Header<'_>>,
     ) -> Result<Ran, AppError> {
         const CHUNK: usize = 256;
         let Service { store, policies } = self;
@@ -377,17 +335,16 @@ impl Service {
                 Ok(out)
             })?;
             let header_now = header.take();
+            let mut duplicate = false;
             store.write(|tx| -> Result<(), AppError> {
-                if let Some(payload) = &header_now {
-                    let fp = tx.applied_policy(None)?.unwrap_or_default();
-                    tx.append_event(&NewEvent {
-                        ticket: None,
-                        at: now,
-                        kind: "external_event",
-                        payload,
-                        fingerprint: &fp,
-                        rule: None,
-                    })?;
+                if let Some(h) = &header_now {
+                    let seq = events::append_header(tx, h.fp, h.estate, h.kind, now)?;
+                    ran.event = Some(seq);
+                    // Another writer recorded it since our read: it counts once.
+                    if seq.duplicate {
+                        duplicate = true;
+                        return Ok(());
+                    }
                 }
                 for d in decided {
                     let id = d.row.id.clone();
@@ -419,6 +376,9 @@ impl Service {
                 }
                 Ok(())
             })?;
+            if duplicate {
+                break;
+            }
         }
         Ok(ran)
     }
@@ -486,6 +446,8 @@ impl Service {
 pub struct Ran {
     pub fired: Vec<(String, Vec<Decision>)>,
     pub failed: Vec<(String, String)>,
+    /// For an external event: its entry in the log, and whether it was there already.
+    pub event: Option<EventSeq>,
 }
 
 struct Decided {
@@ -526,6 +488,7 @@ impl<'c> Batch<'_, 'c> {
         let fp = match self.active.get(&intake.estate) {
             Some(fp) => fp.clone(),
             None => {
+                registry::check_known(self.tx, &intake.estate)?;
                 let fp = active_fingerprint(self.tx, Some(&intake.estate))?;
                 self.active.insert(intake.estate.clone(), fp.clone());
                 fp

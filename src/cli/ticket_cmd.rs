@@ -162,6 +162,13 @@ fn to_command(cmd: TicketCmd) -> Result<(String, Command), String> {
         }
         TicketCmd::Close { id, invalid, .. } => (id, Command::Close { invalid }),
         TicketCmd::Reopen { id, reason, .. } => (id, Command::Reopen { reason }),
+        TicketCmd::WaiveRevisit {
+            id,
+            slot,
+            reason,
+            by,
+            ..
+        } => (id, Command::WaiveRevisit { slot, reason, by }),
         TicketCmd::Compensation {
             id, amount, note, ..
         } => {
@@ -208,6 +215,9 @@ fn show(id: &str, g: &Global) -> Result<i32, AppError> {
 /// written as it goes.
 fn list(q: &TicketQuery<'_>, g: &Global) -> Result<i32, AppError> {
     let svc = open_read_only(g)?;
+    if let Some(e) = q.estate {
+        svc.check_estate(e)?;
+    }
     let mut zones: HashMap<String, chrono_tz::Tz> = HashMap::new();
     let mut table = output::TableStream::new(&[
         "id",

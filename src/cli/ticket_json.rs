@@ -96,6 +96,7 @@ pub fn slot_state(s: SlotState) -> &'static str {
         SlotState::Done => "done",
         SlotState::Failed => "problem",
         SlotState::Cancelled => "cancelled",
+        SlotState::Waived => "waived",
     }
 }
 

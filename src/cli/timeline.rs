@@ -114,6 +114,14 @@ pub fn summary(fact: &Fact, tz: Tz) -> String {
             ..
         } => format!("revisit {key} by {channel}: PROBLEM {note}"),
         Fact::RevisitCancelled { key, .. } => format!("revisit {key} cancelled"),
+        Fact::RevisitWaived {
+            key, reason, by, ..
+        } if by.is_empty() => {
+            format!("revisit {key} waived: {reason}")
+        }
+        Fact::RevisitWaived {
+            key, reason, by, ..
+        } => format!("revisit {key} waived by {by}: {reason}"),
         Fact::Reopened { reason } => format!("reopened: {reason}"),
         Fact::Closed { invalid: None } => "closed".into(),
         Fact::Closed { invalid: Some(e) } => format!("closed as invalid: {e}"),
@@ -191,8 +199,12 @@ pub fn state(t: &Ticket, tz: Tz) -> String {
             SlotState::Done => "done",
             SlotState::Failed => "found a problem",
             SlotState::Cancelled => "cancelled",
+            SlotState::Waived => "waived",
         };
-        out.push_str(&format!("  revisit {:<8} {state}, {when}\n", s.key));
+        match &s.waived {
+            Some(why) => out.push_str(&format!("  revisit {:<8} {state} ({why}), {when}\n", s.key)),
+            None => out.push_str(&format!("  revisit {:<8} {state}, {when}\n", s.key)),
+        }
     }
     for (reason, minutes) in &t.paused_minutes {
         out.push_str(&format!("  paused {minutes} min: {reason}\n"));

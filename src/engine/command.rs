@@ -78,6 +78,12 @@ pub enum Command {
         amount: String,
         note: String,
     },
+    /// Waive a revisit slot (`slot` its key; `None`: every open slot) with a reason.
+    WaiveRevisit {
+        slot: Option<String>,
+        reason: String,
+        by: String,
+    },
     /// Fire timers due at `now`.
     Tick,
     /// An external event for the ticket's estate, e.g. `rain`.
@@ -102,6 +108,7 @@ impl Command {
             Command::Close { .. } => "close",
             Command::Reopen { .. } => "reopen",
             Command::Compensation { .. } => "record compensation for",
+            Command::WaiveRevisit { .. } => "waive a revisit of",
             Command::Tick => "tick",
             Command::Event { .. } => "apply an event to",
             Command::MovePolicy => "move",

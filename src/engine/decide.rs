@@ -28,6 +28,7 @@ mod pauses;
 mod policy_move;
 mod revisits;
 mod timers;
+mod waive;
 
 /// Decide what `cmd` at `now` does to `ticket` under `policy`. Returns the new
 /// ticket and the facts, in order. A refused command returns an error and no facts.

@@ -128,6 +128,13 @@ pub enum Fact {
         slot: usize,
         key: String,
     },
+    /// A revisit that will not be made, and why (`ticket waive-revisit`).
+    RevisitWaived {
+        slot: usize,
+        key: String,
+        reason: String,
+        by: String,
+    },
     Reopened {
         reason: String,
     },
@@ -172,6 +179,7 @@ impl Fact {
             Fact::RevisitOverdue { .. } => "revisit_overdue",
             Fact::RevisitDone { .. } => "revisit_done",
             Fact::RevisitCancelled { .. } => "revisit_cancelled",
+            Fact::RevisitWaived { .. } => "revisit_waived",
             Fact::Reopened { .. } => "reopened",
             Fact::Closed { .. } => "closed",
             Fact::CompensationClaimed { .. } => "compensation_claimed",

@@ -254,6 +254,7 @@ impl Ticket {
                     due: *due,
                     event: event.clone(),
                     done_at: None,
+                    waived: None,
                 };
                 if *slot < self.revisits.len() {
                     self.revisits[*slot] = s;
@@ -264,6 +265,12 @@ impl Ticket {
             Fact::RevisitDue { slot, .. } => self.set_slot(*slot, SlotState::Due),
             Fact::RevisitOverdue { slot, .. } => self.set_slot(*slot, SlotState::Overdue),
             Fact::RevisitCancelled { slot, .. } => self.set_slot(*slot, SlotState::Cancelled),
+            Fact::RevisitWaived { slot, reason, .. } => {
+                self.set_slot(*slot, SlotState::Waived);
+                if let Some(s) = self.revisits.get_mut(*slot) {
+                    s.waived = Some(reason.clone());
+                }
+            }
             Fact::RevisitDone { slot, ok, .. } => {
                 self.callbacks += 1;
                 if let Some(i) = slot {
@@ -320,7 +327,11 @@ impl Ticket {
 
 fn split_key(key: &str) -> (String, usize) {
     match key.rsplit_once('#') {
-        Some((rule, n)) => (rule.to_string(), n.parse().unwrap_or(0)),
+        // `V4#2.r3`: step 2 of the third round.
+        Some((rule, n)) => (
+            rule.to_string(),
+            n.split('.').next().unwrap_or(n).parse().unwrap_or(0),
+        ),
         None => (key.to_string(), 0),
     }
 }

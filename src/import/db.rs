@@ -239,6 +239,10 @@ impl Run<'_> {
                     self.unopened.insert(r.ticket.clone());
                     self.refuse(r.line, &r.ticket, "open", e.to_string());
                 }
+                Err(e @ AppError::UnknownEstate(_)) => {
+                    self.unopened.insert(r.ticket.clone());
+                    self.refuse(r.line, &r.ticket, "open", e.to_string());
+                }
                 Err(e) => return Err(e),
             },
             Op::Command(cmd) => {

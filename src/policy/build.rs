@@ -33,7 +33,11 @@ const TOP: &[&str] = &[
     "ordering",
     "hook",
     "plugin",
+    "event",
 ];
+
+mod events;
+pub use events::is_event_name;
 
 /// A hook or plug-in file reference, resolved by the loader (which owns file access).
 pub struct FileRef {
@@ -75,6 +79,7 @@ pub fn build(root: &Table, root_loc: Loc, sources: &SourceMap, ctx: &mut Ctx) ->
     let ordering = b.ordering(&top);
     let hooks = b.hooks(&top);
     let plugins = b.plugins(&top);
+    let events = b.events(&top);
     let file_refs = b.file_refs;
 
     let policy = Policy {
@@ -106,6 +111,7 @@ pub fn build(root: &Table, root_loc: Loc, sources: &SourceMap, ctx: &mut Ctx) ->
         ordering,
         hooks,
         plugins,
+        events,
     };
     Built { policy, file_refs }
 }

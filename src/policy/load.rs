@@ -163,6 +163,7 @@ pub fn load_within(
         &mut ctx,
     );
     super::check::check(&policy, &mut ctx);
+    super::event_check::check(&policy, &mut ctx);
     super::literal_check::check(&policy, &sources, &mut ctx);
     check_plugins(&policy, &wasm, &built.file_refs, &mut ctx);
     let (errors, warnings): (Vec<_>, Vec<_>) = ctx

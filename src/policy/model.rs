@@ -42,6 +42,18 @@ pub struct Policy {
     pub ordering: Ordering,
     pub hooks: BTreeMap<String, Hook>,
     pub plugins: BTreeMap<String, Plugin>,
+    /// The external event kinds (`[[event]]`) that `steward event KIND` records and
+    /// revisit steps wait for. Left out of the canonical text when empty, so older
+    /// fingerprints stay the same.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub events: BTreeMap<String, EventKind>,
+}
+
+/// A declared external event kind, e.g. `rain` (V4) or `typhoon_warning`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventKind {
+    pub label: String,
+    pub rules: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -376,6 +388,22 @@ impl TimerKind {
 }
 
 impl Policy {
+    /// The event kinds `steward event` accepts for tickets under this policy: the
+    /// declared ones, and those its revisit steps wait for (a policy stored before
+    /// kinds were declared names them only there).
+    pub fn event_kinds(&self) -> std::collections::BTreeSet<&str> {
+        let mut kinds: std::collections::BTreeSet<&str> =
+            self.events.keys().map(String::as_str).collect();
+        for r in self.revisits.values() {
+            for s in &r.steps {
+                if let RevisitStep::OnEvent { event } = s {
+                    kinds.insert(event);
+                }
+            }
+        }
+        kinds
+    }
+
     /// What the plug-in host checks this policy's plug-ins against.
     pub fn plugin_owner(&self) -> crate::plugin::Owner<'_> {
         crate::plugin::Owner {

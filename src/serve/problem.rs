@@ -79,7 +79,9 @@ impl Problem {
             AppError::Engine(EngineError::InThePast { .. }) => {
                 Problem::new(StatusCode::CONFLICT, "in-the-past", detail)
             }
-            AppError::Engine(EngineError::Invalid(_)) | AppError::Invalid(_) => {
+            AppError::Engine(EngineError::Invalid(_))
+            | AppError::Invalid(_)
+            | AppError::UnknownEstate(_) => {
                 Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", detail)
             }
             AppError::NoPolicy => Problem::new(StatusCode::CONFLICT, "no-policy", detail),

@@ -183,7 +183,7 @@ pub fn table() -> Vec<Route> {
             route(
                 "post",
                 "/v1/events",
-                "An external event (e.g. rain) for the tickets of an estate waiting for it (V4)",
+                "An external event of a kind the estate's policy declares (e.g. rain, V4) for the tickets waiting for it; the same event counts once",
                 Some("event"),
                 200,
                 post(api::event),

@@ -311,47 +311,15 @@ enum Done {
     Event(Ran),
 }
 
-/// [`Service::event`] inside the group's transaction: the `external_event`
-/// header, then the event on every ticket of the estate waiting for it; a
-/// ticket the engine cannot decide fails alone, as in `steward event`.
+/// [`crate::service::Service::record_event`] inside the group's transaction:
+/// the same checks (a declared estate and kind) and the same "counts once".
 fn event(
     b: &mut Batch<'_, '_>,
     estate: &str,
     kind: &str,
     now: DateTime<Utc>,
 ) -> Result<Ran, AppError> {
-    if estate.is_empty() || kind.is_empty() {
-        return Err(AppError::Invalid(
-            "an event needs an estate and a kind, e.g. {\"estate\": \"riverside\", \"kind\": \"rain\"}".into(),
-        ));
-    }
-    let waiting = b.tx().tickets_waiting_for(estate, kind)?;
-    let fp = b
-        .tx()
-        .active_policy(Some(estate))?
-        .ok_or(AppError::NoPolicy)?;
-    let payload = serde_json::json!({"event": kind, "estate": estate}).to_string();
-    b.tx().append_event(&NewEvent {
-        ticket: None,
-        at: now,
-        kind: "external_event",
-        payload: &payload,
-        fingerprint: &fp,
-        rule: None,
-    })?;
-    let mut ran = Ran::default();
-    let cmd = Command::Event {
-        kind: kind.to_owned(),
-    };
-    for id in waiting {
-        match b.execute(&id, &cmd, now) {
-            Ok((_, d)) if !d.is_empty() => ran.fired.push((id, d)),
-            Ok(_) => {}
-            Err(AppError::Store(e)) => return Err(AppError::Store(e)),
-            Err(e) => ran.failed.push((id, e.to_string())),
-        }
-    }
-    Ok(ran)
+    b.event(estate, kind, now)
 }
 
 pub fn event_json(ran: &Ran, tz: Tz) -> serde_json::Value {
@@ -365,7 +333,12 @@ pub fn event_json(ran: &Ran, tz: Tz) -> serde_json::Value {
         .iter()
         .map(|(id, why)| serde_json::json!({"ticket": id, "error": why}))
         .collect();
-    serde_json::json!({"fired": fired, "failed": failed})
+    let mut v = serde_json::json!({"fired": fired, "failed": failed});
+    if let Some(e) = ran.event {
+        v["seq"] = e.seq.into();
+        v["duplicate"] = e.duplicate.into();
+    }
+    v
 }
 
 /// Time zones of stored policies, by fingerprint, read once.

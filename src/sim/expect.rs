@@ -172,6 +172,7 @@ pub fn slot_state(s: SlotState) -> &'static str {
         SlotState::Done => "done",
         SlotState::Failed => "failed",
         SlotState::Cancelled => "cancelled",
+        SlotState::Waived => "waived",
     }
 }
 

@@ -51,6 +51,7 @@ const ACTIONS: &[&str] = &[
     "close",
     "reopen",
     "compensation",
+    "waive",
     "event",
     "rain",
     "tick",
@@ -76,6 +77,7 @@ const STEP: &[&str] = &[
     "close",
     "reopen",
     "compensation",
+    "waive",
     "event",
     "rain",
     "tick",
@@ -450,6 +452,16 @@ fn action(ctx: &mut Ctx, key: &str, node: &Node) -> Option<StepAction> {
             let (ticket, r) = ticket_table(ctx, key, node, &["ticket", "reason"])?;
             let reason = s(ctx, &r, "reason", "reopened");
             cmd(ticket, Command::Reopen { reason })
+        }
+        "waive" => {
+            let (ticket, r) = ticket_table(ctx, key, node, &["ticket", "slot", "reason", "by"])?;
+            let slot = r
+                .as_ref()
+                .and_then(|r| r.opt_str(ctx, "slot"))
+                .map(|(s, _)| s);
+            let reason = s(ctx, &r, "reason", "");
+            let by = s(ctx, &r, "by", "");
+            cmd(ticket, Command::WaiveRevisit { slot, reason, by })
         }
         "compensation" => {
             let (ticket, r) = ticket_table(ctx, key, node, &["ticket", "amount", "note"])?;

@@ -6,6 +6,8 @@ mod audit_tamper;
 mod cli_calendar;
 mod cli_diff;
 mod cli_durability;
+mod cli_estates;
+mod cli_events;
 mod cli_explain;
 mod cli_policy;
 mod cli_snapshots;

@@ -230,6 +230,19 @@ async fn commands_return_the_cli_json_and_retries_write_nothing() {
         .await;
     assert_eq!(ev.status, 200, "{}", ev.json);
     assert!(ev.json["fired"].is_array());
+    assert_eq!(ev.json["duplicate"], false, "{}", ev.json);
+    // The same rain (kind, estate, time) under another key counts once.
+    let again = s
+        .post(
+            &tok.center,
+            "/v1/events",
+            "rain-2",
+            r#"{"estate":"riverside","kind":"rain"}"#,
+        )
+        .await;
+    assert_eq!(again.status, 200, "{}", again.json);
+    assert_eq!(again.json["duplicate"], true, "{}", again.json);
+    assert_eq!(again.json["seq"], ev.json["seq"], "{}", again.json);
     let ob = s.get(&tok.auditor, "/v1/outbox").await;
     assert_eq!(ob.status, 200, "{}", ob.json);
     assert!(ob.json["entries"].is_array());
@@ -320,6 +333,13 @@ async fn bad_input_is_a_clear_problem_and_writes_nothing() {
             r#"{"reason":"nap"}"#,
             422,
             "nap",
+        ),
+        (
+            "/v1/events",
+            "k2",
+            r#"{"estate":"riverside","kind":"rian"}"#,
+            422,
+            "event kind `rian` is not declared by policy `vk-shanghai`, which governs estate `riverside`: did you mean `rain`?",
         ),
         (
             "/v1/events",

@@ -247,6 +247,30 @@ Without --id the next free id of the sequence T00001, T00002, ... is taken.")]
         #[arg(long, value_enum, default_value_t)]
         format: TableJson,
     },
+    /// Waive a pending revisit with a reason (the owner declines; a policy fix removed the step)
+    #[command(after_help = "Examples:
+  steward ticket waive-revisit T00042 --slot V4#2 --reason '业主表示无需雨后回访' --by 客服
+  steward ticket waive-revisit T00042 --all --reason '政策修订取消该回访步骤'
+The waiver is logged with its reason; a ticket with no revisit pending can close.")]
+    WaiveRevisit {
+        /// The ticket id
+        id: String,
+        /// The revisit slot, as `ticket show` names it (V4#2, V4#1.r2, ...)
+        #[arg(long, required_unless_present = "all", conflicts_with = "all")]
+        slot: Option<String>,
+        /// Every pending revisit of the ticket
+        #[arg(long)]
+        all: bool,
+        /// Why it will not be made, recorded in the log
+        #[arg(long)]
+        reason: String,
+        /// Who waived it (name or role), recorded in the log
+        #[arg(long, default_value = "")]
+        by: String,
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: TableJson,
+    },
     /// Reopen a resolved or closed ticket
     #[command(after_help = "Example:\n  steward ticket reopen T00042 --reason '业主反映问题复发'")]
     Reopen {

@@ -146,6 +146,9 @@ impl Run<'_> {
                 }
                 Ok(())
             }
+            Command::WaiveRevisit { slot, reason, by } => {
+                self.waive_revisits(now, slot.as_deref(), reason, by)
+            }
             Command::MovePolicy => self.move_policy(now),
         }
     }

@@ -22,6 +22,8 @@ pub(super) fn all(out: &mut Out, a: &Policy, b: &Policy) {
         &d.label
     });
     labelled(out, "role", &a.roles, &b.roles, |r| &r.label);
+    // A declared event kind records nothing by itself: the revisits that wait for it do.
+    labelled(out, "event", &a.events, &b.events, |e| &e.label);
     categories(out, a, b);
     milestones(out, a, b);
     limits(out, a, b);
