@@ -587,7 +587,10 @@ impl Command {
                 | super::token_cmd::TokenCmd::List { format }
                 | super::token_cmd::TokenCmd::Revoke { format, .. },
             )
-            | Command::Outbox(super::outbox_cmd::OutboxCmd::List { format, .. }) => {
+            | Command::Outbox(
+                super::outbox_cmd::OutboxCmd::List { format, .. }
+                | super::outbox_cmd::OutboxCmd::Release { format, .. },
+            ) => {
                 (*format).into()
             }
             Command::Report(

@@ -30,6 +30,7 @@ mod serve_api;
 mod serve_crash;
 mod serve_page;
 mod serve_runtime;
+mod serve_semantics;
 mod service_batch;
 mod sim_replay;
 mod sim_scenarios;
