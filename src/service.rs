@@ -646,7 +646,11 @@ impl<'c> Batch<'_, 'c> {
     /// [`Tx::tickets_waiting_for`] as the batch stands: the timers of the
     /// tickets it touched are written only when it ends, so for those the
     /// decided state answers, not the stored rows.
-    pub fn tickets_waiting_for(&mut self, estate: &str, kind: &str) -> Result<Vec<String>, AppError> {
+    pub fn tickets_waiting_for(
+        &mut self,
+        estate: &str,
+        kind: &str,
+    ) -> Result<Vec<String>, AppError> {
         let mut ids: Vec<String> = self
             .tx
             .tickets_waiting_for(estate, kind)?
@@ -655,7 +659,9 @@ impl<'c> Batch<'_, 'c> {
             .collect();
         for (id, t) in &self.written {
             let waits = t.ticket.intake.estate == estate
-                && timers_of(&t.ticket).iter().any(|timer| timer.event.as_deref() == Some(kind));
+                && timers_of(&t.ticket)
+                    .iter()
+                    .any(|timer| timer.event.as_deref() == Some(kind));
             if waits {
                 ids.push(id.clone());
             }
@@ -687,7 +693,9 @@ impl<'c> Batch<'_, 'c> {
             rule: None,
         })?;
         let mut ran = Ran::default();
-        let cmd = Command::Event { kind: kind.to_owned() };
+        let cmd = Command::Event {
+            kind: kind.to_owned(),
+        };
         for id in waiting {
             self.touch(&id)?;
             let last = self.written.get(&id).map(|t| t.ticket.updated_at);

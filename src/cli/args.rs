@@ -590,9 +590,7 @@ impl Command {
             | Command::Outbox(
                 super::outbox_cmd::OutboxCmd::List { format, .. }
                 | super::outbox_cmd::OutboxCmd::Release { format, .. },
-            ) => {
-                (*format).into()
-            }
+            ) => (*format).into(),
             Command::Report(
                 ReportCmd::Daily { common, .. }
                 | ReportCmd::Weekly { common, .. }

@@ -361,7 +361,11 @@ fn checks(b: &mut Batch<'_, '_>, job: &Job) -> Result<Option<Answer>, AppError> 
                 let list: Vec<&str> = declared.iter().map(String::as_str).collect();
                 return refused(AppError::Policy(format!(
                     "the policy of estate `{estate}` waits for no event `{kind}`: it declares {}",
-                    if list.is_empty() { "none".to_owned() } else { list.join(", ") }
+                    if list.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        list.join(", ")
+                    }
                 )));
             }
         }
@@ -514,7 +518,8 @@ mod tests {
             .token;
         let actor = auth::lookup(&svc, &secret).unwrap().unwrap();
         let leak = bodies::open(
-            r#"{"id":"LK","estate":"riverside","kind":"repair","text":"卫生间天花板渗水"}"#.as_bytes(),
+            r#"{"id":"LK","estate":"riverside","kind":"repair","text":"卫生间天花板渗水"}"#
+                .as_bytes(),
         )
         .unwrap();
         let ops = vec![
@@ -550,7 +555,8 @@ mod tests {
             .apply_policy(&company.policy, None, None, t(0))
             .unwrap();
         let leak = bodies::open(
-            r#"{"id":"LK","estate":"riverside","kind":"repair","text":"卫生间天花板渗水"}"#.as_bytes(),
+            r#"{"id":"LK","estate":"riverside","kind":"repair","text":"卫生间天花板渗水"}"#
+                .as_bytes(),
         )
         .unwrap();
         reference.open_ticket(leak, t(5)).unwrap();
@@ -577,16 +583,19 @@ mod tests {
         let actor = auth::lookup(&svc, &secret).unwrap().unwrap();
         let bad = bodies::open(br#"{"estate":"riverside","kind":"pizza","text":"x"}"#).unwrap();
         let good = bodies::open(br#"{"estate":"riverside","kind":"repair","text":"x"}"#).unwrap();
-        let (jobs, _r): (Vec<Job>, Vec<_>) = [Op::Open(bad), Op::Open(good.clone()), Op::Open(good)]
-            .into_iter()
-            .enumerate()
-            .map(|(i, op)| job(op, &actor, &format!("k{i}")))
-            .unzip();
+        let (jobs, _r): (Vec<Job>, Vec<_>) =
+            [Op::Open(bad), Op::Open(good.clone()), Op::Open(good)]
+                .into_iter()
+                .enumerate()
+                .map(|(i, op)| job(op, &actor, &format!("k{i}")))
+                .unzip();
         let answers = commit_group(&mut svc, &jobs, t(1), &mut Zones::default());
         assert_eq!(answers[0].status, 422, "{}", answers[0].body);
         let ids: Vec<String> = answers[1..]
             .iter()
-            .map(|a| serde_json::from_str::<serde_json::Value>(&a.body).unwrap()["ticket"].to_string())
+            .map(|a| {
+                serde_json::from_str::<serde_json::Value>(&a.body).unwrap()["ticket"].to_string()
+            })
             .collect();
         assert_eq!(ids, ["\"T00001\"", "\"T00002\""]);
     }

@@ -332,9 +332,10 @@ impl Tx<'_> {
                 "UPDATE outbox SET routed_at = NULL WHERE routed_at = 'held' AND ticket = ?1",
                 [t],
             ),
-            None => self
-                .tx
-                .execute("UPDATE outbox SET routed_at = NULL WHERE routed_at = 'held'", []),
+            None => self.tx.execute(
+                "UPDATE outbox SET routed_at = NULL WHERE routed_at = 'held'",
+                [],
+            ),
         }
         .ctx(self.name)?;
         Ok(n)
@@ -344,7 +345,9 @@ impl Tx<'_> {
     /// open the engine refused), when it is still the last one handed out.
     pub fn give_back_ticket_number(&mut self, n: i64) -> Result<(), StoreError> {
         self.tx
-            .prepare_cached("UPDATE sequences SET last = ?1 - 1 WHERE name = 'ticket' AND last = ?1")
+            .prepare_cached(
+                "UPDATE sequences SET last = ?1 - 1 WHERE name = 'ticket' AND last = ?1",
+            )
             .and_then(|mut s| s.execute([n]))
             .ctx(self.name)?;
         Ok(())

@@ -31,7 +31,7 @@ mod serve_crash;
 mod serve_page;
 mod serve_runtime;
 mod serve_semantics;
+mod serve_support;
 mod service_batch;
 mod sim_replay;
 mod sim_scenarios;
-mod serve_support;

@@ -65,13 +65,38 @@ async fn a_refused_open_gives_its_ticket_number_back() {
     s.stop().await;
 
     // The CLI on the same database: a refused open, then the next number.
-    let out = assert_cmd_steward(&db, &["ticket", "open", "--estate", "riverside", "--kind", "pizza", "--text", "x"]);
+    let out = assert_cmd_steward(
+        &db,
+        &[
+            "ticket",
+            "open",
+            "--estate",
+            "riverside",
+            "--kind",
+            "pizza",
+            "--text",
+            "x",
+        ],
+    );
     assert!(!out.status.success());
     let out = assert_cmd_steward(
         &db,
-        &["ticket", "open", "--estate", "riverside", "--kind", "repair", "--text", "门禁坏了"],
+        &[
+            "ticket",
+            "open",
+            "--estate",
+            "riverside",
+            "--kind",
+            "repair",
+            "--text",
+            "门禁坏了",
+        ],
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("T00002"),
         "{}",
@@ -110,7 +135,10 @@ async fn scheduler_firings_record_who_fired_them() {
         if r.len() > 1 {
             break r;
         }
-        assert!(std::time::Instant::now() < deadline, "the warning never fired");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the warning never fired"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     let (seq, by) = &fired[1];
@@ -178,7 +206,10 @@ fn every_cli_ticket_command_has_a_route() {
             "list" => ("get", "/v1/tickets".to_owned()),
             action => ("post", format!("/v1/tickets/{{id}}/{action}")),
         };
-        assert!(has(method, &path), "`steward ticket {name}` has no route {method} {path}");
+        assert!(
+            has(method, &path),
+            "`steward ticket {name}` has no route {method} {path}"
+        );
         checked += 1;
     }
     assert!(checked >= 18, "{checked}");
@@ -191,7 +222,10 @@ fn every_cli_ticket_command_has_a_route() {
     ] {
         let c = cli.find_subcommand(cmd).unwrap();
         assert!(c.find_subcommand(sub).is_some(), "steward {cmd} {sub}");
-        assert!(has(method, path), "`steward {cmd} {sub}` has no route {method} {path}");
+        assert!(
+            has(method, path),
+            "`steward {cmd} {sub}` has no route {method} {path}"
+        );
     }
 }
 
@@ -387,14 +421,21 @@ async fn notifications_from_before_the_outbox_are_held_until_released() {
         .args(["outbox", "release", "--ticket", "OLD"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
         "released 1 held notification(s); the dispatcher of a running server routes them within 5 s\n"
     );
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while !got.lock().unwrap().iter().any(|b| b.contains("\"OLD\"")) {
-        assert!(std::time::Instant::now() < deadline, "the released one was not delivered");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the released one was not delivered"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     s.stop().await;
@@ -429,7 +470,11 @@ async fn cli_commands_beside_a_running_server_are_safe_and_no_timer_fires_twice(
             .args(args)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     };
     cli("2026-07-06T09:05:00+08:00", &["ticket", "respond", "T1"]);
     let t1 = s.get(&tok.desk, "/v1/tickets/T1").await;
@@ -455,7 +500,11 @@ async fn cli_commands_beside_a_running_server_are_safe_and_no_timer_fires_twice(
             .unwrap()
     });
     let out = cron.join().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     let svc = Service::open_read_only(&db).unwrap();
     let breaches = |id: &str| {
@@ -467,7 +516,10 @@ async fn cli_commands_beside_a_running_server_are_safe_and_no_timer_fires_twice(
             .count()
     };
     while ids[1..].iter().any(|id| breaches(id) == 0) {
-        assert!(std::time::Instant::now() < deadline, "the breaches never fired");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the breaches never fired"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
