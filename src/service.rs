@@ -279,7 +279,21 @@ impl Service {
     /// [`Service::tick`], reporting failed tickets beside the fired ones.
     pub fn tick_report(&mut self, now: DateTime<Utc>) -> Result<Ran, AppError> {
         let due = self.store.read(|tx| tx.due_tickets(now))?;
-        self.run_many(&due, &Command::Tick, now, None)
+        self.run_many(&due, &Command::Tick, now, None, None)
+    }
+
+    /// [`Service::tick_report`] recording who fired the timers: after the facts
+    /// of each transaction that fired any, a `request` event
+    /// `{"actor", "role", "command": "tick", "at", "tickets"}` in the same
+    /// transaction, as a command through the server records its caller.
+    pub fn tick_report_by(
+        &mut self,
+        now: DateTime<Utc>,
+        actor: &str,
+        role: &str,
+    ) -> Result<Ran, AppError> {
+        let due = self.store.read(|tx| tx.due_tickets(now))?;
+        self.run_many(&due, &Command::Tick, now, None, Some((actor, role)))
     }
 
     fn all_or_failures(ran: Ran) -> Result<Vec<(String, Vec<Decision>)>, AppError> {
@@ -308,6 +322,7 @@ impl Service {
         cmd: &Command,
         now: DateTime<Utc>,
         header: Option<events::Header<'_>>,
+        by: Option<(&str, &str)>,
     ) -> Result<Ran, AppError> {
         const CHUNK: usize = 256;
         let Service { store, policies } = self;
@@ -336,6 +351,7 @@ impl Service {
             })?;
             let header_now = header.take();
             let mut duplicate = false;
+            let fired_before = ran.fired.len();
             store.write(|tx| -> Result<(), AppError> {
                 if let Some(h) = &header_now {
                     let seq = events::append_header(tx, h.fp, h.estate, h.kind, now)?;
@@ -373,6 +389,28 @@ impl Service {
                         }
                         Err(e) => return Err(e),
                     }
+                }
+                if let Some((actor, role)) = by
+                    && ran.fired.len() > fired_before
+                {
+                    let tickets: Vec<&str> = ran.fired[fired_before..]
+                        .iter()
+                        .map(|(id, _)| id.as_str())
+                        .collect();
+                    let payload = serde_json::json!({
+                        "actor": actor, "role": role, "command": cmd.name(),
+                        "at": now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), "tickets": tickets,
+                    })
+                    .to_string();
+                    let fp = tx.applied_policy(None)?.unwrap_or_default();
+                    tx.append_event(&NewEvent {
+                        ticket: None,
+                        at: now,
+                        kind: "request",
+                        payload: &payload,
+                        fingerprint: &fp,
+                        rule: None,
+                    })?;
                 }
                 Ok(())
             })?;
@@ -494,15 +532,29 @@ impl<'c> Batch<'_, 'c> {
                 fp
             }
         };
+        let policy = compiled(self.policies, self.tx, &fp)?;
         let mut intake = intake;
+        let mut numbered = None;
         if intake.id.is_empty() {
-            intake.id = next_ticket_id(self.tx)?;
+            let (id, n) = next_ticket_id(self.tx)?;
+            intake.id = id;
+            numbered = Some(n);
         }
         if self.written.contains_key(&intake.id) || self.tx.ticket(&intake.id)?.is_some() {
             return Err(EngineError::Exists(intake.id).into());
         }
-        let policy = compiled(self.policies, self.tx, &fp)?;
-        let (ticket, decisions) = engine::decide(None, &Command::Open(intake), now, policy)?;
+        let (ticket, decisions) = match engine::decide(None, &Command::Open(intake), now, policy) {
+            Ok(x) => x,
+            Err(e) => {
+                // A refused open keeps nothing, its number included, also
+                // when the batch goes on with other commands (the server's
+                // group commit), as a rolled-back CLI transaction would.
+                if let Some(n) = numbered {
+                    self.tx.give_back_ticket_number(n)?;
+                }
+                return Err(e.into());
+            }
+        };
         append(self.tx, ticket.id(), &decisions, &fp)?;
         let touched = Touched {
             ticket: ticket.clone(),
@@ -520,6 +572,23 @@ impl<'c> Batch<'_, 'c> {
         cmd: &Command,
         now: DateTime<Utc>,
     ) -> Result<(Ticket, Vec<Decision>), AppError> {
+        self.touch(id)?;
+        let Some(touched) = self.written.get_mut(id) else {
+            return Err(AppError::UnknownTicket(id.to_string()));
+        };
+        let fp = touched.ticket.fingerprint.clone();
+        let policy = compiled(self.policies, self.tx, &fp)?;
+        let (ticket, decisions) = engine::decide(Some(&touched.ticket), cmd, now, policy)?;
+        if !decisions.is_empty() {
+            append(self.tx, id, &decisions, &fp)?;
+            touched.ticket = ticket.clone();
+            touched.dirty = true;
+        }
+        Ok((ticket, decisions))
+    }
+
+    /// Reads ticket `id` into the batch unless it is there already.
+    fn touch(&mut self, id: &str) -> Result<(), AppError> {
         if !self.written.contains_key(id) {
             let row = self
                 .tx
@@ -536,18 +605,55 @@ impl<'c> Batch<'_, 'c> {
                 },
             );
         }
-        let Some(touched) = self.written.get_mut(id) else {
-            return Err(AppError::UnknownTicket(id.to_string()));
-        };
-        let fp = touched.ticket.fingerprint.clone();
-        let policy = compiled(self.policies, self.tx, &fp)?;
-        let (ticket, decisions) = engine::decide(Some(&touched.ticket), cmd, now, policy)?;
-        if !decisions.is_empty() {
-            append(self.tx, id, &decisions, &fp)?;
-            touched.ticket = ticket.clone();
-            touched.dirty = true;
+        Ok(())
+    }
+
+    /// The estate of ticket `id` (it never changes), read once per batch.
+    pub fn estate_of(&mut self, id: &str) -> Result<String, AppError> {
+        self.touch(id)?;
+        self.written
+            .get(id)
+            .map(|t| t.ticket.intake.estate.clone())
+            .ok_or_else(|| AppError::UnknownTicket(id.to_string()))
+    }
+
+    /// [`Tx::tickets_waiting_for`] as the batch stands: the timers of the
+    /// tickets it touched are written only when it ends, so for those the
+    /// decided state answers, not the stored rows.
+    pub fn tickets_waiting_for(
+        &mut self,
+        estate: &str,
+        kind: &str,
+    ) -> Result<Vec<String>, AppError> {
+        let mut ids: Vec<String> = self
+            .tx
+            .tickets_waiting_for(estate, kind)?
+            .into_iter()
+            .filter(|id| !self.written.contains_key(id))
+            .collect();
+        for (id, t) in &self.written {
+            let waits = t.ticket.intake.estate == estate
+                && timers_of(&t.ticket)
+                    .iter()
+                    .any(|timer| timer.event.as_deref() == Some(kind));
+            if waits {
+                ids.push(id.clone());
+            }
         }
-        Ok((ticket, decisions))
+        ids.sort();
+        Ok(ids)
+    }
+
+    /// The compiled active policy of `estate` (its own, else the company-wide one).
+    pub fn active_policy(&mut self, estate: Option<&str>) -> Result<&CompiledPolicy, AppError> {
+        let fp = active_fingerprint(self.tx, estate)?;
+        compiled(self.policies, self.tx, &fp)
+    }
+
+    /// When ticket `id` last changed, as the batch stands.
+    pub fn last_event_at(&mut self, id: &str) -> Result<Option<DateTime<Utc>>, AppError> {
+        self.touch(id)?;
+        Ok(self.written.get(id).map(|t| t.ticket.updated_at))
     }
 
     /// A ticket-less event in the batch's transaction (an import's progress),
@@ -619,11 +725,12 @@ fn compiled<'p>(
 
 /// `T00001`, `T00002`, ...: the next number of the store's sequence, skipping
 /// numbers already taken by tickets opened with an explicit `--id`.
-fn next_ticket_id(tx: &mut Tx<'_>) -> Result<String, AppError> {
+fn next_ticket_id(tx: &mut Tx<'_>) -> Result<(String, i64), AppError> {
     loop {
-        let id = format!("T{:05}", tx.next_ticket_number()?);
+        let n = tx.next_ticket_number()?;
+        let id = format!("T{n:05}");
         if tx.ticket(&id)?.is_none() {
-            return Ok(id);
+            return Ok((id, n));
         }
     }
 }

@@ -609,9 +609,10 @@ impl Command {
                 | super::token_cmd::TokenCmd::List { format }
                 | super::token_cmd::TokenCmd::Revoke { format, .. },
             )
-            | Command::Outbox(super::outbox_cmd::OutboxCmd::List { format, .. }) => {
-                (*format).into()
-            }
+            | Command::Outbox(
+                super::outbox_cmd::OutboxCmd::List { format, .. }
+                | super::outbox_cmd::OutboxCmd::Release { format, .. },
+            ) => (*format).into(),
             Command::Report(
                 ReportCmd::Daily { common, .. }
                 | ReportCmd::Weekly { common, .. }

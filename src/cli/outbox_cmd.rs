@@ -1,9 +1,10 @@
-//! `steward outbox list`: notifications and their delivery state.
+//! `steward outbox list`: notifications and their delivery state;
+//! `steward outbox release`: send the notifications held since before the outbox existed.
 
 use clap::Subcommand;
 
 use super::args::{Format, Global, TableJson};
-use super::context::{fail, open_read_only};
+use super::context::{fail, open_existing, open_read_only};
 use super::{EXIT_OK, output};
 
 #[derive(Subcommand, Debug)]
@@ -17,7 +18,7 @@ pub enum OutboxCmd {
         /// Only this ticket's notifications
         #[arg(long)]
         ticket: Option<String>,
-        /// Only entries in this state: unrouted, no channel, pending, delivered, dead
+        /// Only entries in this state: unrouted, held, no channel, pending, delivered, dead
         #[arg(long)]
         state: Option<String>,
         /// At most this many entries
@@ -27,15 +28,35 @@ pub enum OutboxCmd {
         #[arg(long, value_enum, default_value_t)]
         format: TableJson,
     },
+    /// Let held notifications (logged before the outbox existed) go out: the
+    /// dispatcher routes them to the deployment's channels like new ones
+    #[command(after_help = "Examples:
+  steward outbox list --state held
+  steward outbox release --ticket T00042
+  steward outbox release --all")]
+    Release {
+        /// Only this ticket's held notifications
+        #[arg(long, required_unless_present = "all", conflicts_with = "all")]
+        ticket: Option<String>,
+        /// Every held notification
+        #[arg(long)]
+        all: bool,
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: TableJson,
+    },
 }
 
 pub fn run(cmd: OutboxCmd, g: &Global) -> i32 {
-    let OutboxCmd::List {
-        ticket,
-        state,
-        limit,
-        ..
-    } = cmd;
+    let (ticket, state, limit) = match cmd {
+        OutboxCmd::List {
+            ticket,
+            state,
+            limit,
+            ..
+        } => (ticket, state, limit),
+        OutboxCmd::Release { ticket, .. } => return release(ticket.as_deref(), g),
+    };
     let svc = match open_read_only(g) {
         Ok(s) => s,
         Err(e) => return fail(e),
@@ -98,4 +119,28 @@ pub fn run(cmd: OutboxCmd, g: &Global) -> i32 {
         &table,
     ));
     EXIT_OK
+}
+
+fn release(ticket: Option<&str>, g: &Global) -> i32 {
+    let mut svc = match open_existing(g) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    match svc.batch(|b| Ok(b.tx().release_held(ticket)?)) {
+        Ok(n) if g.format == Format::Json => {
+            output::json(&serde_json::json!({ "released": n }));
+            EXIT_OK
+        }
+        Ok(0) => {
+            println!("no notification is held");
+            EXIT_OK
+        }
+        Ok(n) => {
+            println!(
+                "released {n} held notification(s); the dispatcher of a running server routes them within 5 s"
+            );
+            EXIT_OK
+        }
+        Err(e) => fail(e),
+    }
 }

@@ -104,8 +104,11 @@ impl Batch<'_, '_> {
         let cmd = Command::Event {
             kind: kind.to_owned(),
         };
-        for id in self.tx.tickets_waiting_for(estate, kind)? {
-            match self.execute(&id, &cmd, now) {
+        // The waiting list as the batch stands (see [`Batch::tickets_waiting_for`]);
+        // each ticket takes the event at `now` or its own last event if later.
+        for id in self.tickets_waiting_for(estate, kind)? {
+            let at = self.last_event_at(&id)?.map_or(now, |last| now.max(last));
+            match self.execute(&id, &cmd, at) {
                 Ok((_, d)) if !d.is_empty() => ran.fired.push((id, d)),
                 Ok(_) => {}
                 Err(AppError::Store(e)) => return Err(AppError::Store(e)),
@@ -163,6 +166,7 @@ impl Service {
             &Command::Event { kind: kind.into() },
             now,
             Some(header),
+            None,
         )
     }
 

@@ -177,4 +177,18 @@ CREATE INDEX events_external
     ON events(json_extract(payload, '$.estate'), json_extract(payload, '$.event'), at)
     WHERE kind = 'external_event';
 ",
+    // 7: notifications logged before the outbox existed are held, not dropped.
+    // Migration 5 entered them as routed, so no dispatcher would ever send
+    // them and nothing said so; sending them all at the first start of a
+    // server would page people about tickets months old. Held, they are in
+    // the outbox (`outbox list --state held`, the metrics), and an operator
+    // releases what should still go out (`steward outbox release`). They are
+    // the rows migration 5 stamped with the event's own time and no dispatcher
+    // has given a delivery.
+    r"
+UPDATE outbox SET routed_at = 'held'
+    WHERE routed_at = at
+      AND NOT EXISTS (SELECT 1 FROM deliveries d
+                      WHERE d.seq = outbox.seq AND d.recipient = outbox.recipient);
+",
 ];

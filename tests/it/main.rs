@@ -33,6 +33,7 @@ mod serve_api;
 mod serve_crash;
 mod serve_page;
 mod serve_runtime;
+mod serve_semantics;
 mod serve_support;
 mod service_batch;
 mod sim_replay;
