@@ -22,6 +22,7 @@ pub mod hook_calls;
 mod literal_check;
 mod load;
 mod merge;
+mod overlay_hints;
 pub mod model;
 pub mod raw;
 mod raw_json;

@@ -157,6 +157,53 @@ Without --id the next free id of the sequence T00001, T00002, ... is taken.")]
         #[arg(long, value_enum, default_value_t)]
         format: TableJson,
     },
+    /// Record a step of the procedure: a built-in action or one the ticket's policy declares
+    #[command(after_help = "Examples:
+  steward ticket act T00042                       # list the steps the ticket's policy takes
+  steward ticket act T00042 contact_experts --by 客户服务中心 --note '已联系工程管理部'
+  steward ticket act T00042 respond --by 张三
+STEP is one of the built-in actions (respond, plan, report, expert_reply, update, notice)
+or an id of the policy's [[action]] tables; each reaches the milestones that name it in
+`reached_by` and starts the clocks that run from them.")]
+    Act {
+        /// The ticket id
+        id: String,
+        /// The step to record; without it, the steps the ticket's policy takes are listed
+        step: Option<String>,
+        #[command(flatten)]
+        note: Note,
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: TableJson,
+    },
+    /// Set the deadline of a limit on this ticket, with who set it and why (E2)
+    #[command(after_help = "Examples:
+  steward ticket deadline T00042 E2.deadline --within '3 business days' --by 王经理 --reason '需协调施工单位'
+  steward ticket deadline T00042 E2.deadline --at '2026-07-10 18:00' --by 王经理 --reason '等待配件'
+The limit's clock restarts now and runs to the deadline; a breach escalates or notifies as
+the limit says. --at without an offset is read in the policy's time zone; --within counts
+in the limit's calendar, like a span in the policy.")]
+    Deadline {
+        /// The ticket id
+        id: String,
+        /// A limit id of the ticket's policy (see `steward policy show`)
+        limit: String,
+        /// The deadline (same forms as --now)
+        #[arg(long, value_name = "TIME", required_unless_present = "within", conflicts_with = "within")]
+        at: Option<String>,
+        /// The deadline as a span from now, e.g. 2d, '3 business days', 'same day 18:00'
+        #[arg(long, value_name = "SPAN")]
+        within: Option<String>,
+        /// Who set the deadline (name or role), recorded in the log
+        #[arg(long)]
+        by: String,
+        /// Why this deadline, recorded in the log
+        #[arg(long)]
+        reason: String,
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: TableJson,
+    },
     /// Dispatch to a department at a tier (E1)
     #[command(
         after_help = "Examples:\n  steward ticket assign T00042 --department engineering\n  steward ticket assign T00042 --department security --tier L3 --lead engineering"

@@ -242,7 +242,7 @@ fn calendar_rules<'p>(a: &'p Policy, b: &'p Policy, id: &str) -> Vec<&'p String>
     for p in [a, b] {
         for l in p.limits.values() {
             let cal = l.calendar.as_ref().or(p.calendar.as_ref());
-            if cal.is_some_and(|c| c == id) && l.within.needs_calendar() {
+            if cal.is_some_and(|c| c == id) && l.needs_calendar() {
                 rules.extend(&l.rules);
             }
         }
@@ -414,7 +414,7 @@ pub(super) fn escalate_text(e: &Option<EscalateTo>) -> String {
 
 fn limits(out: &mut Out, a: &Policy, b: &Policy) {
     let at = |id: &str, l: &Limit| At::new("limit", id).label(&l.label).rules(&l.rules);
-    let summary = |l: &Limit| format!("{} within {}", l.milestone, l.within);
+    let summary = |l: &Limit| format!("{} within {}", l.milestone, l.within_text());
     by_id(
         out,
         &a.limits,
@@ -447,15 +447,18 @@ fn limits(out: &mut Out, a: &Policy, b: &Policy) {
             out.field(
                 at,
                 "within",
-                o.within.to_string(),
-                n.within.to_string(),
-                span_effect(&o.within, &n.within),
+                o.within_text(),
+                n.within_text(),
+                match (&o.within, &n.within) {
+                    (Some(a), Some(b)) => span_effect(a, b),
+                    _ => Effect::Unknown,
+                },
             );
             out.field(
                 at,
                 "from",
-                from_text(&o.from),
-                from_text(&n.from),
+                o.starts().map(from_text).collect::<Vec<_>>().join(" or "),
+                n.starts().map(from_text).collect::<Vec<_>>().join(" or "),
                 Effect::Unknown,
             );
             out.field(
