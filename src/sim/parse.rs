@@ -91,6 +91,7 @@ const EXPECT: &[&str] = &[
     "note",
     "status",
     "category",
+    "department",
     "ladder",
     "breached",
     "notified",
@@ -635,6 +636,7 @@ fn expect(ctx: &mut Ctx, t: &Table, loc: Loc, start: DateTime<Utc>) -> Option<Ex
         let check = match key {
             "status" => r.opt_str(ctx, key).map(|(s, _)| Check::Status(s)),
             "category" => r.opt_str(ctx, key).map(|(s, _)| Check::Category(s)),
+            "department" => r.opt_str(ctx, key).map(|(s, _)| Check::Department(s)),
             "ladder" => r.opt_str(ctx, key).map(|(s, _)| Check::Ladder(s)),
             "breached" => Some(Check::Breached(sorted(list(ctx, key)))),
             "notified" => Some(Check::Notified(list(ctx, key))),
