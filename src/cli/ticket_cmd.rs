@@ -89,9 +89,9 @@ fn run_ticket(cmd: TicketCmd, g: &Global) -> Result<i32, String> {
             let (ticket, decisions) = svc.open_ticket(intake, at).map_err(|e| e.to_string())?;
             return Ok(print_decisions(&svc, &ticket, &decisions, g));
         }
-        TicketCmd::Act {
-            id, step: None, ..
-        } => return super::ticket_steps::list(&id, g).map_err(|e| e.to_string()),
+        TicketCmd::Act { id, step: None, .. } => {
+            return super::ticket_steps::list(&id, g).map_err(|e| e.to_string());
+        }
         TicketCmd::Deadline {
             id,
             limit,
@@ -104,10 +104,9 @@ fn run_ticket(cmd: TicketCmd, g: &Global) -> Result<i32, String> {
             let now_at = now(g)?;
             let due = match (at, within) {
                 (Some(t), _) => Due::At(super::context::time_arg(&t, &g.db)?),
-                (None, Some(w)) => Due::Within(
-                    w.parse()
-                        .map_err(|e| format!("bad `--within {w}`: {e}"))?,
-                ),
+                (None, Some(w)) => {
+                    Due::Within(w.parse().map_err(|e| format!("bad `--within {w}`: {e}"))?)
+                }
                 (None, None) => return Err("say when: --at TIME or --within SPAN".into()),
             };
             let command = Command::SetDeadline {
@@ -117,8 +116,9 @@ fn run_ticket(cmd: TicketCmd, g: &Global) -> Result<i32, String> {
                 reason,
             };
             let mut svc = open_existing(g).map_err(|e| e.to_string())?;
-            let (ticket, decisions) =
-                svc.execute(&id, &command, now_at).map_err(|e| e.to_string())?;
+            let (ticket, decisions) = svc
+                .execute(&id, &command, now_at)
+                .map_err(|e| e.to_string())?;
             return Ok(print_decisions(&svc, &ticket, &decisions, g));
         }
         _ => {}

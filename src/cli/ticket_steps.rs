@@ -12,18 +12,16 @@ use super::{EXIT_OK, output};
 
 pub fn list(id: &str, g: &Global) -> Result<i32, AppError> {
     let svc = open_read_only(g)?;
-    let row = svc
-        .store()
-        .read(|tx| -> Result<_, AppError> {
-            let row = tx
-                .ticket(id)?
-                .ok_or_else(|| AppError::UnknownTicket(id.to_string()))?;
-            let ticket = crate::service::parse_ticket(&row)?;
-            let text = tx.policy(&ticket.fingerprint)?.ok_or_else(|| {
-                AppError::Policy(format!("the policy of ticket `{id}` is not stored"))
-            })?;
-            Ok(text)
+    let row = svc.store().read(|tx| -> Result<_, AppError> {
+        let row = tx
+            .ticket(id)?
+            .ok_or_else(|| AppError::UnknownTicket(id.to_string()))?;
+        let ticket = crate::service::parse_ticket(&row)?;
+        let text = tx.policy(&ticket.fingerprint)?.ok_or_else(|| {
+            AppError::Policy(format!("the policy of ticket `{id}` is not stored"))
         })?;
+        Ok(text)
+    })?;
     let policy: Policy = serde_json::from_str(&row)
         .map_err(|e| AppError::Policy(format!("the policy of ticket `{id}`: {e}")))?;
     let steps = rows(&policy);
@@ -87,7 +85,7 @@ fn rows(p: &Policy) -> Vec<StepRow> {
     let builtin = BUILTIN_STEPS.iter().map(|s| StepRow {
         step: (*s).to_string(),
         declared: false,
-        label: "(built-in)".into(),
+        label: builtin_label(s).into(),
         by: None,
         reaches: reaches(s),
         rules: Vec::new(),
@@ -101,6 +99,19 @@ fn rows(p: &Policy) -> Vec<StepRow> {
         rules: a.rules.clone(),
     });
     builtin.chain(declared).collect()
+}
+
+/// What each built-in action stands for in the procedure.
+fn builtin_label(step: &str) -> &'static str {
+    match step {
+        "respond" => "first response to the owner (built-in)",
+        "plan" => "initial handling plan (built-in)",
+        "report" => "handling form to the service center (built-in)",
+        "expert_reply" => "the expert panel's reply (built-in)",
+        "update" => "progress update to the owner (built-in)",
+        "notice" => "written notice to maintenance, V5 (built-in)",
+        _ => "(built-in)",
+    }
 }
 
 fn dash(s: &str) -> String {

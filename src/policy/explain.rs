@@ -179,7 +179,11 @@ pub fn explain(
         let (applies, error) = check(format!("limit.{id}"));
         let cal = compiled.calendar_for(l);
         let (mut deadline, mut warn) = (None, None);
-        if let Some(within) = l.within.as_ref().filter(|_| applies && l.from == ClockStart::Opened) {
+        if let Some(within) = l
+            .within
+            .as_ref()
+            .filter(|_| applies && l.from == ClockStart::Opened)
+        {
             match cal.deadline(within, opened_at) {
                 Ok(d) => {
                     deadline = Some(show(d));

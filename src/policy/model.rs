@@ -429,7 +429,9 @@ impl Limit {
 
     /// Does the span count working time (and so need a calendar)?
     pub fn needs_calendar(&self) -> bool {
-        self.within.as_ref().is_some_and(LimitDuration::needs_calendar)
+        self.within
+            .as_ref()
+            .is_some_and(LimitDuration::needs_calendar)
     }
 
     /// Every moment that can start the clock, `from` first.

@@ -32,8 +32,7 @@ fn id_of(node: &Node) -> Option<&str> {
 pub fn find(parent: &Table, child: &Table) -> Vec<OverlayHint> {
     let mut out = Vec::new();
     for entry in &child.entries {
-        let (Val::Array(items), Some(inherited)) = (&entry.node.val, parent.get(&entry.key))
-        else {
+        let (Val::Array(items), Some(inherited)) = (&entry.node.val, parent.get(&entry.key)) else {
             continue;
         };
         let Val::Array(old) = &inherited.node.val else {
@@ -65,10 +64,16 @@ pub fn apply(hints: &[OverlayHint], diags: &mut [Diagnostic]) {
             continue;
         };
         if d.message.contains(" is missing `") {
-            d.help = Some(format!(
-                "no inherited {} has the id `{}`, so this is a new rule; did you mean `{}`? (an overlay changes a rule by reusing its id)",
+            // A new rule may be meant: keep what it would need, then the id it may
+            // have been meant to change.
+            let meant = format!(
+                "no inherited {} has the id `{}` — to change one, reuse its id: did you mean `{}`?",
                 h.section, h.id, h.closest
-            ));
+            );
+            d.help = Some(match d.help.take() {
+                Some(add) => format!("{add}; or, {meant}"),
+                None => meant,
+            });
         }
     }
 }

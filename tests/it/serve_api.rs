@@ -5,10 +5,8 @@
 //! and bad tokens are refused with nothing written, and tokens are confined to
 //! their role and estates.
 
-
-
-use serde_json::Value;
 use crate::serve_support::*;
+use serde_json::Value;
 use steward::serve::ManualClock;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

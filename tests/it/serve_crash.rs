@@ -5,14 +5,12 @@
 //! included: no notification lost), no timer fired twice, and SIGTERM then
 //! stops the server cleanly.
 
-
-
 use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
 use crate::serve_support::*;
+use serde_json::Value;
 use steward::service::Service;
 
 const BIN: &str = env!("CARGO_BIN_EXE_steward");

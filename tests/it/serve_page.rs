@@ -5,8 +5,6 @@
 //! and a ticket's timeline with the rule of each event. Skipped, with a note,
 //! when `/usr/bin/chromium` is not installed.
 
-
-
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

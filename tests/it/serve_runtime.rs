@@ -5,16 +5,14 @@
 //! (healthy, failing then healthy, hanging; webhook, WeCom, DingTalk, SMTP)
 //! with retries, backoff and dead letters, none holding up the others.
 
-
-
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::serve_support::*;
 use axum::extract::RawQuery;
 use axum::http::HeaderMap;
 use axum::routing::post;
 use serde_json::Value;
-use crate::serve_support::*;
 use steward::engine::{Decision, OpenTicket};
 use steward::outbox::Deployment;
 use steward::outbox::channels::signature;

@@ -189,7 +189,12 @@ in the limit's calendar, like a span in the policy.")]
         /// A limit id of the ticket's policy (see `steward policy show`)
         limit: String,
         /// The deadline (same forms as --now)
-        #[arg(long, value_name = "TIME", required_unless_present = "within", conflicts_with = "within")]
+        #[arg(
+            long,
+            value_name = "TIME",
+            required_unless_present = "within",
+            conflicts_with = "within"
+        )]
         at: Option<String>,
         /// The deadline as a span from now, e.g. 2d, '3 business days', 'same day 18:00'
         #[arg(long, value_name = "SPAN")]

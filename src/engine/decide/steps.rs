@@ -54,19 +54,22 @@ impl Run<'_> {
             return Err(self.transition(NAME));
         }
         if by.trim().is_empty() || reason.trim().is_empty() {
-            return Err(self.refuse(NAME, "a deadline needs who set it (--by) and why (--reason)"));
+            return Err(self.refuse(
+                NAME,
+                "a deadline needs who set it (--by) and why (--reason)",
+            ));
         }
         if self.t.milestones.contains_key(&l.milestone) {
             return Err(self.refuse(
                 NAME,
-                format!("limit `{id}` is met: milestone `{}` was reached", l.milestone),
+                format!(
+                    "limit `{id}` is met: milestone `{}` was reached",
+                    l.milestone
+                ),
             ));
         }
         if let Some((reason, _)) = &self.t.pause {
-            return Err(self.refuse(
-                NAME,
-                format!("it is paused ({reason}); resume it first"),
-            ));
+            return Err(self.refuse(NAME, format!("it is paused ({reason}); resume it first")));
         }
         self.new_group();
         match self.holds(condition) {
@@ -130,7 +133,9 @@ impl Run<'_> {
 
 /// A time as a person reads it: local to the policy, with the zone's offset.
 pub(crate) fn local(t: DateTime<Utc>, tz: chrono_tz::Tz) -> String {
-    t.with_timezone(&tz).format("%Y-%m-%d %H:%M %:z").to_string()
+    t.with_timezone(&tz)
+        .format("%Y-%m-%d %H:%M %:z")
+        .to_string()
 }
 
 /// The message for a step the policy does not declare, with the closest one.
@@ -155,7 +160,14 @@ pub fn step_names(p: &crate::policy::model::Policy) -> Vec<&str> {
 
 /// Built-in actions a person records with `ticket act` (the others —
 /// classify, assign, resolve, close — have commands of their own).
-pub const BUILTIN_STEPS: [&str; 6] = ["respond", "plan", "report", "expert_reply", "update", "notice"];
+pub const BUILTIN_STEPS: [&str; 6] = [
+    "respond",
+    "plan",
+    "report",
+    "expert_reply",
+    "update",
+    "notice",
+];
 
 /// Check intake values against what the policy declares (D1, D2, 000 §5.2.1):
 /// a channel or urgency the policy does not list, or an unknown phase, is

@@ -13,9 +13,7 @@ use super::Builder;
 /// A step id becomes a CLI argument and a log entry: keep it to what a shell and
 /// a reader take without quoting.
 fn is_step_id(id: &str) -> bool {
-    id.chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_lowercase())
+    id.chars().next().is_some_and(|c| c.is_ascii_lowercase())
         && id
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
@@ -80,13 +78,16 @@ impl Builder<'_> {
                 .chain(declared.keys().map(String::as_str))
                 .collect();
             let d = Diagnostic::error(loc, format!("unknown action `{a}`"));
-            self.ctx.push(match did_you_mean(&a, known.iter().copied()) {
-                Some(s) => d.with_help(format!("did you mean `{s}`? (a new step is declared in an `[[action]]` table)")),
-                None => d.with_help(format!(
-                    "expected one of: {}; or declare a step in an `[[action]]` table",
-                    known.join(", ")
-                )),
-            });
+            self.ctx
+                .push(match did_you_mean(&a, known.iter().copied()) {
+                    Some(s) => d.with_help(format!(
+                        "did you mean `{s}`? (a new step is declared in an `[[action]]` table)"
+                    )),
+                    None => d.with_help(format!(
+                        "expected one of: {}; or declare a step in an `[[action]]` table",
+                        known.join(", ")
+                    )),
+                });
         }
         out
     }
