@@ -37,7 +37,7 @@ Without --id the next free id of the sequence T00001, T00002, ... is taken.")]
         /// The owner or caller (D2)
         #[arg(long, default_value = "")]
         owner: String,
-        /// How the ticket came in, e.g. hotline, app, wechat, walk-in, email (D2)
+        /// How the ticket came in: a [[channel]] id of the policy, e.g. hotline, app, wechat, front_desk, email (D1, D2)
         #[arg(long, default_value = "hotline")]
         channel: String,
         /// The kind of ticket (D1)
@@ -46,13 +46,13 @@ Without --id the next free id of the sequence T00001, T00002, ... is taken.")]
         /// What the owner said; the policy's categories match on it (D3)
         #[arg(long, required_unless_present = "json")]
         text: Option<String>,
-        /// Urgency as recorded at intake; `emergency` marks an emergency repair (D2, L2)
+        /// Urgency as recorded at intake, an [[urgency]] id of the policy; `emergency` marks an emergency repair (D2, L2)
         #[arg(long, default_value = "")]
         urgency: String,
         /// A major complaint (重大投诉): the ladder starts higher (E2)
         #[arg(long)]
         major: bool,
-        /// Phase of the property, e.g. before-occupancy or warranty; policies may route by it
+        /// Phase of the estate: before_occupancy or after_occupancy; categories may route by it (000 §5.2.1)
         #[arg(long, default_value = "")]
         phase: String,
         /// A tag the policy's conditions can test; repeatable
