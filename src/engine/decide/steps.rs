@@ -205,3 +205,96 @@ pub fn check_intake(
         crate::policy::model::Phase::ALL.to_vec(),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{kinds, open, policy, run};
+    use super::*;
+    use crate::engine::Due;
+
+    fn set(limit: &str, minutes: i64) -> Command {
+        Command::SetDeadline {
+            limit: limit.into(),
+            due: Due::At(super::super::testing::at(minutes)),
+            by: "王经理".into(),
+            reason: "协调".into(),
+        }
+    }
+
+    #[test]
+    fn a_limit_without_a_span_has_no_clock_until_a_deadline_is_set() {
+        let p = policy("vk-shanghai");
+        let (t, _) = open(&p, "complaint", "物业服务差");
+        assert!(!t.clocks.contains_key("E2.deadline"));
+        let (t, ds) = run(&p, &t, set("E2.deadline", 600), 10).expect("set");
+        assert_eq!(
+            kinds(&ds),
+            ["clock_started:E2.deadline", "deadline_set:E2.deadline"]
+        );
+        let c = &t.clocks["E2.deadline"];
+        assert_eq!(c.deadline, super::super::testing::at(600));
+        assert_eq!(c.set_by.as_deref(), Some("王经理"));
+        // Reclassifying does not undo a deadline a person set.
+        let re = Command::Classify {
+            category: Some("complaint.major".into()),
+            class: None,
+            major: None,
+        };
+        let (t, _) = run(&p, &t, re, 20).expect("reclassified");
+        assert_eq!(
+            t.clocks["E2.deadline"].deadline,
+            super::super::testing::at(600)
+        );
+    }
+
+    #[test]
+    fn a_deadline_is_refused_while_paused_and_in_the_past() {
+        let p = policy("vk-shanghai");
+        let (t, _) = open(&p, "complaint", "物业服务差");
+        assert!(matches!(
+            run(&p, &t, set("E2.deadline", 5), 10),
+            Err(EngineError::Refused { .. })
+        ));
+        let pause = Command::Pause {
+            reason: "waiting_owner".into(),
+        };
+        let (t, _) = run(&p, &t, pause, 10).expect("paused");
+        let err = run(&p, &t, set("E2.deadline", 600), 20).expect_err("refused");
+        assert!(err.to_string().contains("resume it first"), "{err}");
+    }
+
+    #[test]
+    fn a_clock_with_two_starts_runs_from_the_first() {
+        let p = policy("vk-shanghai");
+        let (t, _) = open(&p, "complaint", "集体投诉停车收费");
+        let contact = Command::Step {
+            step: "contact_experts".into(),
+            by: "客户服务中心".into(),
+            note: String::new(),
+        };
+        let (t, ds) = run(&p, &t, contact, 60).expect("contacted");
+        assert!(kinds(&ds).contains(&"clock_started:L6.expert".to_string()));
+        let started = t.clocks["L6.expert"].started_at;
+        // The breach that brings the ticket to the panel a day later does not restart it.
+        let (t, _) = run(&p, &t, Command::Tick, 24 * 60 + 1).expect("ticked");
+        assert_eq!(t.ladder_id.as_deref(), Some("expert_panel"));
+        assert_eq!(t.clocks["L6.expert"].started_at, started);
+    }
+
+    #[test]
+    fn intake_values_are_checked_when_the_policy_declares_them() {
+        let p = policy("vk-shanghai");
+        let mut intake = super::super::testing::intake("complaint", "x");
+        intake.channel = "wechar".into();
+        let err = check_intake(&intake, &p.policy).expect_err("refused");
+        assert!(err.to_string().contains("did you mean `wechat`?"), "{err}");
+        intake.channel = "wechat".into();
+        intake.phase = "after_occupancy".into();
+        assert!(check_intake(&intake, &p.policy).is_ok());
+        // A policy that declares no channels takes any.
+        let mut bare = p.policy.clone();
+        bare.channels.clear();
+        intake.channel = "carrier_pigeon".into();
+        assert!(check_intake(&intake, &bare).is_ok());
+    }
+}
