@@ -22,6 +22,7 @@ mod serve_cmd;
 mod sim_cmd;
 mod tick_cmd;
 pub(crate) mod ticket_cmd;
+mod ticket_steps;
 mod token_cmd;
 mod visit_cmd;
 

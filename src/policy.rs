@@ -25,6 +25,7 @@ mod literal_check;
 mod load;
 mod merge;
 pub mod model;
+mod overlay_hints;
 pub mod raw;
 mod raw_json;
 pub mod reader;

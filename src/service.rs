@@ -421,6 +421,28 @@ impl Service {
         Ok(ran)
     }
 
+    /// The time zone of the company-wide active policy, read without compiling it.
+    pub fn active_timezone(&self) -> Option<chrono_tz::Tz> {
+        #[derive(serde::Deserialize)]
+        struct Head {
+            timezone: String,
+        }
+        let text = self
+            .store
+            .read(|tx| -> Result<_, StoreError> {
+                match tx.meta("active_policy")? {
+                    Some(fp) => tx.policy(&fp),
+                    None => Ok(None),
+                }
+            })
+            .ok()??;
+        serde_json::from_str::<Head>(&text)
+            .ok()?
+            .timezone
+            .parse()
+            .ok()
+    }
+
     pub fn ticket(&self, id: &str) -> Result<(Ticket, Vec<Decision>), AppError> {
         let (ticket, recorded) = self.timeline(id)?;
         Ok((ticket, recorded.into_iter().map(|r| r.decision).collect()))

@@ -587,6 +587,8 @@ impl Command {
                 | TicketCmd::ExpertReply { format, .. }
                 | TicketCmd::Update { format, .. }
                 | TicketCmd::Notice { format, .. }
+                | TicketCmd::Act { format, .. }
+                | TicketCmd::Deadline { format, .. }
                 | TicketCmd::Assign { format, .. }
                 | TicketCmd::Pause { format, .. }
                 | TicketCmd::Resume { format, .. }

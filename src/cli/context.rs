@@ -83,7 +83,7 @@ pub fn parse_local(text: &str, tz: Tz) -> Result<DateTime<Utc>, String> {
 }
 
 /// The time zone of the company-wide active policy, read without compiling it.
-fn active_tz(db: &Path) -> Option<Tz> {
+pub fn active_tz(db: &Path) -> Option<Tz> {
     #[derive(serde::Deserialize)]
     struct Head {
         timezone: String,

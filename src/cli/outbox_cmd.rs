@@ -76,6 +76,8 @@ pub fn run(cmd: OutboxCmd, g: &Global) -> i32 {
         println!("the outbox is empty");
         return EXIT_OK;
     }
+    // Times a person reads are local to the company's policy.
+    let tz = super::context::active_tz(&g.db).unwrap_or(chrono_tz::UTC);
     let mut table = Vec::new();
     for r in &rows {
         let detail = if r.deliveries.is_empty() {
@@ -96,7 +98,7 @@ pub fn run(cmd: OutboxCmd, g: &Global) -> i32 {
         };
         table.push(vec![
             r.entry.seq.to_string(),
-            r.entry.at.to_rfc3339(),
+            super::timeline::local(r.entry.at, tz),
             r.entry.ticket.clone(),
             r.entry.estate.clone(),
             r.entry.recipient.clone(),

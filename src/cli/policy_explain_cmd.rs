@@ -188,6 +188,8 @@ fn render(e: &Explanation) -> String {
             };
             let deadline = match (&l.deadline, l.applies, l.from.as_str()) {
                 (Some(d), _, _) => local(d),
+                // A limit whose deadline a person sets has none until they do.
+                (None, true, _) if l.within.starts_with("set by ") => "set per ticket".to_string(),
                 (None, true, from) => format!("{from} + {}", l.within),
                 (None, false, _) => "-".to_string(),
             };

@@ -69,6 +69,12 @@ pub fn summary(fact: &Fact, tz: Tz) -> String {
         Fact::ClockResumed { deadline, .. } => {
             format!("clock resumed, now due {}", local(*deadline, tz))
         }
+        Fact::DeadlineSet {
+            deadline,
+            by,
+            reason,
+            ..
+        } => format!("deadline set to {} by {by}: {reason}", local(*deadline, tz)),
         Fact::Warned { deadline, .. } => format!("warning: due {}", local(*deadline, tz)),
         Fact::Breached { deadline, .. } => format!("BREACHED (was due {})", local(*deadline, tz)),
         Fact::Escalated { from, to, notify } => {
@@ -178,6 +184,10 @@ pub fn state(t: &Ticket, tz: Tz) -> String {
             ClockState::Met => "met".into(),
             ClockState::Breached => format!("breached at {}", local(c.deadline, tz)),
             ClockState::Cancelled => "stopped".into(),
+        };
+        let state = match &c.set_by {
+            Some(by) => format!("{state} (deadline set by {by})"),
+            None => state,
         };
         out.push_str(&format!(
             "  limit {:<16} {:<18} {state}\n",

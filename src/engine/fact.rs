@@ -70,6 +70,13 @@ pub enum Fact {
         deadline: DateTime<Utc>,
         warn_at: Option<DateTime<Utc>>,
     },
+    /// A person set the deadline of a limit (the clock started just before).
+    DeadlineSet {
+        limit: String,
+        deadline: DateTime<Utc>,
+        by: String,
+        reason: String,
+    },
     Warned {
         limit: String,
         deadline: DateTime<Utc>,
@@ -166,6 +173,7 @@ impl Fact {
             Fact::ClockCancelled { .. } => "clock_cancelled",
             Fact::ClockPaused { .. } => "clock_paused",
             Fact::ClockResumed { .. } => "clock_resumed",
+            Fact::DeadlineSet { .. } => "deadline_set",
             Fact::Warned { .. } => "warned",
             Fact::Breached { .. } => "breached",
             Fact::Escalated { .. } => "escalated",

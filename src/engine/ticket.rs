@@ -174,6 +174,7 @@ impl Ticket {
                         warned: false,
                         state: ClockState::Running,
                         met_at: None,
+                        set_by: None,
                     },
                 );
             }
@@ -200,6 +201,11 @@ impl Ticket {
                     c.segment_start = at;
                     c.deadline = *deadline;
                     c.warn_at = *warn_at;
+                }
+            }
+            Fact::DeadlineSet { limit, by, .. } => {
+                if let Some(c) = self.clocks.get_mut(limit) {
+                    c.set_by = Some(by.clone());
                 }
             }
             Fact::Warned { limit, .. } => {

@@ -34,9 +34,13 @@ const TOP: &[&str] = &[
     "hook",
     "plugin",
     "event",
+    "action",
+    "channel",
+    "urgency",
 ];
 
 mod events;
+mod steps;
 pub use events::is_event_name;
 
 /// A hook or plug-in file reference, resolved by the loader (which owns file access).
@@ -68,7 +72,10 @@ pub fn build(root: &Table, root_loc: Loc, sources: &SourceMap, ctx: &mut Ctx) ->
     let departments = b.labelled(&top, "department");
     let roles = b.labelled(&top, "role");
     let categories = b.categories(&top);
-    let milestones = b.milestones(&top);
+    let actions = b.actions(&top);
+    let channels = b.values(&top, "channel");
+    let urgencies = b.values(&top, "urgency");
+    let milestones = b.milestones(&top, &actions);
     let escalation = b.escalation(&top);
     let limits = b.limits(&top);
     let pauses = b.pauses(&top);
@@ -112,6 +119,9 @@ pub fn build(root: &Table, root_loc: Loc, sources: &SourceMap, ctx: &mut Ctx) ->
         hooks,
         plugins,
         events,
+        actions,
+        channels,
+        urgencies,
     };
     Built { policy, file_refs }
 }
@@ -364,19 +374,14 @@ impl Builder<'_> {
         out
     }
 
-    fn milestones(&mut self, top: &Reader) -> BTreeMap<String, Milestone> {
+    fn milestones(
+        &mut self,
+        top: &Reader,
+        actions: &BTreeMap<String, ActionDef>,
+    ) -> BTreeMap<String, Milestone> {
         let mut out = BTreeMap::new();
         for (id, r) in self.rules(top, "milestone", &["id", "label", "reached_by", "rules"]) {
-            let mut reached_by = Vec::new();
-            for (a, loc) in r.str_list(self.ctx, "reached_by") {
-                match Action::parse(&a) {
-                    Some(action) => reached_by.push(action),
-                    None => self.ctx.push(
-                        Diagnostic::error(loc, format!("unknown action `{a}`"))
-                            .with_help(format!("expected one of: {}", Action::ALL.join(", "))),
-                    ),
-                }
-            }
+            let reached_by = self.reached_by(&r, actions);
             let label = r.string_or(self.ctx, "label", &id);
             out.insert(
                 id,
@@ -454,25 +459,32 @@ impl Builder<'_> {
             "on_breach",
             "escalate_to",
             "notify",
+            "set_by",
             "rules",
         ];
         let mut out = BTreeMap::new();
         for (id, r) in self.rules(top, "limit", KEYS) {
+            let set_by = r.opt_str(self.ctx, "set_by").map(|v| v.0);
             let milestone = r
                 .req_str(self.ctx, "milestone", "\"first_response\"")
                 .map(|v| v.0);
-            if r.entry("within").is_none() {
+            if r.entry("within").is_none() && set_by.is_none() {
                 r.missing(self.ctx, "within", "\"24h\"");
             }
             let within = self.span(&r, "within");
-            let from = match r.opt_str(self.ctx, "from") {
-                None => ClockStart::Opened,
-                Some((f, _)) if f == "opened" => ClockStart::Opened,
-                Some((f, _)) => match f.strip_prefix("escalated:") {
+            let mut starts = r.str_list(self.ctx, "from").into_iter().map(|(f, _)| {
+                if f == "opened" {
+                    return ClockStart::Opened;
+                }
+                match f.strip_prefix("escalated:") {
                     Some(step) => ClockStart::Escalated(step.to_string()),
-                    None => ClockStart::Milestone(f),
-                },
-            };
+                    None => ClockStart::Milestone(
+                        f.strip_prefix("milestone:").unwrap_or(&f).to_string(),
+                    ),
+                }
+            });
+            let from = starts.next().unwrap_or(ClockStart::Opened);
+            let also_from: Vec<ClockStart> = starts.collect();
             let warn_at = r.opt_str(self.ctx, "warn_at").and_then(|(w, loc)| {
                 let pct = w
                     .strip_suffix('%')
@@ -496,8 +508,14 @@ impl Builder<'_> {
                 // An unreadable value was reported above; a placeholder keeps the
                 // cross-reference checks running so every error shows at once.
                 milestone: milestone.unwrap_or_default(),
-                within: within.unwrap_or(LimitDuration::Wall { minutes: 1 }),
+                within: match (within, &set_by) {
+                    (Some(w), _) => Some(w),
+                    (None, Some(_)) => None,
+                    (None, None) => Some(LimitDuration::Wall { minutes: 1 }),
+                },
                 from,
+                also_from,
+                set_by,
                 calendar: r.opt_str(self.ctx, "calendar").map(|v| v.0),
                 warn_at,
                 repeat: r.bool_or(self.ctx, "repeat", false),

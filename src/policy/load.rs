@@ -131,6 +131,7 @@ pub fn load_within(
 ) -> Result<Loaded, LoadFailure> {
     let mut sources = SourceMap::default();
     let mut ctx = Ctx {
+        hints: Vec::new(),
         diags: Vec::new(),
         spans: SpanIndex::default(),
     };
@@ -153,6 +154,7 @@ pub fn load_within(
         });
     };
     let built = build::build(&table, loc, &sources, &mut ctx);
+    super::overlay_hints::apply(&ctx.hints, &mut ctx.diags);
     let mut policy = built.policy;
     let wasm = attach_files(
         files,
@@ -319,6 +321,8 @@ fn load_tree(
     );
     stack.pop();
     let (parent, _) = parent?;
+    let hints = super::overlay_hints::find(&parent, &table);
+    ctx.hints.extend(hints);
     Some((merge::overlay(parent, table, &mut ctx.diags), first_loc))
 }
 

@@ -10,6 +10,7 @@ mod cli_estates;
 mod cli_events;
 mod cli_explain;
 mod cli_policy;
+mod cli_procedure;
 mod cli_snapshots;
 mod cli_ticket;
 mod cli_usability;

@@ -307,7 +307,7 @@ pub(super) fn escalate_text(e: &Option<EscalateTo>) -> String {
 
 fn limits(out: &mut Out, a: &Policy, b: &Policy) {
     let at = |id: &str, l: &Limit| At::new("limit", id).label(&l.label).rules(&l.rules);
-    let summary = |l: &Limit| format!("{} within {}", l.milestone, l.within);
+    let summary = |l: &Limit| format!("{} within {}", l.milestone, l.within_text());
     by_id(
         out,
         &a.limits,
@@ -340,15 +340,18 @@ fn limits(out: &mut Out, a: &Policy, b: &Policy) {
             out.field(
                 at,
                 "within",
-                o.within.to_string(),
-                n.within.to_string(),
-                span_effect(&o.within, &n.within),
+                o.within_text(),
+                n.within_text(),
+                match (&o.within, &n.within) {
+                    (Some(a), Some(b)) => span_effect(a, b),
+                    _ => Effect::Unknown,
+                },
             );
             out.field(
                 at,
                 "from",
-                from_text(&o.from),
-                from_text(&n.from),
+                o.starts().map(from_text).collect::<Vec<_>>().join(" or "),
+                n.starts().map(from_text).collect::<Vec<_>>().join(" or "),
                 Effect::Unknown,
             );
             out.field(

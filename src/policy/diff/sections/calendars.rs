@@ -110,7 +110,7 @@ fn calendar_rules<'p>(a: &'p Policy, b: &'p Policy, id: &str) -> Vec<&'p String>
     for p in [a, b] {
         for l in p.limits.values() {
             let cal = l.calendar.as_ref().or(p.calendar.as_ref());
-            if cal.is_some_and(|c| c == id) && l.within.needs_calendar() {
+            if cal.is_some_and(|c| c == id) && l.needs_calendar() {
                 rules.extend(&l.rules);
             }
         }
