@@ -2,6 +2,7 @@
 //! a projection; `audit verify` rebuilds it from the log with [`Ticket::apply`].
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -33,7 +34,10 @@ impl Status {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Ticket {
-    pub intake: OpenTicket,
+    /// Shared, not copied, when the ticket is: no fact changes the intake, and
+    /// every decision starts from a copy of the ticket.
+    #[serde(with = "shared")]
+    pub intake: Arc<OpenTicket>,
     pub fingerprint: String,
     pub status: Status,
     pub opened_at: DateTime<Utc>,
@@ -62,6 +66,23 @@ pub struct Ticket {
     pub reopened: u32,
     pub compensation_claims: u32,
     pub breaches: u32,
+}
+
+/// The intake as stored: the same JSON as a plain `OpenTicket`.
+mod shared {
+    use std::sync::Arc;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::OpenTicket;
+
+    pub fn serialize<S: Serializer>(v: &Arc<OpenTicket>, s: S) -> Result<S::Ok, S::Error> {
+        v.as_ref().serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<OpenTicket>, D::Error> {
+        OpenTicket::deserialize(d).map(Arc::new)
+    }
 }
 
 impl Ticket {
@@ -94,7 +115,7 @@ impl Ticket {
         Ticket {
             class: (intake.class > 0).then_some(intake.class),
             major: intake.major,
-            intake,
+            intake: Arc::new(intake),
             fingerprint,
             status: Status::Open,
             opened_at: at,
