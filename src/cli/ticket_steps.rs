@@ -17,9 +17,9 @@ pub fn list(id: &str, g: &Global) -> Result<i32, AppError> {
             .ticket(id)?
             .ok_or_else(|| AppError::UnknownTicket(id.to_string()))?;
         let ticket = crate::service::parse_ticket(&row)?;
-        let text = tx.policy(&ticket.fingerprint)?.ok_or_else(|| {
-            AppError::MissingPolicy(ticket.fingerprint.clone())
-        })?;
+        let text = tx
+            .policy(&ticket.fingerprint)?
+            .ok_or_else(|| AppError::MissingPolicy(ticket.fingerprint.clone()))?;
         Ok(text)
     })?;
     let policy: Policy = serde_json::from_str(&row)
