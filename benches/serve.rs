@@ -6,7 +6,10 @@
 //! very event rows the run wrote, inserted with raw rusqlite into a table of
 //! the same shape in a fresh file with the same settings (WAL,
 //! synchronous=NORMAL), one row per transaction and all in one transaction,
-//! measured in the same process right after.
+//! measured in the same process right after. Beside each rate it prints the
+//! CPU time the process spent per command (server and clients together: they
+//! share the machine) and the load average before and after, so a run on a
+//! busy machine can be read for what it is.
 //!
 //! `STEWARD_BENCH_SECS=10 cargo bench --bench serve`
 
@@ -24,6 +27,21 @@ use steward::service::Service;
 use steward::store::EventRow;
 
 const CLIENTS: usize = 64;
+
+/// User plus system CPU time of this process so far.
+fn cpu() -> Duration {
+    // SAFETY: getrusage only writes the struct it is given.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) };
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    tv(u.ru_utime) + tv(u.ru_stime)
+}
+
+fn load() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "?".into())
+}
 
 fn main() {
     let secs: u64 = std::env::var("STEWARD_BENCH_SECS")
@@ -46,6 +64,8 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
+    let load_before = load();
+    let cpu_before = cpu();
     let (commands, mut latencies, wall) = runtime.block_on(async {
         let mut config = serve::Config::new(db.clone());
         config.clock = Arc::new(SystemClock::new());
@@ -109,14 +129,23 @@ fn main() {
         running.shutdown().await.unwrap();
         (all.len(), all, wall)
     });
+    let serve_cpu = cpu() - cpu_before;
+    let load_after = load();
     latencies.sort();
     let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
     let per_sec = commands as f64 / wall.as_secs_f64();
+    let cpu_per_command = serve_cpu.as_secs_f64() / commands as f64;
     println!(
         "serve: {CLIENTS} clients, {:.1} s: {commands} commands, {per_sec:.0} commands/s, p50 {:.2} ms, p99 {:.2} ms",
         wall.as_secs_f64(),
         pct(0.50).as_secs_f64() * 1e3,
         pct(0.99).as_secs_f64() * 1e3
+    );
+    println!(
+        "serve: CPU {:.0} µs per command (server and clients, {:.1} s of CPU in {:.1} s); load average {load_before} before, {load_after} after",
+        cpu_per_command * 1e6,
+        serve_cpu.as_secs_f64(),
+        wall.as_secs_f64()
     );
 
     // The floor: the same event rows, raw.
@@ -134,19 +163,25 @@ fn main() {
         rows
     };
     let per_command = rows.len() as f64 / commands as f64;
-    for (label, batch) in [
-        ("one row per transaction", 1usize),
-        ("all rows in one transaction", usize::MAX),
+    // A commit per row is slow enough that the first 20,000 rows give its rate.
+    let first = &rows[..rows.len().min(20_000)];
+    for (label, rows, batch) in [
+        ("one row per transaction", first, 1usize),
+        ("all rows in one transaction", &rows[..], usize::MAX),
     ] {
         let path = dir.path().join(format!("raw-{batch}.db"));
-        let secs = raw_inserts(&path, &rows, batch);
+        let cpu_before = cpu();
+        let secs = raw_inserts(&path, rows, batch);
+        let raw_cpu = (cpu() - cpu_before).as_secs_f64() / rows.len() as f64 * per_command;
         let rows_per_sec = rows.len() as f64 / secs;
         println!(
-            "raw rusqlite, {label}: {} rows in {:.3} s, {rows_per_sec:.0} rows/s = {:.0} commands/s at {per_command:.2} rows per command; serve / raw = {:.3}",
+            "raw rusqlite, {label}: {} rows in {:.3} s, {rows_per_sec:.0} rows/s = {:.0} commands/s at {per_command:.2} rows per command; serve / raw = {:.3}; CPU {:.1} µs per command's rows (serve / raw = {:.1})",
             rows.len(),
             secs,
             rows_per_sec / per_command,
-            per_sec / (rows_per_sec / per_command)
+            per_sec / (rows_per_sec / per_command),
+            raw_cpu * 1e6,
+            cpu_per_command / raw_cpu
         );
     }
 }

@@ -8,6 +8,7 @@ mod audit_cmd;
 mod calendar_cmd;
 mod demo;
 mod docs_cmd;
+mod estate_cmd;
 mod event_cmd;
 mod import_cmd;
 mod outbox_cmd;
@@ -21,7 +22,9 @@ mod serve_cmd;
 mod sim_cmd;
 mod tick_cmd;
 pub(crate) mod ticket_cmd;
+mod ticket_steps;
 mod token_cmd;
+mod visit_cmd;
 
 // Shared leaves: what the command files use.
 mod args;
@@ -137,6 +140,8 @@ fn dispatch(cli: Cli) -> i32 {
         Command::Ticket(cmd) => ticket_cmd::run(*cmd, g),
         Command::Tick { .. } => tick_cmd::run(g),
         Command::Event(cmd) => event_cmd::run(cmd, g),
+        Command::Estate(cmd) => estate_cmd::run(cmd, g),
+        Command::Visit(args) => visit_cmd::run(&args, g),
         Command::Audit(cmd) => audit_cmd::run(cmd, g),
         Command::Demo { .. } => demo::run(g),
         Command::Sim(SimCmd::Run { files, quiet, .. }) => sim_cmd::run(&files, quiet, g),

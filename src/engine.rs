@@ -15,8 +15,8 @@ mod ticket;
 mod timers;
 
 pub use clock::{Clock, ClockState};
-pub use command::{Command, OpenTicket};
-pub use decide::decide;
+pub use command::{Command, Due, OpenTicket};
+pub use decide::{BUILTIN_STEPS, check_intake, decide, step_names, unknown_step};
 pub use fact::{Decision, Fact};
 pub use revisit::{RevisitSlot, SlotState};
 pub use ticket::{Status, Ticket};

@@ -20,14 +20,14 @@
 //! | [`cli`] | the `steward` command line |
 
 pub mod audit;
-pub mod calendar;
+pub(crate) mod calendar;
 pub mod cli;
-pub mod diagnostic;
+pub(crate) mod diagnostic;
 pub mod digest;
 pub mod engine;
-pub mod hook_point;
+pub(crate) mod hook_point;
 pub mod import;
-pub mod limit_duration;
+pub(crate) mod limit_duration;
 pub mod outbox;
 pub mod plugin;
 pub mod policy;
@@ -37,7 +37,7 @@ pub mod serve;
 pub mod service;
 pub mod sim;
 pub mod store;
-pub mod width;
+pub(crate) mod width;
 
 /// [`limit_duration`] under its former name, for code written before the rename
 /// ("span" now only ever means a place in a source file).

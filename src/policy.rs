@@ -9,12 +9,14 @@
 //! ```
 
 mod build;
+pub use build::is_event_name;
 mod calendar_check;
 pub mod calendar_data;
 mod check;
 pub mod compiled;
 pub mod diff;
 pub mod embedded;
+mod event_check;
 pub mod explain;
 mod expr_loc;
 pub mod files;
@@ -23,6 +25,7 @@ mod literal_check;
 mod load;
 mod merge;
 pub mod model;
+mod overlay_hints;
 pub mod raw;
 mod raw_json;
 pub mod reader;

@@ -48,6 +48,7 @@ pub mod households;
 pub mod lang;
 mod period;
 pub mod render;
+pub mod visits;
 
 use std::collections::BTreeMap;
 
@@ -96,6 +97,7 @@ pub fn generate(store: &Store, req: &Request) -> Result<PeriodReport, ReportErro
         let mut prev = Aggregator::new(before, req.estate.clone(), false);
         let mut agg = Aggregator::new(period, req.estate.clone(), req.kind == ReportKind::Daily);
 
+        let mut visits: Vec<(DateTime<Utc>, String)> = Vec::new();
         tx.for_each_event(|e| {
             let bad = |error: serde_json::Error| StoreError::Corrupt {
                 path: name.clone(),
@@ -115,6 +117,9 @@ pub fn generate(store: &Store, req: &Request) -> Result<PeriodReport, ReportErro
                         }
                     }
                 }
+                None if e.kind == crate::store::OWNER_VISITED => {
+                    visits.push((e.at, visits::estate_of(&e.payload).map_err(bad)?));
+                }
                 None if e.kind == "policy_applied" => {
                     let p: Applied = serde_json::from_str(&e.payload).map_err(bad)?;
                     agg.policy_applied(e.at, &p.fingerprint, p.estate.as_deref());
@@ -125,15 +130,22 @@ pub fn generate(store: &Store, req: &Request) -> Result<PeriodReport, ReportErro
             Ok(())
         })?;
 
-        check_scope(&agg)?;
+        let registry = crate::service::registry::registry(tx)
+            .map_err(|e| ReportError::Households(e.to_string()))?;
+        check_scope(&agg, &registry)?;
         let mut heads = Heads::new();
         for fp in agg.fingerprints() {
             if let Some(h) = head(tx, &fp)? {
                 heads.insert(fp, h);
             }
         }
+        // K4's denominator: the registry's households, unless given on the command line.
         let mut households = req.households.clone();
+        for (id, e) in &registry {
+            households.entry(id.clone()).or_insert(e.households);
+        }
         households.retain(|_, n| *n > 0);
+        let period_now = agg.period.clone();
         let empty = agg.activity == 0;
         let before = prev.period.clone();
         let mut report = finish(agg, req.kind, &households, &heads);
@@ -146,6 +158,8 @@ pub fn generate(store: &Store, req: &Request) -> Result<PeriodReport, ReportErro
         if empty {
             report.notes.push(lang::NO_TICKETS.to_owned());
         }
+        let declared: Vec<String> = registry.keys().cloned().collect();
+        report.visits = visits::figure(&period_now, &declared, req.estate.as_deref(), &visits);
         report.lang = active
             .locale
             .as_deref()
@@ -159,10 +173,22 @@ pub fn generate(store: &Store, req: &Request) -> Result<PeriodReport, ReportErro
 
 /// An unknown estate is the user's mistake, said plainly. A period without tickets is
 /// not: a day without complaints is a report of zeros (cron runs it every morning).
-fn check_scope(agg: &Aggregator) -> Result<(), ReportError> {
+fn check_scope(
+    agg: &Aggregator,
+    registry: &BTreeMap<String, crate::service::Estate>,
+) -> Result<(), ReportError> {
     if let Some(e) = &agg.estate {
         let known = agg.estates();
-        if !known.contains(e) {
+        if !registry.is_empty() && !registry.contains_key(e) {
+            let hint = crate::diagnostic::did_you_mean(e, registry.keys().map(String::as_str))
+                .map(|s| format!("did you mean `{s}`? "))
+                .unwrap_or_default();
+            return Err(ReportError::Households(format!(
+                "unknown estate `{e}`: {hint}declared: {}",
+                registry.keys().cloned().collect::<Vec<_>>().join(", ")
+            )));
+        }
+        if !known.contains(e) && !registry.contains_key(e) {
             let list = if known.is_empty() {
                 "no estate at all (the log has no tickets)".to_owned()
             } else {

@@ -14,6 +14,7 @@
 mod api;
 pub mod auth;
 mod bodies;
+mod checkpoint;
 pub mod clock;
 mod dispatch;
 mod metrics;
@@ -48,6 +49,9 @@ pub struct Config {
     /// it reached the writer, still commits: retry with the same Idempotency-Key).
     pub request_timeout: Duration,
     pub clock: Arc<dyn Clock>,
+    /// `/metrics` without a token (for a scraper on a private network);
+    /// otherwise it takes an auditor, service-center or admin token.
+    pub metrics_public: bool,
 }
 
 impl Config {
@@ -58,6 +62,7 @@ impl Config {
             body_limit: 64 * 1024,
             request_timeout: Duration::from_secs(10),
             clock: Arc::new(SystemClock::new()),
+            metrics_public: false,
         }
     }
 }
@@ -75,6 +80,8 @@ pub struct Inner {
     ready: AtomicBool,
     body_limit: usize,
     request_timeout: Duration,
+    tokens: auth::Cache,
+    metrics_public: bool,
 }
 
 impl std::ops::Deref for State {
@@ -124,6 +131,10 @@ pub async fn start(
     if !has_policy {
         return Err(AppError::NoPolicy.to_string());
     }
+    svc.store()
+        .no_automatic_checkpoints()
+        .map_err(|e| e.to_string())?;
+    let checkpointer = checkpoint::start(config.db.clone()).map_err(|e| e.to_string())?;
     let wakers = writer::Wakers::default();
     let (writer, writer_thread) = writer::Writer::start(svc, config.clock.clone(), wakers.clone())
         .map_err(|e| e.to_string())?;
@@ -136,6 +147,8 @@ pub async fn start(
         ready: AtomicBool::new(false),
         body_limit: config.body_limit,
         request_timeout: config.request_timeout,
+        tokens: auth::Cache::default(),
+        metrics_public: config.metrics_public,
     }));
     let (stop_tx, stop_rx) = watch::channel(false);
     let scheduler = tokio::spawn(scheduler::run(
@@ -172,9 +185,14 @@ pub async fn start(
             let _ = d.await;
         }
         // The last handle to the writer goes with `state`; the thread drains its
-        // queue, commits, and ends.
+        // queue, commits, and ends, after the checkpointer, so that its
+        // connection is the last and folds the WAL into the database.
         drop(state);
-        let _ = tokio::task::spawn_blocking(move || writer_thread.join()).await;
+        let _ = tokio::task::spawn_blocking(move || {
+            checkpointer.stop();
+            writer_thread.join()
+        })
+        .await;
         served
     });
     Ok(Running {

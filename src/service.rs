@@ -16,7 +16,13 @@ use crate::engine::{self, Command, Decision, EngineError, Ticket};
 use crate::policy::{self, CompiledPolicy, Policy};
 use crate::store::{NewEvent, Store, StoreError, TicketFilter, TicketRow, Timer, Tx};
 
+mod events;
+pub mod registry;
 mod rows;
+pub mod visits;
+
+pub use events::EventSeq;
+pub use registry::{Estate, EstateChange};
 
 use rows::{append, parse_decision, persist, project};
 pub(crate) use rows::{parse_ticket, timers_of};
@@ -31,8 +37,25 @@ pub enum AppError {
     UnknownTicket(String),
     #[error("no policy has been applied to this database: run `steward policy apply PATH`")]
     NoPolicy,
+    /// An estate the registry does not declare (once it declares any); the text
+    /// has the did-you-mean.
     #[error("{0}")]
-    Policy(String),
+    UnknownEstate(String),
+    /// The input names something that cannot be (an unknown role, an ambiguous
+    /// fingerprint): the caller's mistake, nothing was written.
+    #[error("{0}")]
+    Invalid(String),
+    /// A policy the log names is not stored: the database is damaged.
+    #[error("policy {0} is not in the database")]
+    MissingPolicy(String),
+    #[error("stored policy {0} is unreadable: {1}")]
+    UnreadablePolicy(String, String),
+    /// Some tickets of a batch failed; the others were processed and committed.
+    #[error("{count} ticket(s) failed, the others were processed: {list}")]
+    PartlyFailed { count: usize, list: String },
+    /// The machine failed us (the OS random source, serializing a value).
+    #[error("{0}")]
+    System(String),
     #[error(transparent)]
     Compile(#[from] crate::policy::compiled::CompileError),
     #[error("stored ticket `{0}` is unreadable: {1}")]
@@ -85,6 +108,8 @@ pub struct FedEvent {
     pub kind: String,
     pub at: DateTime<Utc>,
     pub fired: Vec<(String, Vec<Decision>)>,
+    /// Why it was not recorded, or that it had been already.
+    pub note: Option<String>,
 }
 
 pub use crate::audit::Verification;
@@ -153,6 +178,9 @@ impl Service {
         let compiled = CompiledPolicy::with_plugins(policy.clone(), modules)?;
         let fp = compiled.fingerprint.clone();
         let applied = self.store.write(|tx| -> Result<Applied, AppError> {
+            if let Some(e) = estate {
+                registry::check_known(tx, e)?;
+            }
             let previous = tx.applied_policy(estate)?;
             for (id, bytes) in modules {
                 if let Some(p) = policy.plugins.get(id) {
@@ -251,7 +279,21 @@ impl Service {
     /// [`Service::tick`], reporting failed tickets beside the fired ones.
     pub fn tick_report(&mut self, now: DateTime<Utc>) -> Result<Ran, AppError> {
         let due = self.store.read(|tx| tx.due_tickets(now))?;
-        self.run_many(&due, &Command::Tick, now, None)
+        self.run_many(&due, &Command::Tick, now, None, None)
+    }
+
+    /// [`Service::tick_report`] recording who fired the timers: after the facts
+    /// of each transaction that fired any, a `request` event
+    /// `{"actor", "role", "command": "tick", "at", "tickets"}` in the same
+    /// transaction, as a command through the server records its caller.
+    pub fn tick_report_by(
+        &mut self,
+        now: DateTime<Utc>,
+        actor: &str,
+        role: &str,
+    ) -> Result<Ran, AppError> {
+        let due = self.store.read(|tx| tx.due_tickets(now))?;
+        self.run_many(&due, &Command::Tick, now, None, Some((actor, role)))
     }
 
     fn all_or_failures(ran: Ran) -> Result<Vec<(String, Vec<Decision>)>, AppError> {
@@ -263,68 +305,10 @@ impl Service {
             .iter()
             .map(|(id, why)| format!("ticket `{id}`: {why}"))
             .collect();
-        Err(AppError::Policy(format!(
-            "{} ticket(s) failed, the others were processed: {}",
-            ran.failed.len(),
-            list.join("; ")
-        )))
-    }
-
-    /// Turn a feed into events with the active policy's event-source plug-in `plugin`
-    /// and apply each event (at its own hour, in the policy's time zone) that is not
-    /// later than `now`. Returns the events applied and what they did.
-    pub fn feed(
-        &mut self,
-        plugin: &str,
-        input: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<FedEvent>, AppError> {
-        let policy = self.active_policy()?;
-        let tz = policy.tz;
-        let mut events = policy
-            .plugin_events(plugin, input)
-            .map_err(AppError::Policy)?;
-        events.sort_by_key(|e| e.hour);
-        let mut out = Vec::new();
-        for e in events {
-            let Some(at) = e
-                .hour
-                .and_local_timezone(tz)
-                .earliest()
-                .map(|t| t.with_timezone(&Utc))
-            else {
-                continue;
-            };
-            if at > now {
-                continue;
-            }
-            let fired = self.event(&e.estate, &e.kind, at)?;
-            out.push(FedEvent {
-                estate: e.estate,
-                kind: e.kind,
-                at,
-                fired,
-            });
-        }
-        Ok(out)
-    }
-
-    /// An external event (e.g. rain) for every ticket of an estate waiting on it.
-    pub fn event(
-        &mut self,
-        estate: &str,
-        kind: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<(String, Vec<Decision>)>, AppError> {
-        let waiting = self.store.read(|tx| tx.tickets_waiting_for(estate, kind))?;
-        let payload = serde_json::json!({"event": kind, "estate": estate}).to_string();
-        let ran = self.run_many(
-            &waiting,
-            &Command::Event { kind: kind.into() },
-            now,
-            Some(payload),
-        )?;
-        Self::all_or_failures(ran)
+        Err(AppError::PartlyFailed {
+            count: ran.failed.len(),
+            list: list.join("; "),
+        })
     }
 
     /// Run `cmd` on many tickets, a chunk at a time: each chunk is decided from a
@@ -337,7 +321,8 @@ impl Service {
         ids: &[String],
         cmd: &Command,
         now: DateTime<Utc>,
-        header: Option<String>,
+        header: Option<events::Header<'_>>,
+        by: Option<(&str, &str)>,
     ) -> Result<Ran, AppError> {
         const CHUNK: usize = 256;
         let Service { store, policies } = self;
@@ -365,17 +350,17 @@ impl Service {
                 Ok(out)
             })?;
             let header_now = header.take();
+            let mut duplicate = false;
+            let fired_before = ran.fired.len();
             store.write(|tx| -> Result<(), AppError> {
-                if let Some(payload) = &header_now {
-                    let fp = tx.applied_policy(None)?.unwrap_or_default();
-                    tx.append_event(&NewEvent {
-                        ticket: None,
-                        at: now,
-                        kind: "external_event",
-                        payload,
-                        fingerprint: &fp,
-                        rule: None,
-                    })?;
+                if let Some(h) = &header_now {
+                    let seq = events::append_header(tx, h.fp, h.estate, h.kind, now)?;
+                    ran.event = Some(seq);
+                    // Another writer recorded it since our read: it counts once.
+                    if seq.duplicate {
+                        duplicate = true;
+                        return Ok(());
+                    }
                 }
                 for d in decided {
                     let id = d.row.id.clone();
@@ -405,10 +390,57 @@ impl Service {
                         Err(e) => return Err(e),
                     }
                 }
+                if let Some((actor, role)) = by
+                    && ran.fired.len() > fired_before
+                {
+                    let tickets: Vec<&str> = ran.fired[fired_before..]
+                        .iter()
+                        .map(|(id, _)| id.as_str())
+                        .collect();
+                    let payload = serde_json::json!({
+                        "actor": actor, "role": role, "command": cmd.name(),
+                        "at": now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), "tickets": tickets,
+                    })
+                    .to_string();
+                    let fp = tx.applied_policy(None)?.unwrap_or_default();
+                    tx.append_event(&NewEvent {
+                        ticket: None,
+                        at: now,
+                        kind: "request",
+                        payload: &payload,
+                        fingerprint: &fp,
+                        rule: None,
+                    })?;
+                }
                 Ok(())
             })?;
+            if duplicate {
+                break;
+            }
         }
         Ok(ran)
+    }
+
+    /// The time zone of the company-wide active policy, read without compiling it.
+    pub fn active_timezone(&self) -> Option<chrono_tz::Tz> {
+        #[derive(serde::Deserialize)]
+        struct Head {
+            timezone: String,
+        }
+        let text = self
+            .store
+            .read(|tx| -> Result<_, StoreError> {
+                match tx.meta("active_policy")? {
+                    Some(fp) => tx.policy(&fp),
+                    None => Ok(None),
+                }
+            })
+            .ok()??;
+        serde_json::from_str::<Head>(&text)
+            .ok()?
+            .timezone
+            .parse()
+            .ok()
     }
 
     pub fn ticket(&self, id: &str) -> Result<(Ticket, Vec<Decision>), AppError> {
@@ -474,6 +506,8 @@ impl Service {
 pub struct Ran {
     pub fired: Vec<(String, Vec<Decision>)>,
     pub failed: Vec<(String, String)>,
+    /// For an external event: its entry in the log, and whether it was there already.
+    pub event: Option<EventSeq>,
 }
 
 struct Decided {
@@ -514,20 +548,35 @@ impl<'c> Batch<'_, 'c> {
         let fp = match self.active.get(&intake.estate) {
             Some(fp) => fp.clone(),
             None => {
+                registry::check_known(self.tx, &intake.estate)?;
                 let fp = active_fingerprint(self.tx, Some(&intake.estate))?;
                 self.active.insert(intake.estate.clone(), fp.clone());
                 fp
             }
         };
+        let policy = compiled(self.policies, self.tx, &fp)?;
         let mut intake = intake;
+        let mut numbered = None;
         if intake.id.is_empty() {
-            intake.id = next_ticket_id(self.tx)?;
+            let (id, n) = next_ticket_id(self.tx)?;
+            intake.id = id;
+            numbered = Some(n);
         }
         if self.written.contains_key(&intake.id) || self.tx.ticket(&intake.id)?.is_some() {
             return Err(EngineError::Exists(intake.id).into());
         }
-        let policy = compiled(self.policies, self.tx, &fp)?;
-        let (ticket, decisions) = engine::decide(None, &Command::Open(intake), now, policy)?;
+        let (ticket, decisions) = match engine::decide(None, &Command::Open(intake), now, policy) {
+            Ok(x) => x,
+            Err(e) => {
+                // A refused open keeps nothing, its number included, also
+                // when the batch goes on with other commands (the server's
+                // group commit), as a rolled-back CLI transaction would.
+                if let Some(n) = numbered {
+                    self.tx.give_back_ticket_number(n)?;
+                }
+                return Err(e.into());
+            }
+        };
         append(self.tx, ticket.id(), &decisions, &fp)?;
         let touched = Touched {
             ticket: ticket.clone(),
@@ -545,6 +594,23 @@ impl<'c> Batch<'_, 'c> {
         cmd: &Command,
         now: DateTime<Utc>,
     ) -> Result<(Ticket, Vec<Decision>), AppError> {
+        self.touch(id)?;
+        let Some(touched) = self.written.get_mut(id) else {
+            return Err(AppError::UnknownTicket(id.to_string()));
+        };
+        let fp = touched.ticket.fingerprint.clone();
+        let policy = compiled(self.policies, self.tx, &fp)?;
+        let (ticket, decisions) = engine::decide(Some(&touched.ticket), cmd, now, policy)?;
+        if !decisions.is_empty() {
+            append(self.tx, id, &decisions, &fp)?;
+            touched.ticket = ticket.clone();
+            touched.dirty = true;
+        }
+        Ok((ticket, decisions))
+    }
+
+    /// Reads ticket `id` into the batch unless it is there already.
+    fn touch(&mut self, id: &str) -> Result<(), AppError> {
         if !self.written.contains_key(id) {
             let row = self
                 .tx
@@ -561,18 +627,55 @@ impl<'c> Batch<'_, 'c> {
                 },
             );
         }
-        let Some(touched) = self.written.get_mut(id) else {
-            return Err(AppError::UnknownTicket(id.to_string()));
-        };
-        let fp = touched.ticket.fingerprint.clone();
-        let policy = compiled(self.policies, self.tx, &fp)?;
-        let (ticket, decisions) = engine::decide(Some(&touched.ticket), cmd, now, policy)?;
-        if !decisions.is_empty() {
-            append(self.tx, id, &decisions, &fp)?;
-            touched.ticket = ticket.clone();
-            touched.dirty = true;
+        Ok(())
+    }
+
+    /// The estate of ticket `id` (it never changes), read once per batch.
+    pub fn estate_of(&mut self, id: &str) -> Result<String, AppError> {
+        self.touch(id)?;
+        self.written
+            .get(id)
+            .map(|t| t.ticket.intake.estate.clone())
+            .ok_or_else(|| AppError::UnknownTicket(id.to_string()))
+    }
+
+    /// [`Tx::tickets_waiting_for`] as the batch stands: the timers of the
+    /// tickets it touched are written only when it ends, so for those the
+    /// decided state answers, not the stored rows.
+    pub fn tickets_waiting_for(
+        &mut self,
+        estate: &str,
+        kind: &str,
+    ) -> Result<Vec<String>, AppError> {
+        let mut ids: Vec<String> = self
+            .tx
+            .tickets_waiting_for(estate, kind)?
+            .into_iter()
+            .filter(|id| !self.written.contains_key(id))
+            .collect();
+        for (id, t) in &self.written {
+            let waits = t.ticket.intake.estate == estate
+                && timers_of(&t.ticket)
+                    .iter()
+                    .any(|timer| timer.event.as_deref() == Some(kind));
+            if waits {
+                ids.push(id.clone());
+            }
         }
-        Ok((ticket, decisions))
+        ids.sort();
+        Ok(ids)
+    }
+
+    /// The compiled active policy of `estate` (its own, else the company-wide one).
+    pub fn active_policy(&mut self, estate: Option<&str>) -> Result<&CompiledPolicy, AppError> {
+        let fp = active_fingerprint(self.tx, estate)?;
+        compiled(self.policies, self.tx, &fp)
+    }
+
+    /// When ticket `id` last changed, as the batch stands.
+    pub fn last_event_at(&mut self, id: &str) -> Result<Option<DateTime<Utc>>, AppError> {
+        self.touch(id)?;
+        Ok(self.written.get(id).map(|t| t.ticket.updated_at))
     }
 
     /// A ticket-less event in the batch's transaction (an import's progress),
@@ -616,7 +719,7 @@ fn compiled<'p>(
         // to their keys, so what runs is what the events will be stamped with.
         let text = tx
             .policy(fp)?
-            .ok_or_else(|| AppError::Policy(format!("policy {fp} is not in the database")))?;
+            .ok_or_else(|| AppError::MissingPolicy(fp.to_string()))?;
         let mut blob_error = None;
         let c = CompiledPolicy::from_canonical(&text, |sha| match tx.blob(sha) {
             Ok(bytes) => bytes,
@@ -644,11 +747,12 @@ fn compiled<'p>(
 
 /// `T00001`, `T00002`, ...: the next number of the store's sequence, skipping
 /// numbers already taken by tickets opened with an explicit `--id`.
-fn next_ticket_id(tx: &mut Tx<'_>) -> Result<String, AppError> {
+fn next_ticket_id(tx: &mut Tx<'_>) -> Result<(String, i64), AppError> {
     loop {
-        let id = format!("T{:05}", tx.next_ticket_number()?);
+        let n = tx.next_ticket_number()?;
+        let id = format!("T{n:05}");
         if tx.ticket(&id)?.is_none() {
-            return Ok(id);
+            return Ok((id, n));
         }
     }
 }

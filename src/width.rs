@@ -25,6 +25,12 @@ pub fn pad(s: &str, cols: usize) -> String {
     out
 }
 
+/// `s` on one line (runs of whitespace, line breaks included, become one space)
+/// and cut to at most `cols` columns: conditions and scripts in a table cell.
+pub fn one_line(s: &str, cols: usize) -> String {
+    clip(&s.split_whitespace().collect::<Vec<_>>().join(" "), cols)
+}
+
 /// `s` cut to at most `cols` columns, ending in `…` when cut.
 pub fn clip(s: &str, cols: usize) -> String {
     if width(s) <= cols {
@@ -65,5 +71,10 @@ mod tests {
         assert_eq!(clip("客厅灯具不亮", 7), "客厅灯…");
         assert_eq!(width(&clip("客厅灯具不亮", 7)), 7);
         assert_eq!(clip("short", 7), "short");
+        assert_eq!(
+            one_line("text.contains(\"渗水\")\n    || urgent", 20),
+            "text.contains(\"渗水…"
+        );
+        assert_eq!(one_line("a\n  b", 9), "a b");
     }
 }

@@ -75,7 +75,7 @@ pub fn show(store: &Store, prefix: &str) -> Result<(String, Policy), AppError> {
         .trim_start_matches("sha256:")
         .to_ascii_lowercase();
     if prefix.len() < 8 {
-        return Err(AppError::Policy(format!(
+        return Err(AppError::Invalid(format!(
             "fingerprint `{prefix}` is too short: give at least 8 hex digits"
         )));
     }
@@ -89,12 +89,12 @@ pub fn show(store: &Store, prefix: &str) -> Result<(String, Policy), AppError> {
         let fp = match matches.as_slice() {
             [one] => one.clone(),
             [] => {
-                return Err(AppError::Policy(format!(
+                return Err(AppError::Invalid(format!(
                     "no policy with fingerprint {prefix}… is stored in this database (see `steward policy list`)"
                 )));
             }
             many => {
-                return Err(AppError::Policy(format!(
+                return Err(AppError::Invalid(format!(
                     "fingerprint {prefix}… matches {} stored policies: give more digits",
                     many.len()
                 )));
@@ -103,7 +103,7 @@ pub fn show(store: &Store, prefix: &str) -> Result<(String, Policy), AppError> {
         // `tx.policy` refuses a text that no longer hashes to `fp`.
         let text = tx.policy(&fp)?.ok_or_else(|| AppError::Store(StoreError::Invalid(fp.clone())))?;
         let policy = serde_json::from_str(&text)
-            .map_err(|e| AppError::Policy(format!("stored policy {fp} is unreadable: {e}")))?;
+            .map_err(|e| AppError::UnreadablePolicy(fp.clone(), e.to_string()))?;
         Ok((fp, policy))
     })
 }

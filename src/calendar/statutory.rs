@@ -105,6 +105,7 @@ impl HolidayData {
     }
 
     /// Every holiday date, expanded; `None` if a text is not a date or range.
+    #[cfg(test)]
     pub fn holiday_dates(&self) -> Option<BTreeSet<NaiveDate>> {
         let mut out = BTreeSet::new();
         for text in self.holiday_texts() {
@@ -114,6 +115,7 @@ impl HolidayData {
     }
 
     /// Every make-up workday; `None` if a text is not a date.
+    #[cfg(test)]
     pub fn makeup_dates(&self) -> Option<BTreeSet<NaiveDate>> {
         self.makeup_texts().iter().map(|t| date(t)).collect()
     }

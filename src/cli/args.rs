@@ -80,9 +80,20 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: TableJson,
     },
-    /// Record an external event for an estate (e.g. rain) that pending revisits wait for
-    #[command(subcommand)]
+    /// Record an external event for an estate (rain, or any kind the policy declares) that revisits wait for
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  steward event rain --estate riverside --at '2026-07-08 14:00'\n  steward event typhoon_warning --estate gardens\n  steward event feed --plugin weather --file observations.csv\n\nThe kinds are those of the estate's policy ([[event]]); the same event (kind,\nestate, time) recorded twice counts once."
+    )]
     Event(EventCmd),
+    /// The estate registry: id, name, households (K4) and phase dates
+    #[command(subcommand)]
+    Estate(super::estate_cmd::EstateCmd),
+    /// Record a visit to an estate's owners (K5: three a month, 004)
+    #[command(
+        after_help = "Example:\n  steward visit --estate riverside --unit 3-2-1201 --by 王敏 --note '业主建议增加夜间巡逻'"
+    )]
+    Visit(super::visit_cmd::VisitArgs),
     /// Check the log's hash chain and rebuild projections from it
     #[command(subcommand)]
     Audit(AuditCmd),
@@ -374,17 +385,20 @@ pub struct ReportArgs {
 pub enum EventCmd {
     /// Rain at an estate: leak repairs waiting for "after the next rain" become due (V4)
     #[command(
-        after_help = "Example:\n  steward --now '2026-07-08 14:00' event rain --estate riverside"
+        after_help = "Examples:\n  steward --now '2026-07-08 14:00' event rain --estate riverside\n  steward event rain --estate riverside --at '2026-07-08 14:00'"
     )]
     Rain {
         /// The estate where it rained
         #[arg(long)]
         estate: String,
+        /// When it happened (default: --now); RFC 3339 or local time in the policy's zone
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
         /// Output format
         #[arg(long, value_enum, default_value_t)]
         format: TableJson,
     },
-    /// Run a feed (e.g. hourly rainfall CSV) through the active policy's event-source plug-in
+    /// Run a feed (e.g. hourly rainfall CSV) through the event-source plug-in of each estate's policy
     #[command(
         after_help = "Example:\n  steward event feed --plugin weather --file observations.csv"
     )]
@@ -399,6 +413,10 @@ pub enum EventCmd {
         #[arg(long, value_enum, default_value_t)]
         format: TableJson,
     },
+    /// Any other kind the estate's policy declares (`[[event]]`):
+    /// `steward event KIND --estate E [--at TIME]`
+    #[command(external_subcommand)]
+    Kind(Vec<String>),
 }
 
 #[derive(Subcommand, Debug)]
@@ -577,6 +595,8 @@ impl Command {
                 | TicketCmd::ExpertReply { format, .. }
                 | TicketCmd::Update { format, .. }
                 | TicketCmd::Notice { format, .. }
+                | TicketCmd::Act { format, .. }
+                | TicketCmd::Deadline { format, .. }
                 | TicketCmd::Assign { format, .. }
                 | TicketCmd::Pause { format, .. }
                 | TicketCmd::Resume { format, .. }
@@ -584,20 +604,25 @@ impl Command {
                 | TicketCmd::Revisit { format, .. }
                 | TicketCmd::Close { format, .. }
                 | TicketCmd::Reopen { format, .. }
+                | TicketCmd::WaiveRevisit { format, .. }
                 | TicketCmd::Compensation { format, .. }
                 | TicketCmd::Show { format, .. }
                 | TicketCmd::List { format, .. } => (*format).into(),
             },
             Command::Sim(SimCmd::Replay(a)) => a.format.into(),
+            Command::Event(EventCmd::Kind(args)) => super::event_cmd::format_of(args),
+            Command::Estate(cmd) => cmd.format(),
+            Command::Visit(a) => a.format.into(),
             Command::Import(a) => a.format.into(),
             Command::Token(
                 super::token_cmd::TokenCmd::Create { format, .. }
                 | super::token_cmd::TokenCmd::List { format }
                 | super::token_cmd::TokenCmd::Revoke { format, .. },
             )
-            | Command::Outbox(super::outbox_cmd::OutboxCmd::List { format, .. }) => {
-                (*format).into()
-            }
+            | Command::Outbox(
+                super::outbox_cmd::OutboxCmd::List { format, .. }
+                | super::outbox_cmd::OutboxCmd::Release { format, .. },
+            ) => (*format).into(),
             Command::Report(
                 ReportCmd::Daily { common, .. }
                 | ReportCmd::Weekly { common, .. }

@@ -157,12 +157,22 @@ fn take_checkpoint(out: Option<&Path>, sign: Option<&Path>, g: &Global) -> i32 {
     match g.format {
         Format::Json => output::json(&serde_json::to_value(&c).unwrap_or_default()),
         _ => {
+            // The file keeps UTC (it is what the signature covers); a person reads
+            // the company's local time.
+            let tz = super::context::active_tz(&g.db).unwrap_or(chrono_tz::UTC);
+            let local = |t: &str| match chrono::DateTime::parse_from_rfc3339(t) {
+                Ok(t) => t
+                    .with_timezone(&tz)
+                    .format("%Y-%m-%d %H:%M:%S %:z")
+                    .to_string(),
+                Err(_) => t.to_string(),
+            };
             println!("checkpoint of {}", c.database);
             println!("  head     event {}", c.seq);
             println!("  hash     {}", c.hash);
-            println!("  at       {}", c.at);
+            println!("  at       {}", local(&c.at));
             println!("  events   {}", c.events);
-            println!("  taken    {}", c.taken_at);
+            println!("  taken    {}", local(&c.taken_at));
             match &c.signature {
                 Some(s) => println!("  signed   ed25519 by {}", s.public_key),
                 None => println!("  signed   no (use --sign KEYFILE)"),

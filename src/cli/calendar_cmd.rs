@@ -203,6 +203,12 @@ fn show(name: &str, year: i32, policy: Option<&Path>, g: &Global) -> i32 {
     );
     for inc in &s.def.include {
         println!("holiday data: {} ({})", inc.name, inc.source);
+        if let Some(n) = notice(&inc.name, year) {
+            println!("  {year}: {}", n.title);
+            if let Some(a) = &n.amended_by {
+                println!("  {year}: amended by {a}");
+            }
+        }
     }
     println!();
     print!("{text}");
@@ -227,6 +233,12 @@ fn show(name: &str, year: i32, policy: Option<&Path>, g: &Global) -> i32 {
     }
     println!("{working} working days in {year}");
     EXIT_OK
+}
+
+/// The official notice an included data set took `year` from, to name it.
+fn notice(data: &str, year: i32) -> Option<&'static crate::calendar::statutory::Notice> {
+    let data = crate::calendar::statutory::find(data).ok()??;
+    data.notices.iter().find(|n| n.year == year)
 }
 
 fn list(policy: Option<&Path>, g: &Global) -> i32 {

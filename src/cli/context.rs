@@ -83,7 +83,7 @@ pub fn parse_local(text: &str, tz: Tz) -> Result<DateTime<Utc>, String> {
 }
 
 /// The time zone of the company-wide active policy, read without compiling it.
-fn active_tz(db: &Path) -> Option<Tz> {
+pub fn active_tz(db: &Path) -> Option<Tz> {
     #[derive(serde::Deserialize)]
     struct Head {
         timezone: String,
@@ -115,7 +115,7 @@ pub fn open_existing(g: &Global) -> Result<Service, AppError> {
     // A PostgreSQL database is created by its administrator, not by steward:
     // connecting says whether it is there.
     if !crate::store::is_postgres(&g.db) && !g.db.exists() {
-        return Err(AppError::Policy(format!(
+        return Err(AppError::Invalid(format!(
             "{}: run `steward policy apply PATH` to create it",
             crate::store::StoreError::NotFound {
                 path: g.db.display().to_string(),

@@ -1,9 +1,10 @@
-//! `steward outbox list`: notifications and their delivery state.
+//! `steward outbox list`: notifications and their delivery state;
+//! `steward outbox release`: send the notifications held since before the outbox existed.
 
 use clap::Subcommand;
 
 use super::args::{Format, Global, TableJson};
-use super::context::{fail, open_read_only};
+use super::context::{fail, open_existing, open_read_only};
 use super::{EXIT_OK, output};
 
 #[derive(Subcommand, Debug)]
@@ -17,7 +18,7 @@ pub enum OutboxCmd {
         /// Only this ticket's notifications
         #[arg(long)]
         ticket: Option<String>,
-        /// Only entries in this state: unrouted, no channel, pending, delivered, dead
+        /// Only entries in this state: unrouted, held, no channel, pending, delivered, dead
         #[arg(long)]
         state: Option<String>,
         /// At most this many entries
@@ -27,15 +28,35 @@ pub enum OutboxCmd {
         #[arg(long, value_enum, default_value_t)]
         format: TableJson,
     },
+    /// Let held notifications (logged before the outbox existed) go out: the
+    /// dispatcher routes them to the deployment's channels like new ones
+    #[command(after_help = "Examples:
+  steward outbox list --state held
+  steward outbox release --ticket T00042
+  steward outbox release --all")]
+    Release {
+        /// Only this ticket's held notifications
+        #[arg(long, required_unless_present = "all", conflicts_with = "all")]
+        ticket: Option<String>,
+        /// Every held notification
+        #[arg(long)]
+        all: bool,
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: TableJson,
+    },
 }
 
 pub fn run(cmd: OutboxCmd, g: &Global) -> i32 {
-    let OutboxCmd::List {
-        ticket,
-        state,
-        limit,
-        ..
-    } = cmd;
+    let (ticket, state, limit) = match cmd {
+        OutboxCmd::List {
+            ticket,
+            state,
+            limit,
+            ..
+        } => (ticket, state, limit),
+        OutboxCmd::Release { ticket, .. } => return release(ticket.as_deref(), g),
+    };
     let svc = match open_read_only(g) {
         Ok(s) => s,
         Err(e) => return fail(e),
@@ -55,6 +76,8 @@ pub fn run(cmd: OutboxCmd, g: &Global) -> i32 {
         println!("the outbox is empty");
         return EXIT_OK;
     }
+    // Times a person reads are local to the company's policy.
+    let tz = super::context::active_tz(&g.db).unwrap_or(chrono_tz::UTC);
     let mut table = Vec::new();
     for r in &rows {
         let detail = if r.deliveries.is_empty() {
@@ -75,7 +98,7 @@ pub fn run(cmd: OutboxCmd, g: &Global) -> i32 {
         };
         table.push(vec![
             r.entry.seq.to_string(),
-            r.entry.at.to_rfc3339(),
+            super::timeline::local(r.entry.at, tz),
             r.entry.ticket.clone(),
             r.entry.estate.clone(),
             r.entry.recipient.clone(),
@@ -98,4 +121,28 @@ pub fn run(cmd: OutboxCmd, g: &Global) -> i32 {
         &table,
     ));
     EXIT_OK
+}
+
+fn release(ticket: Option<&str>, g: &Global) -> i32 {
+    let mut svc = match open_existing(g) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    match svc.batch(|b| Ok(b.tx().release_held(ticket)?)) {
+        Ok(n) if g.format == Format::Json => {
+            output::json(&serde_json::json!({ "released": n }));
+            EXIT_OK
+        }
+        Ok(0) => {
+            println!("no notification is held");
+            EXIT_OK
+        }
+        Ok(n) => {
+            println!(
+                "released {n} held notification(s); the dispatcher of a running server routes them within 5 s"
+            );
+            EXIT_OK
+        }
+        Err(e) => fail(e),
+    }
 }

@@ -188,6 +188,8 @@ fn render(e: &Explanation) -> String {
             };
             let deadline = match (&l.deadline, l.applies, l.from.as_str()) {
                 (Some(d), _, _) => local(d),
+                // A limit whose deadline a person sets has none until they do.
+                (None, true, _) if l.within.starts_with("set by ") => "set per ticket".to_string(),
                 (None, true, from) => format!("{from} + {}", l.within),
                 (None, false, _) => "-".to_string(),
             };
@@ -337,16 +339,9 @@ fn list(v: &[String]) -> String {
     }
 }
 
-/// Whitespace collapsed (conditions span lines), cut to `max` characters.
+/// Whitespace collapsed (conditions span lines), cut to `max` columns.
 fn flat(s: &str, max: usize) -> String {
-    let flat = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    if flat.chars().count() <= max {
-        flat
-    } else {
-        let mut cut: String = flat.chars().take(max.saturating_sub(1)).collect();
-        cut.push('…');
-        cut
-    }
+    crate::width::one_line(s, max)
 }
 
 fn indent(table: &str) -> String {

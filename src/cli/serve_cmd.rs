@@ -34,6 +34,10 @@ pub struct ServeArgs {
     /// Log lines as JSON objects instead of text
     #[arg(long)]
     pub log_json: bool,
+    /// Serve /metrics without a token (for a scraper on a private network);
+    /// otherwise it takes an auditor, service-center or admin token
+    #[arg(long)]
+    pub metrics_public: bool,
 }
 
 pub fn run(args: ServeArgs, g: &Global) -> i32 {
@@ -72,6 +76,7 @@ fn serve_blocking(args: ServeArgs, g: &Global) -> Result<(), String> {
     let mut config = serve::Config::new(g.db.clone());
     config.deployment = deployment;
     config.body_limit = args.body_limit;
+    config.metrics_public = args.metrics_public;
     config.request_timeout = Duration::from_secs(args.request_timeout.max(1));
     config.clock = clock;
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use crate::engine::{Command, OpenTicket, Ticket};
+use crate::engine::{BUILTIN_STEPS, Command, Due, OpenTicket, Ticket};
 use crate::policy::model::Action;
 use crate::service::AppError;
 use crate::store::TicketQuery;
@@ -89,6 +89,38 @@ fn run_ticket(cmd: TicketCmd, g: &Global) -> Result<i32, String> {
             let (ticket, decisions) = svc.open_ticket(intake, at).map_err(|e| e.to_string())?;
             return Ok(print_decisions(&svc, &ticket, &decisions, g));
         }
+        TicketCmd::Act { id, step: None, .. } => {
+            return super::ticket_steps::list(&id, g).map_err(|e| e.to_string());
+        }
+        TicketCmd::Deadline {
+            id,
+            limit,
+            at,
+            within,
+            by,
+            reason,
+            ..
+        } => {
+            let now_at = now(g)?;
+            let due = match (at, within) {
+                (Some(t), _) => Due::At(super::context::time_arg(&t, &g.db)?),
+                (None, Some(w)) => {
+                    Due::Within(w.parse().map_err(|e| format!("bad `--within {w}`: {e}"))?)
+                }
+                (None, None) => return Err("say when: --at TIME or --within SPAN".into()),
+            };
+            let command = Command::SetDeadline {
+                limit,
+                due,
+                by,
+                reason,
+            };
+            let mut svc = open_existing(g).map_err(|e| e.to_string())?;
+            let (ticket, decisions) = svc
+                .execute(&id, &command, now_at)
+                .map_err(|e| e.to_string())?;
+            return Ok(print_decisions(&svc, &ticket, &decisions, g));
+        }
         _ => {}
     }
     let at = now(g)?;
@@ -130,6 +162,22 @@ fn to_command(cmd: TicketCmd) -> Result<(String, Command), String> {
         TicketCmd::ExpertReply { id, note, .. } => act(id, Action::ExpertReply, note),
         TicketCmd::Update { id, note, .. } => act(id, Action::Update, note),
         TicketCmd::Notice { id, note, .. } => act(id, Action::Notice, note),
+        TicketCmd::Act {
+            id,
+            step: Some(step),
+            note,
+            ..
+        } => match Action::parse(&step).filter(|_| BUILTIN_STEPS.contains(&step.as_str())) {
+            Some(action) => act(id, action, note),
+            None => (
+                id,
+                Command::Step {
+                    step,
+                    by: note.by,
+                    note: note.note,
+                },
+            ),
+        },
         TicketCmd::Assign {
             id,
             department,
@@ -162,13 +210,24 @@ fn to_command(cmd: TicketCmd) -> Result<(String, Command), String> {
         }
         TicketCmd::Close { id, invalid, .. } => (id, Command::Close { invalid }),
         TicketCmd::Reopen { id, reason, .. } => (id, Command::Reopen { reason }),
+        TicketCmd::WaiveRevisit {
+            id,
+            slot,
+            reason,
+            by,
+            ..
+        } => (id, Command::WaiveRevisit { slot, reason, by }),
         TicketCmd::Compensation {
             id, amount, note, ..
         } => {
             check_amount(&amount)?;
             (id, Command::Compensation { amount, note })
         }
-        TicketCmd::Open { .. } | TicketCmd::Show { .. } | TicketCmd::List { .. } => {
+        TicketCmd::Open { .. }
+        | TicketCmd::Show { .. }
+        | TicketCmd::List { .. }
+        | TicketCmd::Act { step: None, .. }
+        | TicketCmd::Deadline { .. } => {
             return Err("internal: not a ticket action".into());
         }
     })
@@ -208,6 +267,9 @@ fn show(id: &str, g: &Global) -> Result<i32, AppError> {
 /// written as it goes.
 fn list(q: &TicketQuery<'_>, g: &Global) -> Result<i32, AppError> {
     let svc = open_read_only(g)?;
+    if let Some(e) = q.estate {
+        svc.check_estate(e)?;
+    }
     let mut zones: HashMap<String, chrono_tz::Tz> = HashMap::new();
     let mut table = output::TableStream::new(&[
         "id",

@@ -96,6 +96,7 @@ pub fn slot_state(s: SlotState) -> &'static str {
         SlotState::Done => "done",
         SlotState::Failed => "problem",
         SlotState::Cancelled => "cancelled",
+        SlotState::Waived => "waived",
     }
 }
 
@@ -113,6 +114,7 @@ pub fn detail(t: &Ticket, recorded: &[Recorded], tz: Tz) -> Value {
                 "used_minutes": (c.state == ClockState::Paused).then_some(c.used_minutes),
                 "total_minutes": c.total_minutes,
                 "met_at": opt_time(c.met_at, tz),
+                "deadline_set_by": c.set_by,
             })
         })
         .collect();

@@ -69,6 +69,12 @@ pub fn summary(fact: &Fact, tz: Tz) -> String {
         Fact::ClockResumed { deadline, .. } => {
             format!("clock resumed, now due {}", local(*deadline, tz))
         }
+        Fact::DeadlineSet {
+            deadline,
+            by,
+            reason,
+            ..
+        } => format!("deadline set to {} by {by}: {reason}", local(*deadline, tz)),
         Fact::Warned { deadline, .. } => format!("warning: due {}", local(*deadline, tz)),
         Fact::Breached { deadline, .. } => format!("BREACHED (was due {})", local(*deadline, tz)),
         Fact::Escalated { from, to, notify } => {
@@ -114,6 +120,14 @@ pub fn summary(fact: &Fact, tz: Tz) -> String {
             ..
         } => format!("revisit {key} by {channel}: PROBLEM {note}"),
         Fact::RevisitCancelled { key, .. } => format!("revisit {key} cancelled"),
+        Fact::RevisitWaived {
+            key, reason, by, ..
+        } if by.is_empty() => {
+            format!("revisit {key} waived: {reason}")
+        }
+        Fact::RevisitWaived {
+            key, reason, by, ..
+        } => format!("revisit {key} waived by {by}: {reason}"),
         Fact::Reopened { reason } => format!("reopened: {reason}"),
         Fact::Closed { invalid: None } => "closed".into(),
         Fact::Closed { invalid: Some(e) } => format!("closed as invalid: {e}"),
@@ -171,6 +185,10 @@ pub fn state(t: &Ticket, tz: Tz) -> String {
             ClockState::Breached => format!("breached at {}", local(c.deadline, tz)),
             ClockState::Cancelled => "stopped".into(),
         };
+        let state = match &c.set_by {
+            Some(by) => format!("{state} (deadline set by {by})"),
+            None => state,
+        };
         out.push_str(&format!(
             "  limit {:<16} {:<18} {state}\n",
             c.limit, c.milestone
@@ -191,8 +209,12 @@ pub fn state(t: &Ticket, tz: Tz) -> String {
             SlotState::Done => "done",
             SlotState::Failed => "found a problem",
             SlotState::Cancelled => "cancelled",
+            SlotState::Waived => "waived",
         };
-        out.push_str(&format!("  revisit {:<8} {state}, {when}\n", s.key));
+        match &s.waived {
+            Some(why) => out.push_str(&format!("  revisit {:<8} {state} ({why}), {when}\n", s.key)),
+            None => out.push_str(&format!("  revisit {:<8} {state}, {when}\n", s.key)),
+        }
     }
     for (reason, minutes) in &t.paused_minutes {
         out.push_str(&format!("  paused {minutes} min: {reason}\n"));

@@ -90,6 +90,8 @@ fn go(cmd: TokenCmd, g: &Global) -> Result<i32, String> {
             } else if rows.is_empty() {
                 println!("no tokens");
             } else {
+                let tz = super::context::active_tz(&g.db).unwrap_or(chrono_tz::UTC);
+                let local = |t| super::timeline::local(t, tz);
                 let table: Vec<Vec<String>> = rows
                     .iter()
                     .map(|t| {
@@ -97,8 +99,8 @@ fn go(cmd: TokenCmd, g: &Global) -> Result<i32, String> {
                             t.name.clone(),
                             t.role.clone(),
                             estates_text(&t.estates),
-                            t.created_at.to_rfc3339(),
-                            t.revoked_at.map_or_else(|| "-".into(), |r| r.to_rfc3339()),
+                            local(t.created_at),
+                            t.revoked_at.map_or_else(|| "-".into(), local),
                         ]
                     })
                     .collect();

@@ -34,6 +34,9 @@ pub struct Clock {
     pub warned: bool,
     pub state: ClockState,
     pub met_at: Option<DateTime<Utc>>,
+    /// Who set the deadline by hand (`ticket deadline`), when a person did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub set_by: Option<String>,
 }
 
 impl Clock {

@@ -35,6 +35,15 @@ fn default_channel() -> String {
     "hotline".into()
 }
 
+/// A deadline as a person states it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Due {
+    /// At this instant (counted wall-clock).
+    At(chrono::DateTime<chrono::Utc>),
+    /// This long from now, counted in the limit's calendar like a policy span.
+    Within(crate::limit_duration::LimitDuration),
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     Open(OpenTicket),
@@ -49,6 +58,19 @@ pub enum Command {
         action: Action,
         by: String,
         note: String,
+    },
+    /// A step the policy declares in an `[[action]]` table.
+    Step {
+        step: String,
+        by: String,
+        note: String,
+    },
+    /// A person sets the deadline of a limit on this ticket (E2), with why.
+    SetDeadline {
+        limit: String,
+        due: Due,
+        by: String,
+        reason: String,
     },
     Assign {
         department: String,
@@ -78,6 +100,12 @@ pub enum Command {
         amount: String,
         note: String,
     },
+    /// Waive a revisit slot (`slot` its key; `None`: every open slot) with a reason.
+    WaiveRevisit {
+        slot: Option<String>,
+        reason: String,
+        by: String,
+    },
     /// Fire timers due at `now`.
     Tick,
     /// An external event for the ticket's estate, e.g. `rain`.
@@ -94,6 +122,8 @@ impl Command {
             Command::Open(_) => "open",
             Command::Classify { .. } => "classify",
             Command::Act { action, .. } => action.as_str(),
+            Command::Step { .. } => "record a step on",
+            Command::SetDeadline { .. } => "set a deadline on",
             Command::Assign { .. } => "assign",
             Command::Pause { .. } => "pause",
             Command::Resume => "resume",
@@ -102,6 +132,7 @@ impl Command {
             Command::Close { .. } => "close",
             Command::Reopen { .. } => "reopen",
             Command::Compensation { .. } => "record compensation for",
+            Command::WaiveRevisit { .. } => "waive a revisit of",
             Command::Tick => "tick",
             Command::Event { .. } => "apply an event to",
             Command::MovePolicy => "move",

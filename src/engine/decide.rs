@@ -27,7 +27,11 @@ mod dispatch;
 mod pauses;
 mod policy_move;
 mod revisits;
+mod steps;
 mod timers;
+mod waive;
+
+pub use steps::{BUILTIN_STEPS, check_intake, step_names, unknown_step};
 
 /// Decide what `cmd` at `now` does to `ticket` under `policy`. Returns the new
 /// ticket and the facts, in order. A refused command returns an error and no facts.
@@ -45,8 +49,8 @@ pub fn decide(
     };
     if now < t.updated_at {
         return Err(EngineError::InThePast {
-            now: now.to_rfc3339(),
-            last: t.updated_at.to_rfc3339(),
+            now: steps::local(now, policy.tz),
+            last: steps::local(t.updated_at, policy.tz),
         });
     }
     let mut run = Run::new(t, Vec::new(), policy);
@@ -73,6 +77,7 @@ fn open(
             intake.kind
         )));
     }
+    check_intake(intake, &p.policy)?;
     if intake.class > 3 {
         return Err(EngineError::Invalid(format!(
             "complaint class must be 1, 2 or 3, found {}",

@@ -70,6 +70,13 @@ pub enum Fact {
         deadline: DateTime<Utc>,
         warn_at: Option<DateTime<Utc>>,
     },
+    /// A person set the deadline of a limit (the clock started just before).
+    DeadlineSet {
+        limit: String,
+        deadline: DateTime<Utc>,
+        by: String,
+        reason: String,
+    },
     Warned {
         limit: String,
         deadline: DateTime<Utc>,
@@ -128,6 +135,13 @@ pub enum Fact {
         slot: usize,
         key: String,
     },
+    /// A revisit that will not be made, and why (`ticket waive-revisit`).
+    RevisitWaived {
+        slot: usize,
+        key: String,
+        reason: String,
+        by: String,
+    },
     Reopened {
         reason: String,
     },
@@ -159,6 +173,7 @@ impl Fact {
             Fact::ClockCancelled { .. } => "clock_cancelled",
             Fact::ClockPaused { .. } => "clock_paused",
             Fact::ClockResumed { .. } => "clock_resumed",
+            Fact::DeadlineSet { .. } => "deadline_set",
             Fact::Warned { .. } => "warned",
             Fact::Breached { .. } => "breached",
             Fact::Escalated { .. } => "escalated",
@@ -172,6 +187,7 @@ impl Fact {
             Fact::RevisitOverdue { .. } => "revisit_overdue",
             Fact::RevisitDone { .. } => "revisit_done",
             Fact::RevisitCancelled { .. } => "revisit_cancelled",
+            Fact::RevisitWaived { .. } => "revisit_waived",
             Fact::Reopened { .. } => "reopened",
             Fact::Closed { .. } => "closed",
             Fact::CompensationClaimed { .. } => "compensation_claimed",

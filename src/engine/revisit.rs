@@ -19,11 +19,14 @@ pub enum SlotState {
     Done,
     Failed,
     Cancelled,
+    /// Not to be made, with a reason (the owner declines; a policy fix removed the step).
+    Waived,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RevisitSlot {
-    /// `V4#1`, `V4#2`: rule id and step number.
+    /// `V4#1`, `V4#2`: rule id and step number; after a reopen the next round's
+    /// slots are `V4#1.r2`, `V4#2.r2`, so no name is used twice on a ticket.
     pub key: String,
     pub rule: String,
     pub step: usize,
@@ -31,6 +34,9 @@ pub struct RevisitSlot {
     pub due: Option<DateTime<Utc>>,
     pub event: Option<String>,
     pub done_at: Option<DateTime<Utc>>,
+    /// Why it was waived; absent from the state of other slots.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waived: Option<String>,
 }
 
 impl RevisitSlot {

@@ -2,6 +2,7 @@
 //! a projection; `audit verify` rebuilds it from the log with [`Ticket::apply`].
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -33,7 +34,10 @@ impl Status {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Ticket {
-    pub intake: OpenTicket,
+    /// Shared, not copied, when the ticket is: no fact changes the intake, and
+    /// every decision starts from a copy of the ticket.
+    #[serde(with = "shared")]
+    pub intake: Arc<OpenTicket>,
     pub fingerprint: String,
     pub status: Status,
     pub opened_at: DateTime<Utc>,
@@ -62,6 +66,23 @@ pub struct Ticket {
     pub reopened: u32,
     pub compensation_claims: u32,
     pub breaches: u32,
+}
+
+/// The intake as stored: the same JSON as a plain `OpenTicket`.
+mod shared {
+    use std::sync::Arc;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::OpenTicket;
+
+    pub fn serialize<S: Serializer>(v: &Arc<OpenTicket>, s: S) -> Result<S::Ok, S::Error> {
+        v.as_ref().serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<OpenTicket>, D::Error> {
+        OpenTicket::deserialize(d).map(Arc::new)
+    }
 }
 
 impl Ticket {
@@ -94,7 +115,7 @@ impl Ticket {
         Ticket {
             class: (intake.class > 0).then_some(intake.class),
             major: intake.major,
-            intake,
+            intake: Arc::new(intake),
             fingerprint,
             status: Status::Open,
             opened_at: at,
@@ -174,6 +195,7 @@ impl Ticket {
                         warned: false,
                         state: ClockState::Running,
                         met_at: None,
+                        set_by: None,
                     },
                 );
             }
@@ -200,6 +222,11 @@ impl Ticket {
                     c.segment_start = at;
                     c.deadline = *deadline;
                     c.warn_at = *warn_at;
+                }
+            }
+            Fact::DeadlineSet { limit, by, .. } => {
+                if let Some(c) = self.clocks.get_mut(limit) {
+                    c.set_by = Some(by.clone());
                 }
             }
             Fact::Warned { limit, .. } => {
@@ -254,6 +281,7 @@ impl Ticket {
                     due: *due,
                     event: event.clone(),
                     done_at: None,
+                    waived: None,
                 };
                 if *slot < self.revisits.len() {
                     self.revisits[*slot] = s;
@@ -264,6 +292,12 @@ impl Ticket {
             Fact::RevisitDue { slot, .. } => self.set_slot(*slot, SlotState::Due),
             Fact::RevisitOverdue { slot, .. } => self.set_slot(*slot, SlotState::Overdue),
             Fact::RevisitCancelled { slot, .. } => self.set_slot(*slot, SlotState::Cancelled),
+            Fact::RevisitWaived { slot, reason, .. } => {
+                self.set_slot(*slot, SlotState::Waived);
+                if let Some(s) = self.revisits.get_mut(*slot) {
+                    s.waived = Some(reason.clone());
+                }
+            }
             Fact::RevisitDone { slot, ok, .. } => {
                 self.callbacks += 1;
                 if let Some(i) = slot {
@@ -320,7 +354,11 @@ impl Ticket {
 
 fn split_key(key: &str) -> (String, usize) {
     match key.rsplit_once('#') {
-        Some((rule, n)) => (rule.to_string(), n.parse().unwrap_or(0)),
+        // `V4#2.r3`: step 2 of the third round.
+        Some((rule, n)) => (
+            rule.to_string(),
+            n.split('.').next().unwrap_or(n).parse().unwrap_or(0),
+        ),
         None => (key.to_string(), 0),
     }
 }

@@ -117,10 +117,17 @@ pub fn admit(svc: &Service, reg: &Register) -> Result<u64, String> {
     if let (Some(last), Some(first)) = (last, reg.first_opened)
         && first < last
     {
+        // In the company's local time, as the register and the log are read.
+        let tz = svc.active_timezone().unwrap_or(chrono_tz::UTC);
+        let local = |t: chrono::DateTime<chrono::Utc>| {
+            t.with_timezone(&tz)
+                .format("%Y-%m-%d %H:%M %:z")
+                .to_string()
+        };
         return Err(format!(
             "the database already holds ticket history up to {}, and the register starts at {}: its events would land behind newer ones. Import into a database that holds no later history (e.g. a new one after `policy apply`)",
-            last.to_rfc3339(),
-            first.to_rfc3339()
+            local(last),
+            local(first)
         ));
     }
     Ok(0)
@@ -239,6 +246,10 @@ impl Run<'_> {
                     self.unopened.insert(r.ticket.clone());
                     self.refuse(r.line, &r.ticket, "open", e.to_string());
                 }
+                Err(e @ AppError::UnknownEstate(_)) => {
+                    self.unopened.insert(r.ticket.clone());
+                    self.refuse(r.line, &r.ticket, "open", e.to_string());
+                }
                 Err(e) => return Err(e),
             },
             Op::Command(cmd) => {
@@ -332,7 +343,7 @@ pub fn import(
                 run.fire(b, opts.now, true)?;
             }
             let p = run.progress(done + n, total, opts.now, all);
-            let payload = serde_json::to_string(&p).map_err(|e| AppError::Policy(e.to_string()))?;
+            let payload = serde_json::to_string(&p).map_err(|e| AppError::System(e.to_string()))?;
             b.mark(MARK, &payload, run.last_at.unwrap_or(opts.now))?;
             Ok(n)
         });

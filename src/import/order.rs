@@ -15,7 +15,8 @@ use super::register::RegTicket;
 /// Orders by (time, ticket's place in intake order, action's place in its row).
 struct Pending {
     key: (DateTime<Utc>, u64, u32),
-    record: Record,
+    /// Boxed: the heap moves its entries on every push and pop.
+    record: Box<Record>,
 }
 
 impl PartialEq for Pending {
@@ -55,12 +56,14 @@ impl<I: Iterator<Item = RegTicket>> TimeOrder<I> {
         self.seq += 1;
         let estate = t.intake.estate.clone();
         let id = t.intake.id.clone();
-        let rec = |at, op| Record {
-            line: t.row,
-            at,
-            ticket: id.clone(),
-            estate: estate.clone(),
-            op,
+        let rec = |at, op| {
+            Box::new(Record {
+                line: t.row,
+                at,
+                ticket: id.clone(),
+                estate: estate.clone(),
+                op,
+            })
         };
         self.heap.push(Reverse(Pending {
             key: (t.opened, self.seq, 0),
@@ -93,7 +96,7 @@ impl<I: Iterator<Item = RegTicket>> Iterator for TimeOrder<I> {
                 (None, None) => return None,
             };
             if ready {
-                return self.heap.pop().map(|Reverse(p)| p.record);
+                return self.heap.pop().map(|Reverse(p)| *p.record);
             }
             let t = self.tickets.next()?;
             self.push(t);

@@ -53,7 +53,7 @@ impl LoadedPlugin {
         plugin: &Plugin,
     ) -> Result<LoadedPlugin, PluginError> {
         let config = wire::flatten_config(&plugin.config)
-            .map_err(|e| PluginError::new(id, PluginErrorKind::Config, e))?;
+            .map_err(|e| PluginError::new(id, PluginErrorKind::Config, e.to_string()))?;
         let mut loaded = LoadedPlugin {
             id: id.to_string(),
             on: plugin.on,
@@ -113,7 +113,7 @@ impl LoadedPlugin {
                 .call(&mut live.store, ())
                 .map_err(|e| failure(&live.store, e))?;
             let text = read_result(live, packed)?;
-            wire::category_list(text).map_err(|e| (PluginErrorKind::BadResult, e))
+            wire::category_list(text).map_err(|e| (PluginErrorKind::BadResult, e.to_string()))
         });
         self.live = None;
         self.finish(r)
@@ -128,7 +128,8 @@ impl LoadedPlugin {
         wire::encode_facts(facts, &mut input);
         let categories = self.categories.take();
         let r = self.call(input.as_bytes(), |records| {
-            let c = wire::classification(records).map_err(|e| (PluginErrorKind::BadResult, e))?;
+            let c = wire::classification(records)
+                .map_err(|e| (PluginErrorKind::BadResult, e.to_string()))?;
             if let (Some(known), Some(cat)) = (&categories, &c.category)
                 && !known.contains(cat)
             {
@@ -150,7 +151,7 @@ impl LoadedPlugin {
             return Err(self.wrong_hook("events"));
         }
         self.call(input.as_bytes(), |records| {
-            wire::events(records).map_err(|e| (PluginErrorKind::BadResult, e))
+            wire::events(records).map_err(|e| (PluginErrorKind::BadResult, e.to_string()))
         })
     }
 
@@ -171,7 +172,8 @@ impl LoadedPlugin {
                 .min(MAX_FUEL)
                 .saturating_sub(live.store.get_fuel().unwrap_or(0));
             let text = read_result(live, packed)?;
-            let records = wire::parse_records(text).map_err(|e| (PluginErrorKind::BadResult, e))?;
+            let records = wire::parse_records(text)
+                .map_err(|e| (PluginErrorKind::BadResult, e.to_string()))?;
             if let Some(message) = wire::rejection(&records) {
                 return Err((PluginErrorKind::Rejected, message));
             }
@@ -264,7 +266,8 @@ impl LoadedPlugin {
         };
         let packed = invoke(&mut live, self.fuel, &config, self.config.as_bytes())?;
         let text = read_result(&live, packed)?;
-        let records = wire::parse_records(text).map_err(|e| (PluginErrorKind::BadResult, e))?;
+        let records =
+            wire::parse_records(text).map_err(|e| (PluginErrorKind::BadResult, e.to_string()))?;
         if let Some(message) = wire::rejection(&records) {
             return Err((PluginErrorKind::Config, message));
         }

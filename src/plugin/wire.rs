@@ -16,11 +16,48 @@ pub type Record<'a> = Vec<(&'a str, &'a str)>;
 /// Format of an event's hour, local time of the policy's time zone.
 pub const HOUR_FORMAT: &str = "%Y-%m-%dT%H:%M";
 
+/// Why a config could not cross the ABI or a plug-in's answer was refused. The
+/// messages quote at most 40 characters of guest text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WireError {
+    #[error("config key `{0}` must be non-empty without `.`, `=`, tabs or line breaks")]
+    ConfigKey(String),
+    #[error("config value `{0}` may not contain tabs or line breaks")]
+    ConfigValue(String),
+    #[error("line {line}: more than {MAX_FIELDS} fields in one record")]
+    TooManyFields { line: usize },
+    #[error("line {line}: field `{field}` is not key=value")]
+    NotKeyValue { line: usize, field: String },
+    #[error("line {line}: bad key `{key}`")]
+    BadKey { line: usize, key: String },
+    #[error("line {line}: key `{key}` repeats")]
+    RepeatedKey { line: usize, key: String },
+    #[error("expected one record, got {0}")]
+    RecordCount(usize),
+    #[error("unknown key `{0}`")]
+    UnknownKey(String),
+    #[error("bad `{key}` value `{value}`")]
+    BadValue { key: String, value: String },
+    #[error("`{key}` must be {expected}, got `{value}`")]
+    Expected {
+        key: String,
+        expected: &'static str,
+        value: String,
+    },
+    #[error("{0}")]
+    Missing(&'static str),
+    #[error("record {record}: {error}")]
+    InRecord {
+        record: usize,
+        error: Box<WireError>,
+    },
+}
+
 /// The policy's `[plugin.config]` as `path=value` lines: keys joined by `.`, array
 /// items by their index, strings as written, numbers and booleans as JSON text.
 /// Lines come in key order, depth first, so the items of one array entry are
 /// contiguous and entries follow in array order.
-pub fn flatten_config(config: &BTreeMap<String, Value>) -> Result<String, String> {
+pub fn flatten_config(config: &BTreeMap<String, Value>) -> Result<String, WireError> {
     let mut out = String::new();
     for (key, value) in config {
         check_key(key)?;
@@ -29,16 +66,14 @@ pub fn flatten_config(config: &BTreeMap<String, Value>) -> Result<String, String
     Ok(out)
 }
 
-fn check_key(key: &str) -> Result<(), String> {
+fn check_key(key: &str) -> Result<(), WireError> {
     if key.is_empty() || key.contains(['.', '=', '\t', '\n', '\r']) {
-        return Err(format!(
-            "config key `{key}` must be non-empty without `.`, `=`, tabs or line breaks"
-        ));
+        return Err(WireError::ConfigKey(key.to_string()));
     }
     Ok(())
 }
 
-fn flatten(path: &str, value: &Value, out: &mut String) -> Result<(), String> {
+fn flatten(path: &str, value: &Value, out: &mut String) -> Result<(), WireError> {
     match value {
         Value::Null => Ok(()),
         Value::Bool(b) => {
@@ -51,9 +86,7 @@ fn flatten(path: &str, value: &Value, out: &mut String) -> Result<(), String> {
         }
         Value::String(s) => {
             if s.contains(['\t', '\n', '\r']) {
-                return Err(format!(
-                    "config value `{path}` may not contain tabs or line breaks"
-                ));
+                return Err(WireError::ConfigValue(path.to_string()));
             }
             line(out, path, s);
             Ok(())
@@ -127,7 +160,7 @@ pub const MAX_FIELDS: usize = 16;
 
 /// Parse record lines. Blank lines are skipped; every field must be `key=value`
 /// with a lowercase key, and no key may repeat within a record.
-pub fn parse_records(text: &str) -> Result<Vec<Record<'_>>, String> {
+pub fn parse_records(text: &str) -> Result<Vec<Record<'_>>, WireError> {
     let mut records = Vec::new();
     for (n, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
@@ -136,23 +169,25 @@ pub fn parse_records(text: &str) -> Result<Vec<Record<'_>>, String> {
         let mut record: Record = Vec::new();
         for f in line.split('\t') {
             if record.len() == MAX_FIELDS {
-                return Err(format!(
-                    "line {}: more than {MAX_FIELDS} fields in one record",
-                    n + 1
-                ));
+                return Err(WireError::TooManyFields { line: n + 1 });
             }
             let Some((k, v)) = f.split_once('=') else {
-                return Err(format!(
-                    "line {}: field `{}` is not key=value",
-                    n + 1,
-                    clip(f)
-                ));
+                return Err(WireError::NotKeyValue {
+                    line: n + 1,
+                    field: clip(f),
+                });
             };
             if k.is_empty() || !k.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
-                return Err(format!("line {}: bad key `{}`", n + 1, clip(k)));
+                return Err(WireError::BadKey {
+                    line: n + 1,
+                    key: clip(k),
+                });
             }
             if record.iter().any(|(seen, _)| *seen == k) {
-                return Err(format!("line {}: key `{k}` repeats", n + 1));
+                return Err(WireError::RepeatedKey {
+                    line: n + 1,
+                    key: k.to_string(),
+                });
             }
             record.push((k, v));
         }
@@ -184,11 +219,11 @@ pub struct PluginClassification {
     pub class: Option<u8>,
 }
 
-pub fn classification(records: &[Record<'_>]) -> Result<PluginClassification, String> {
+pub fn classification(records: &[Record<'_>]) -> Result<PluginClassification, WireError> {
     let record = match records {
         [] => return Ok(PluginClassification::default()),
         [r] => r,
-        _ => return Err(format!("expected one record, got {}", records.len())),
+        _ => return Err(WireError::RecordCount(records.len())),
     };
     let mut out = PluginClassification::default();
     for (k, v) in record {
@@ -204,14 +239,14 @@ pub fn classification(records: &[Record<'_>]) -> Result<PluginClassification, St
                     "1" => Some(1),
                     "2" => Some(2),
                     "3" => Some(3),
-                    _ => return Err(format!("`class` must be 0..3, got `{}`", clip(v))),
+                    _ => return Err(expected(k, "0..3", v)),
                 }
             }
-            other => return Err(format!("unknown key `{other}`")),
+            other => return Err(WireError::UnknownKey(other.to_string())),
         }
     }
     if out.category.is_none() {
-        return Err("a classification needs `category`".into());
+        return Err(WireError::Missing("a classification needs `category`"));
     }
     Ok(out)
 }
@@ -225,37 +260,45 @@ pub struct PluginEvent {
     pub hour: NaiveDateTime,
 }
 
-pub fn events(records: &[Record<'_>]) -> Result<Vec<PluginEvent>, String> {
+pub fn events(records: &[Record<'_>]) -> Result<Vec<PluginEvent>, WireError> {
     records
         .iter()
         .enumerate()
-        .map(|(i, r)| event(r).map_err(|e| format!("record {}: {e}", i + 1)))
+        .map(|(i, r)| {
+            event(r).map_err(|e| WireError::InRecord {
+                record: i + 1,
+                error: Box::new(e),
+            })
+        })
         .collect()
 }
 
-fn event(record: &Record<'_>) -> Result<PluginEvent, String> {
+fn event(record: &Record<'_>) -> Result<PluginEvent, WireError> {
     let (mut kind, mut estate, mut hour) = (None, None, None);
     for (k, v) in record {
         match *k {
             "event" => kind = Some(identifier(k, v, false)?.to_string()),
-            "estate" if v.trim().is_empty() => return Err("empty `estate`".into()),
+            "estate" if v.trim().is_empty() => return Err(WireError::Missing("empty `estate`")),
             "estate" => estate = Some(v.to_string()),
             "hour" => {
-                hour = Some(NaiveDateTime::parse_from_str(v, HOUR_FORMAT).map_err(|_| {
-                    format!("`hour` must be like 2026-11-20T14:00, got `{}`", clip(v))
-                })?)
+                hour = Some(
+                    NaiveDateTime::parse_from_str(v, HOUR_FORMAT)
+                        .map_err(|_| expected(k, "like 2026-11-20T14:00", v))?,
+                )
             }
-            other => return Err(format!("unknown key `{other}`")),
+            other => return Err(WireError::UnknownKey(other.to_string())),
         }
     }
     match (kind, estate, hour) {
         (Some(kind), Some(estate), Some(hour)) => Ok(PluginEvent { kind, estate, hour }),
-        _ => Err("an event needs `event`, `estate` and `hour`".into()),
+        _ => Err(WireError::Missing(
+            "an event needs `event`, `estate` and `hour`",
+        )),
     }
 }
 
 /// The categories a classify plug-in declares it can return, one per line.
-pub fn category_list(text: &str) -> Result<Vec<String>, String> {
+pub fn category_list(text: &str) -> Result<Vec<String>, WireError> {
     text.lines()
         .filter(|l| !l.trim().is_empty())
         .map(|l| identifier("category", l.trim(), true).map(str::to_string))
@@ -263,7 +306,7 @@ pub fn category_list(text: &str) -> Result<Vec<String>, String> {
 }
 
 /// Lowercase ASCII letters, digits, `_`, and (for category ids) `.` and `-`.
-fn identifier<'a>(key: &str, v: &'a str, dotted: bool) -> Result<&'a str, String> {
+fn identifier<'a>(key: &str, v: &'a str, dotted: bool) -> Result<&'a str, WireError> {
     let ok = !v.is_empty()
         && v.len() <= 64
         && v.bytes().all(|b| {
@@ -275,15 +318,26 @@ fn identifier<'a>(key: &str, v: &'a str, dotted: bool) -> Result<&'a str, String
     if ok {
         Ok(v)
     } else {
-        Err(format!("bad `{key}` value `{}`", clip(v)))
+        Err(WireError::BadValue {
+            key: key.to_string(),
+            value: clip(v),
+        })
     }
 }
 
-fn boolean(key: &str, v: &str) -> Result<bool, String> {
+fn boolean(key: &str, v: &str) -> Result<bool, WireError> {
     match v {
         "true" => Ok(true),
         "false" => Ok(false),
-        _ => Err(format!("`{key}` must be true or false, got `{}`", clip(v))),
+        _ => Err(expected(key, "true or false", v)),
+    }
+}
+
+fn expected(key: &str, expected: &'static str, value: &str) -> WireError {
+    WireError::Expected {
+        key: key.to_string(),
+        expected,
+        value: clip(value),
     }
 }
 
@@ -377,7 +431,7 @@ mod tests {
         }
         let started = std::time::Instant::now();
         let err = parse_records(&text).unwrap_err();
-        assert!(err.contains("more than 16 fields"), "{err}");
+        assert_eq!(err, WireError::TooManyFields { line: 1 }, "{err}");
         // Many records of the most fields each still parse in linear time.
         let line: Vec<String> = (0..MAX_FIELDS)
             .map(|f| format!("{}=v", (b'a' + f as u8) as char))

@@ -13,6 +13,9 @@ use super::model::*;
 use super::raw::Table;
 use super::reader::{Ctx, Reader};
 
+mod calendar_section;
+mod extensions;
+
 const TOP: &[&str] = &[
     "policy",
     "calendar",
@@ -30,7 +33,15 @@ const TOP: &[&str] = &[
     "ordering",
     "hook",
     "plugin",
+    "event",
+    "action",
+    "channel",
+    "urgency",
 ];
+
+mod events;
+mod steps;
+pub use events::is_event_name;
 
 /// A hook or plug-in file reference, resolved by the loader (which owns file access).
 pub struct FileRef {
@@ -61,7 +72,10 @@ pub fn build(root: &Table, root_loc: Loc, sources: &SourceMap, ctx: &mut Ctx) ->
     let departments = b.labelled(&top, "department");
     let roles = b.labelled(&top, "role");
     let categories = b.categories(&top);
-    let milestones = b.milestones(&top);
+    let actions = b.actions(&top);
+    let channels = b.values(&top, "channel");
+    let urgencies = b.values(&top, "urgency");
+    let milestones = b.milestones(&top, &actions);
     let escalation = b.escalation(&top);
     let limits = b.limits(&top);
     let pauses = b.pauses(&top);
@@ -72,6 +86,7 @@ pub fn build(root: &Table, root_loc: Loc, sources: &SourceMap, ctx: &mut Ctx) ->
     let ordering = b.ordering(&top);
     let hooks = b.hooks(&top);
     let plugins = b.plugins(&top);
+    let events = b.events(&top);
     let file_refs = b.file_refs;
 
     let policy = Policy {
@@ -103,6 +118,10 @@ pub fn build(root: &Table, root_loc: Loc, sources: &SourceMap, ctx: &mut Ctx) ->
         ordering,
         hooks,
         plugins,
+        events,
+        actions,
+        channels,
+        urgencies,
     };
     Built { policy, file_refs }
 }
@@ -198,84 +217,6 @@ impl Builder<'_> {
             );
         }
         Some(locale)
-    }
-
-    fn calendars(&mut self, top: &Reader) -> BTreeMap<String, CalendarDef> {
-        let mut out = BTreeMap::new();
-        let Some((t, _)) = top.table(self.ctx, "calendar") else {
-            return out;
-        };
-        for entry in &t.entries {
-            let super::raw::Val::Table(ct) = &entry.node.val else {
-                self.ctx.error(
-                    entry.node.loc,
-                    format!("calendar `{}` must be a table", entry.key),
-                );
-                continue;
-            };
-            const KEYS: &[&str] = &[
-                "workdays",
-                "hours",
-                "holidays",
-                "makeup_workdays",
-                "include",
-                "ics",
-                "business_days",
-            ];
-            let what = format!("[calendar.{}]", entry.key);
-            let r = Reader::new(
-                ct,
-                entry.node.loc,
-                what,
-                format!("calendar.{}", entry.key),
-                KEYS,
-            );
-            r.check_keys(self.ctx);
-            // Each list is read once (so a wrong type is reported once) and checked
-            // with the location of every item.
-            let lists = super::calendar_check::Lists {
-                workdays: r.str_list(self.ctx, "workdays"),
-                hours: r.str_list(self.ctx, "hours"),
-                holidays: r.str_list(self.ctx, "holidays"),
-                makeup_workdays: r.str_list(self.ctx, "makeup_workdays"),
-            };
-            super::calendar_check::check(&r, &lists, self.ctx);
-            let include = r.str_list(self.ctx, "include");
-            let include = super::calendar_data::resolve(&include, self.ctx);
-            let business_days = match r.opt_str(self.ctx, "business_days") {
-                None => crate::calendar::BusinessDays::SameTime,
-                Some((text, loc)) => crate::calendar::BusinessDays::parse(&text).unwrap_or_else(|| {
-                    self.ctx.push(
-                        Diagnostic::error(loc, format!("unknown business_days `{text}`"))
-                            .with_help("expected `same_time` (the clock time of intake on the N-th working day) or `close_of_business` (closing of the N-th working day after the intake day)"),
-                    );
-                    crate::calendar::BusinessDays::SameTime
-                }),
-            };
-            // iCalendar feeds are read by the loader, which owns file access.
-            for (path, loc) in r.str_list(self.ctx, "ics") {
-                self.file_refs.push(FileRef {
-                    section: "calendar",
-                    id: entry.key.clone(),
-                    path,
-                    loc,
-                });
-            }
-            self.ctx
-                .spans
-                .insert(format!("calendar.{}", entry.key), entry.node.loc);
-            let texts = |list: Vec<(String, Loc)>| list.into_iter().map(|v| v.0).collect();
-            let def = CalendarDef {
-                workdays: texts(lists.workdays),
-                hours: texts(lists.hours),
-                holidays: texts(lists.holidays),
-                makeup_workdays: texts(lists.makeup_workdays),
-                include,
-                business_days,
-            };
-            out.insert(entry.key.clone(), def);
-        }
-        out
     }
 
     /// Rules of a section, each with a unique `id`; returns (id, reader) pairs.
@@ -433,19 +374,14 @@ impl Builder<'_> {
         out
     }
 
-    fn milestones(&mut self, top: &Reader) -> BTreeMap<String, Milestone> {
+    fn milestones(
+        &mut self,
+        top: &Reader,
+        actions: &BTreeMap<String, ActionDef>,
+    ) -> BTreeMap<String, Milestone> {
         let mut out = BTreeMap::new();
         for (id, r) in self.rules(top, "milestone", &["id", "label", "reached_by", "rules"]) {
-            let mut reached_by = Vec::new();
-            for (a, loc) in r.str_list(self.ctx, "reached_by") {
-                match Action::parse(&a) {
-                    Some(action) => reached_by.push(action),
-                    None => self.ctx.push(
-                        Diagnostic::error(loc, format!("unknown action `{a}`"))
-                            .with_help(format!("expected one of: {}", Action::ALL.join(", "))),
-                    ),
-                }
-            }
+            let reached_by = self.reached_by(&r, actions);
             let label = r.string_or(self.ctx, "label", &id);
             out.insert(
                 id,
@@ -523,25 +459,32 @@ impl Builder<'_> {
             "on_breach",
             "escalate_to",
             "notify",
+            "set_by",
             "rules",
         ];
         let mut out = BTreeMap::new();
         for (id, r) in self.rules(top, "limit", KEYS) {
+            let set_by = r.opt_str(self.ctx, "set_by").map(|v| v.0);
             let milestone = r
                 .req_str(self.ctx, "milestone", "\"first_response\"")
                 .map(|v| v.0);
-            if r.entry("within").is_none() {
+            if r.entry("within").is_none() && set_by.is_none() {
                 r.missing(self.ctx, "within", "\"24h\"");
             }
             let within = self.span(&r, "within");
-            let from = match r.opt_str(self.ctx, "from") {
-                None => ClockStart::Opened,
-                Some((f, _)) if f == "opened" => ClockStart::Opened,
-                Some((f, _)) => match f.strip_prefix("escalated:") {
+            let mut starts = r.str_list(self.ctx, "from").into_iter().map(|(f, _)| {
+                if f == "opened" {
+                    return ClockStart::Opened;
+                }
+                match f.strip_prefix("escalated:") {
                     Some(step) => ClockStart::Escalated(step.to_string()),
-                    None => ClockStart::Milestone(f),
-                },
-            };
+                    None => ClockStart::Milestone(
+                        f.strip_prefix("milestone:").unwrap_or(&f).to_string(),
+                    ),
+                }
+            });
+            let from = starts.next().unwrap_or(ClockStart::Opened);
+            let also_from: Vec<ClockStart> = starts.collect();
             let warn_at = r.opt_str(self.ctx, "warn_at").and_then(|(w, loc)| {
                 let pct = w
                     .strip_suffix('%')
@@ -565,8 +508,14 @@ impl Builder<'_> {
                 // An unreadable value was reported above; a placeholder keeps the
                 // cross-reference checks running so every error shows at once.
                 milestone: milestone.unwrap_or_default(),
-                within: within.unwrap_or(LimitDuration::Wall { minutes: 1 }),
+                within: match (within, &set_by) {
+                    (Some(w), _) => Some(w),
+                    (None, Some(_)) => None,
+                    (None, None) => Some(LimitDuration::Wall { minutes: 1 }),
+                },
                 from,
+                also_from,
+                set_by,
                 calendar: r.opt_str(self.ctx, "calendar").map(|v| v.0),
                 warn_at,
                 repeat: r.bool_or(self.ctx, "repeat", false),
@@ -778,177 +727,4 @@ impl Builder<'_> {
             timers,
         }
     }
-
-    fn hook_point(&mut self, r: &Reader) -> Option<HookPoint> {
-        let (on, loc) = r.req_str(self.ctx, "on", "\"classify\"")?;
-        HookPoint::parse(&on).or_else(|| {
-            self.ctx.push(
-                Diagnostic::error(loc, format!("unknown hook point `{on}`"))
-                    .with_help(format!("expected one of: {}", HookPoint::ALL.join(", "))),
-            );
-            None
-        })
-    }
-
-    fn hooks(&mut self, top: &Reader) -> BTreeMap<String, Hook> {
-        const KEYS: &[&str] = &["id", "on", "script", "limits", "fallback", "rules"];
-        let mut out = BTreeMap::new();
-        for (id, r) in self.rules(top, "hook", KEYS) {
-            let on = self.hook_point(&r);
-            let script = r.req_str(self.ctx, "script", "\"scripts/classify.rhai\"");
-            let mut limits = ScriptLimits::default();
-            if let Some((lt, lloc)) = r.table(self.ctx, "limits") {
-                let lr = Reader::new(
-                    lt,
-                    lloc,
-                    format!("limits of hook `{id}`"),
-                    format!("hook.{id}.limits"),
-                    &["operations", "call_depth", "string_size", "array_size"],
-                );
-                lr.check_keys(self.ctx);
-                use crate::script::sandbox as sb;
-                if let Some(n) = self.capped_int(&lr, "operations", sb::MAX_OPERATIONS) {
-                    limits.operations = n;
-                }
-                if let Some(n) = self.capped_int(&lr, "call_depth", sb::MAX_CALL_DEPTH as u64) {
-                    limits.call_depth = n as usize;
-                }
-                if let Some(n) = self.capped_int(&lr, "string_size", sb::MAX_STRING_SIZE as u64) {
-                    limits.string_size = n as usize;
-                }
-                if let Some(n) = self.capped_int(&lr, "array_size", sb::MAX_ARRAY_SIZE as u64) {
-                    limits.array_size = n as usize;
-                }
-            }
-            if let (Some(on), Some((path, loc))) = (on, script) {
-                self.file_refs.push(FileRef {
-                    section: "hook",
-                    id: id.clone(),
-                    path: path.clone(),
-                    loc,
-                });
-                let hook = Hook {
-                    on,
-                    script: path,
-                    source: String::new(),
-                    limits,
-                    fallback: r.opt_str(self.ctx, "fallback").map(|v| v.0),
-                    rules: self.rule_ids(&r),
-                };
-                out.insert(id, hook);
-            }
-        }
-        out
-    }
-
-    /// A limit a policy sets: a positive integer no higher than the host's ceiling.
-    fn capped_int(&mut self, r: &Reader, key: &str, ceiling: u64) -> Option<u64> {
-        let (n, loc) = r.opt_int(self.ctx, key)?;
-        match u64::try_from(n) {
-            Ok(v) if (1..=ceiling).contains(&v) => Some(v),
-            _ => {
-                self.ctx.push(
-                    Diagnostic::error(loc, format!("`{key}` = {n} in {} is out of range", r.what))
-                        .with_help(format!(
-                            "use a value from 1 to {ceiling} (the host ceiling)"
-                        )),
-                );
-                None
-            }
-        }
-    }
-
-    fn plugins(&mut self, top: &Reader) -> BTreeMap<String, Plugin> {
-        const KEYS: &[&str] = &[
-            "id", "on", "wasm", "sha256", "limits", "fallback", "config", "rules",
-        ];
-        let mut out = BTreeMap::new();
-        for (id, r) in self.rules(top, "plugin", KEYS) {
-            let on = self.hook_point(&r);
-            let wasm = r.req_str(self.ctx, "wasm", "\"plugins/x/x.wasm\"");
-            let sha = r.req_str(self.ctx, "sha256", "\"<64 hex digits>\"");
-            if let Some((s, loc)) = &sha
-                && (s.len() != 64 || !s.chars().all(|c| c.is_ascii_hexdigit()))
-            {
-                self.ctx.push(Diagnostic::error(
-                    *loc,
-                    "`sha256` must be 64 hexadecimal digits",
-                ));
-            }
-            let (mut fuel, mut memory_bytes) = (10_000_000u64, 16u64 << 20);
-            if let Some((lt, lloc)) = r.table(self.ctx, "limits") {
-                let lr = Reader::new(
-                    lt,
-                    lloc,
-                    format!("limits of plug-in `{id}`"),
-                    format!("plugin.{id}.limits"),
-                    &["fuel", "memory"],
-                );
-                lr.check_keys(self.ctx);
-                if let Some(n) = self.capped_int(&lr, "fuel", crate::plugin::MAX_FUEL) {
-                    fuel = n;
-                }
-                if let Some((m, loc)) = lr.opt_str(self.ctx, "memory") {
-                    match parse_bytes(&m) {
-                        Some(b) if b > crate::plugin::MAX_MEMORY => self.ctx.push(
-                            Diagnostic::error(
-                                loc,
-                                format!("`memory` = \"{m}\" exceeds the host ceiling"),
-                            )
-                            .with_help(format!("at most {} MiB", crate::plugin::MAX_MEMORY >> 20)),
-                        ),
-                        Some(b) => memory_bytes = b,
-                        None => self.ctx.push(
-                            Diagnostic::error(loc, format!("bad memory size `{m}`"))
-                                .with_help("e.g. \"16MiB\" or \"512KiB\""),
-                        ),
-                    }
-                }
-            }
-            let config = match r.table(self.ctx, "config") {
-                Some((ct, _)) => ct
-                    .entries
-                    .iter()
-                    .map(|e| (e.key.clone(), super::raw_json::to_json(&e.node)))
-                    .collect(),
-                None => BTreeMap::new(),
-            };
-            if let (Some(on), Some((path, loc)), Some((sha, _))) = (on, wasm, sha) {
-                self.file_refs.push(FileRef {
-                    section: "plugin",
-                    id: id.clone(),
-                    path: path.clone(),
-                    loc,
-                });
-                let plugin = Plugin {
-                    on,
-                    wasm: path,
-                    sha256: sha.to_ascii_lowercase(),
-                    fuel,
-                    memory_bytes,
-                    fallback: r.opt_str(self.ctx, "fallback").map(|v| v.0),
-                    config,
-                    rules: self.rule_ids(&r),
-                };
-                out.insert(id, plugin);
-            }
-        }
-        out
-    }
-}
-
-fn parse_bytes(text: &str) -> Option<u64> {
-    let t = text.trim();
-    let (num, mult) = [
-        ("GiB", 1u64 << 30),
-        ("MiB", 1 << 20),
-        ("KiB", 1 << 10),
-        ("B", 1),
-    ]
-    .iter()
-    .find_map(|(suffix, m)| t.strip_suffix(suffix).map(|n| (n.trim(), *m)))?;
-    num.parse::<u64>()
-        .ok()?
-        .checked_mul(mult)
-        .filter(|b| *b > 0)
 }

@@ -130,7 +130,7 @@ pub fn coverage_warnings(p: &Policy, spans: &SpanIndex, today: NaiveDate) -> Vec
     let used: BTreeSet<&String> = p
         .limits
         .values()
-        .filter(|l| l.within.needs_calendar())
+        .filter(|l| l.needs_calendar())
         .filter_map(|l| l.calendar.as_ref().or(p.calendar.as_ref()))
         .collect();
     let until = today
@@ -190,6 +190,7 @@ mod tests {
     fn def(holidays: &[&str], makeup: &[&str], include: bool) -> CalendarDef {
         let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect();
         let mut ctx = Ctx {
+            hints: Vec::new(),
             diags: Vec::new(),
             spans: SpanIndex::default(),
         };
@@ -234,6 +235,7 @@ mod tests {
     #[test]
     fn unknown_and_repeated_includes_are_errors() {
         let mut ctx = Ctx {
+            hints: Vec::new(),
             diags: Vec::new(),
             spans: SpanIndex::default(),
         };

@@ -75,14 +75,19 @@ pub fn check(p: &Policy, ctx: &mut Ctx) {
                 &milestones,
             );
         }
-        match &l.from {
-            ClockStart::Opened => {}
-            ClockStart::Milestone(m) => {
-                r.known(&format!("limit.{id}.from"), m, "milestone", &milestones)
+        for from in l.starts() {
+            match from {
+                ClockStart::Opened => {}
+                ClockStart::Milestone(m) => {
+                    r.known(&format!("limit.{id}.from"), m, "milestone", &milestones)
+                }
+                ClockStart::Escalated(s) => {
+                    r.known(&format!("limit.{id}.from"), s, "ladder step", &steps)
+                }
             }
-            ClockStart::Escalated(s) => {
-                r.known(&format!("limit.{id}.from"), s, "ladder step", &steps)
-            }
+        }
+        if let Some(by) = &l.set_by {
+            r.known(&format!("limit.{id}.set_by"), by, "notify target", &targets);
         }
         match &l.on_breach.escalate {
             Some(EscalateTo::Step(s)) => {
@@ -103,11 +108,11 @@ pub fn check(p: &Policy, ctx: &mut Ctx) {
             }
             // The policy's own calendar was checked above.
             Some(_) => {}
-            None if l.within.needs_calendar() => r.error_at(
+            None if l.needs_calendar() => r.error_at(
                 &format!("limit.{id}.within"),
                 format!(
                     "limit `{id}` counts `{}` but neither it nor `[policy]` names a calendar",
-                    l.within
+                    l.within_text()
                 ),
             ),
             None => {}
@@ -141,6 +146,11 @@ pub fn check(p: &Policy, ctx: &mut Ctx) {
                     format!("bad event name `{event}`: use lowercase letters and `_`"),
                 );
             }
+        }
+    }
+    for (id, a) in &p.actions {
+        if let Some(by) = &a.by {
+            r.known(&format!("action.{id}.by"), by, "notify target", &targets);
         }
     }
     for t in &p.reopen.notify {
@@ -223,7 +233,8 @@ fn unreachable_categories(p: &Policy, ctx: &mut Ctx) {
             continue;
         }
         for (later, lc) in &order[i + 1..] {
-            if lc.kind == c.kind {
+            // A category of one phase shadows only those of the same phase.
+            if lc.kind == c.kind && (c.phase.is_none() || lc.phase == c.phase) {
                 let loc = ctx.spans.get(&format!("category.{later}"));
                 ctx.push(
                     Diagnostic::error(loc, format!("category `{later}` is unreachable: `{id}` has no `when` and is tried first"))

@@ -24,6 +24,8 @@ pub struct CategoryRule {
     /// The condition's text, reported as what matched.
     pub when: Option<String>,
     pub condition: Option<Condition>,
+    /// The phase of the estate the category is for (000 §5.2.1); `None`: any.
+    pub phase: Option<&'static str>,
 }
 
 pub struct CompiledPolicy {
@@ -192,6 +194,7 @@ impl CompiledPolicy {
                 kind: c.kind,
                 when: c.when.clone(),
                 condition: category_conditions.remove(id).flatten(),
+                phase: c.phase.map(super::model::Phase::as_str),
             })
             .collect();
         let keywords = Keywords::new(patterns);
@@ -363,7 +366,12 @@ impl CompiledPolicy {
     pub fn classify_facts(&self, facts: &Facts<'_>, cache: &mut FactCache) -> Classification {
         cache.new_group();
         let kind = Kind::parse(facts.view.kind);
-        for rule in self.categories.iter().filter(|c| Some(c.kind) == kind) {
+        let phase = facts.view.phase;
+        for rule in self
+            .categories
+            .iter()
+            .filter(|c| Some(c.kind) == kind && c.phase.is_none_or(|p| p == phase))
+        {
             match self.holds(rule.condition.as_ref(), facts, cache) {
                 Ok(true) => {
                     return Classification {

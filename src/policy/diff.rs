@@ -120,7 +120,7 @@ impl Change {
         if let Some(label) = &self.label
             && label != &self.id
         {
-            head.push_str(&format!(" ({})", shorten(label, 10)));
+            head.push_str(&format!(" ({})", shorten(label, 18)));
         }
         let value = |v: &Option<String>| shorten(v.as_deref().unwrap_or(""), max);
         match (&self.field, self.change) {
@@ -232,16 +232,9 @@ pub fn render(changes: &[Change]) -> String {
 
 use crate::width::width;
 
-/// Whitespace collapsed (conditions span lines) and cut to `max` characters.
+/// Whitespace collapsed (conditions span lines) and cut to `max` columns.
 fn shorten(s: &str, max: usize) -> String {
-    let flat = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    if flat.chars().count() <= max {
-        flat
-    } else {
-        let mut cut: String = flat.chars().take(max.saturating_sub(1)).collect();
-        cut.push('…');
-        cut
-    }
+    crate::width::one_line(s, max)
 }
 
 /// The rule a change belongs to.

@@ -179,13 +179,17 @@ pub fn explain(
         let (applies, error) = check(format!("limit.{id}"));
         let cal = compiled.calendar_for(l);
         let (mut deadline, mut warn) = (None, None);
-        if applies && l.from == ClockStart::Opened {
-            match cal.deadline(&l.within, opened_at) {
+        if let Some(within) = l
+            .within
+            .as_ref()
+            .filter(|_| applies && l.from == ClockStart::Opened)
+        {
+            match cal.deadline(within, opened_at) {
                 Ok(d) => {
                     deadline = Some(show(d));
                     if let Some(pct) = l.warn_at {
-                        let at = cal.span_minutes(&l.within, opened_at).and_then(|total| {
-                            cal.advance(&l.within, opened_at, total * i64::from(pct) / 100)
+                        let at = cal.span_minutes(within, opened_at).and_then(|total| {
+                            cal.advance(within, opened_at, total * i64::from(pct) / 100)
                         });
                         warn = Some(at.map_or_else(|e| format!("error: {e}"), show));
                     }
@@ -200,12 +204,16 @@ pub fn explain(
             applies,
             error,
             milestone: l.milestone.clone(),
-            within: l.within.to_string(),
-            from: match &l.from {
-                ClockStart::Opened => "opened".to_string(),
-                ClockStart::Milestone(m) => m.clone(),
-                ClockStart::Escalated(s) => format!("escalated:{s}"),
-            },
+            within: l.within_text(),
+            from: l
+                .starts()
+                .map(|f| match f {
+                    ClockStart::Opened => "opened".to_string(),
+                    ClockStart::Milestone(m) => m.clone(),
+                    ClockStart::Escalated(s) => format!("escalated:{s}"),
+                })
+                .collect::<Vec<_>>()
+                .join(" or "),
             calendar: l
                 .calendar
                 .clone()

@@ -1,24 +1,27 @@
 //! Typos in conditions that rhai cannot catch: a string literal compared with
-//! `category`, `kind` or `phase` that names no declared value
-//! (`category == "repair.leek"`) makes the rule silently never (or always) apply.
-//! Each such literal is an error at its place inside the condition, with a
-//! did-you-mean. `channel` and `urgency` are free text in the model, so they are
-//! not checked here.
+//! `category`, `kind`, `phase`, `channel` or `urgency` that names no declared
+//! value (`category == "repair.leek"`) makes the rule silently never (or always)
+//! apply. Each such literal is an error at its place inside the condition, with a
+//! did-you-mean. `channel` and `urgency` are checked when the policy declares
+//! their values (`[[channel]]`, `[[urgency]]`); a policy that declares none
+//! leaves them free text.
 
 use crate::diagnostic::{Diagnostic, Loc, SourceMap, did_you_mean};
 
-use super::model::{Kind, Policy};
+use super::model::{Kind, Phase, Policy};
 use super::reader::Ctx;
-
-const PHASES: [&str; 2] = ["before_occupancy", "after_occupancy"];
 
 pub fn check(p: &Policy, sources: &SourceMap, ctx: &mut Ctx) {
     let categories: Vec<&str> = p.categories.keys().map(String::as_str).collect();
+    let channels: Vec<&str> = p.channels.keys().map(String::as_str).collect();
+    let urgencies: Vec<&str> = p.urgencies.keys().map(String::as_str).collect();
     let known = |field: &str| -> Option<Vec<&str>> {
         match field {
             "category" => Some(categories.clone()),
             "kind" => Some(Kind::ALL.to_vec()),
-            "phase" => Some(PHASES.to_vec()),
+            "phase" => Some(Phase::ALL.to_vec()),
+            "channel" if !channels.is_empty() => Some(channels.clone()),
+            "urgency" if !urgencies.is_empty() => Some(urgencies.clone()),
             _ => None,
         }
     };

@@ -131,6 +131,7 @@ pub fn load_within(
 ) -> Result<Loaded, LoadFailure> {
     let mut sources = SourceMap::default();
     let mut ctx = Ctx {
+        hints: Vec::new(),
         diags: Vec::new(),
         spans: SpanIndex::default(),
     };
@@ -153,6 +154,7 @@ pub fn load_within(
         });
     };
     let built = build::build(&table, loc, &sources, &mut ctx);
+    super::overlay_hints::apply(&ctx.hints, &mut ctx.diags);
     let mut policy = built.policy;
     let wasm = attach_files(
         files,
@@ -163,6 +165,7 @@ pub fn load_within(
         &mut ctx,
     );
     super::check::check(&policy, &mut ctx);
+    super::event_check::check(&policy, &mut ctx);
     super::literal_check::check(&policy, &sources, &mut ctx);
     check_plugins(&policy, &wasm, &built.file_refs, &mut ctx);
     let (errors, warnings): (Vec<_>, Vec<_>) = ctx
@@ -318,6 +321,8 @@ fn load_tree(
     );
     stack.pop();
     let (parent, _) = parent?;
+    let hints = super::overlay_hints::find(&parent, &table);
+    ctx.hints.extend(hints);
     Some((merge::overlay(parent, table, &mut ctx.diags), first_loc))
 }
 

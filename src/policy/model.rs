@@ -42,6 +42,48 @@ pub struct Policy {
     pub ordering: Ordering,
     pub hooks: BTreeMap<String, Hook>,
     pub plugins: BTreeMap<String, Plugin>,
+    /// The external event kinds (`[[event]]`) that `steward event KIND` records and
+    /// revisit steps wait for. Left out of the canonical text when empty, so older
+    /// fingerprints stay the same.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub events: BTreeMap<String, EventKind>,
+    /// Steps of the procedure beyond the built-in actions (`[[action]]`), each
+    /// reaching the milestones that name it in `reached_by`. Left out of the
+    /// canonical text when empty, as are the value lists below, so policies that
+    /// declare none keep their fingerprints.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub actions: BTreeMap<String, ActionDef>,
+    /// The intake channels a ticket may name (`[[channel]]`, D1); when empty, any.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub channels: BTreeMap<String, Labelled>,
+    /// The urgencies a ticket may name (`[[urgency]]`, D2); when empty, any.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub urgencies: BTreeMap<String, Labelled>,
+}
+
+/// A step the policy declares (`[[action]]`): `steward ticket act ID STEP` records it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActionDef {
+    pub label: String,
+    /// Who takes the step (a role, department or ladder step), as the procedure says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+    pub rules: Vec<String>,
+}
+
+/// A declared value with its label: a channel or an urgency.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Labelled {
+    pub label: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<String>,
+}
+
+/// A declared external event kind, e.g. `rain` (V4) or `typhoon_warning`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventKind {
+    pub label: String,
+    pub rules: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -124,6 +166,8 @@ pub enum Phase {
 }
 
 impl Phase {
+    pub const ALL: [&'static str; 2] = ["before_occupancy", "after_occupancy"];
+
     pub fn parse(s: &str) -> Option<Phase> {
         match s {
             "before_occupancy" => Some(Phase::BeforeOccupancy),
@@ -219,7 +263,8 @@ impl Action {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Milestone {
     pub label: String,
-    pub reached_by: Vec<Action>,
+    /// Built-in actions (`respond`, ...) and the policy's declared `[[action]]` ids.
+    pub reached_by: Vec<String>,
     pub rules: Vec<String>,
 }
 
@@ -238,8 +283,17 @@ pub struct Limit {
     pub applies: Option<String>,
     /// The milestone the ticket must reach.
     pub milestone: String,
-    pub within: LimitDuration,
+    /// `None` only for a limit whose deadline a person sets per ticket (`set_by`).
+    pub within: Option<LimitDuration>,
     pub from: ClockStart,
+    /// Further moments the clock may start at (`from = [..]`): the first that
+    /// happens starts it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also_from: Vec<ClockStart>,
+    /// Who sets this limit's deadline on a ticket (`steward ticket deadline`); a
+    /// limit without `within` has no clock until they do.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub set_by: Option<String>,
     pub calendar: Option<String>,
     /// Warn when this share of the time is used, in percent.
     pub warn_at: Option<u8>,
@@ -375,7 +429,51 @@ impl TimerKind {
     }
 }
 
+impl Limit {
+    /// The limit's span as written, or who sets its deadline when it has none.
+    pub fn within_text(&self) -> String {
+        match (&self.within, &self.set_by) {
+            (Some(w), _) => w.to_string(),
+            (None, Some(by)) => format!("set by {by}"),
+            (None, None) => "set per ticket".into(),
+        }
+    }
+
+    /// Does the span count working time (and so need a calendar)?
+    pub fn needs_calendar(&self) -> bool {
+        self.within
+            .as_ref()
+            .is_some_and(LimitDuration::needs_calendar)
+    }
+
+    /// Every moment that can start the clock, `from` first.
+    pub fn starts(&self) -> impl Iterator<Item = &ClockStart> {
+        std::iter::once(&self.from).chain(&self.also_from)
+    }
+}
+
 impl Policy {
+    /// The event kinds `steward event` accepts for tickets under this policy: the
+    /// declared ones, and those its revisit steps wait for (a policy stored before
+    /// kinds were declared names them only there).
+    pub fn event_kinds(&self) -> std::collections::BTreeSet<&str> {
+        let mut kinds: std::collections::BTreeSet<&str> =
+            self.events.keys().map(String::as_str).collect();
+        for r in self.revisits.values() {
+            for s in &r.steps {
+                if let RevisitStep::OnEvent { event } = s {
+                    kinds.insert(event);
+                }
+            }
+        }
+        kinds
+    }
+
+    /// Is `name` a built-in action or a step the policy declares?
+    pub fn knows_action(&self, name: &str) -> bool {
+        Action::parse(name).is_some() || self.actions.contains_key(name)
+    }
+
     /// What the plug-in host checks this policy's plug-ins against.
     pub fn plugin_owner(&self) -> crate::plugin::Owner<'_> {
         crate::plugin::Owner {

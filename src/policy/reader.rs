@@ -28,6 +28,8 @@ impl SpanIndex {
 pub struct Ctx {
     pub diags: Vec<Diagnostic>,
     pub spans: SpanIndex,
+    /// Overlay rules whose id is close to an inherited one (see `overlay_hints`).
+    pub hints: Vec<super::overlay_hints::OverlayHint>,
 }
 
 impl Ctx {

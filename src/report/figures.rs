@@ -48,6 +48,8 @@ pub struct PeriodReport {
     pub series: Vec<Bucket>,
     /// The daily report's list: new complaints with plan and committed dates (K1, L3).
     pub new_complaints: Vec<ComplaintLine>,
+    /// K5: owner visits per estate and month (three a month, 004).
+    pub visits: super::visits::Visits,
     pub notes: Vec<String>,
 }
 

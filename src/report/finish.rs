@@ -183,7 +183,7 @@ pub fn finish(
     });
     if !unknown.is_empty() {
         notes.push(format!(
-            "households unknown for {}: valid-complaint rate (K4) not computed there; give --households ESTATE=N or --estates FILE",
+            "households unknown for {}: valid-complaint rate (K4) not computed there; declare them with `steward estate add`, or give --households ESTATE=N or --estates FILE",
             unknown.join(", ")
         ));
     }
@@ -377,6 +377,7 @@ pub fn finish(
         top_estates: top(estates, |_| &EMPTY),
         series,
         new_complaints: lines,
+        visits: Default::default(),
         notes,
         period: agg.period.clone(),
     }

@@ -69,7 +69,7 @@ impl Lang {
             && let Some((estates, _)) = rest.split_once(':')
         {
             return format!(
-                "以下小区的户数未知：{estates}；这些小区的有效投诉率（K4）未计算。请用 --households 小区=户数 或 --estates 文件 提供户数"
+                "以下小区的户数未知：{estates}；这些小区的有效投诉率（K4）未计算。请用 `steward estate add` 登记小区，或用 --households 小区=户数 或 --estates 文件 提供户数"
             );
         }
         if let Some((n, rest)) = note.split_once(' ')
@@ -185,6 +185,11 @@ fn zh(en: &str) -> Option<&'static str> {
         "valid complaints" => "有效投诉",
         "rate" => "比率",
         "meets target" => "达标",
+        "Owner visits (K5, 3 a month)" => "业户走访（K5，每月3次）",
+        "month" => "月份",
+        "visits" => "走访次数",
+        "counted through" => "统计至",
+        "in progress" => "进行中",
         "yes" => "是",
         "no" => "否",
         "unknown" => "未知",

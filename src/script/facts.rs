@@ -1,6 +1,8 @@
 //! The ticket fields a condition or hook can read, and how they enter a rhai `Scope`.
 //! The list of names is also what `policy check` accepts as variables.
 
+use std::sync::LazyLock;
+
 use rhai::{Array, Dynamic, ImmutableString, Scope};
 use serde::{Deserialize, Serialize};
 
@@ -162,7 +164,15 @@ impl FactView<'_> {
     /// The facts as rhai variables (see [`TicketFacts::scope`]). Built from the
     /// borrowed text: short values live inside rhai's string, one allocation each.
     pub fn scope(&self) -> Scope<'static> {
-        let s = |v: &str| Dynamic::from(ImmutableString::from(v));
+        // Empty facts (no unit, phase, department) and weekday names share one
+        // string each instead of allocating one per scope.
+        static SHARED: LazyLock<[ImmutableString; 8]> = LazyLock::new(|| {
+            ["", "mon", "tue", "wed", "thu", "fri", "sat", "sun"].map(ImmutableString::from)
+        });
+        let s = |v: &str| {
+            let shared = SHARED.iter().find(|i| i.as_str() == v);
+            Dynamic::from(shared.cloned().unwrap_or_else(|| ImmutableString::from(v)))
+        };
         let mut scope = Scope::with_capacity(VARIABLES.len());
         scope.push_dynamic("kind", s(self.kind));
         scope.push_dynamic("category", s(self.category));

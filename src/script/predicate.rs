@@ -10,7 +10,7 @@
 //! Evaluation returns `None` when a fact has an unexpected type (a scope filled
 //! by other code), so the caller falls back to rhai and its error.
 
-use aho_corasick::AhoCorasick;
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
 
 /// A fact a predicate reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -234,7 +234,13 @@ impl Keywords {
         let search = if patterns.is_empty() {
             None
         } else {
-            AhoCorasick::new(patterns.iter().map(|p| p.as_bytes())).ok()
+            // A DFA: a policy's keywords are a few dozen short patterns, so its
+            // table is small, and an overlapping search over it is several times
+            // faster than over the default NFA.
+            AhoCorasick::builder()
+                .kind(Some(AhoCorasickKind::DFA))
+                .build(patterns.iter().map(|p| p.as_bytes()))
+                .ok()
         };
         Keywords { patterns, search }
     }

@@ -2,6 +2,10 @@
 //! digits from the OS random source; the database keeps only its SHA-256 (a
 //! fast hash is enough for 160 random bits: there is nothing to guess).
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -34,6 +38,7 @@ pub enum Perm {
     Outbox,
     Audit,
     Tokens,
+    Metrics,
 }
 
 impl Role {
@@ -71,8 +76,8 @@ impl Role {
         match self {
             Role::FrontDesk => matches!(p, Read | Open | Act),
             Role::Specialist => matches!(p, Read | Act),
-            Role::ServiceCenter => matches!(p, Read | Open | Act | Event | Outbox),
-            Role::Auditor => matches!(p, Read | Outbox | Audit),
+            Role::ServiceCenter => matches!(p, Read | Open | Act | Event | Outbox | Metrics),
+            Role::Auditor => matches!(p, Read | Outbox | Audit | Metrics),
             Role::Admin => true,
         }
     }
@@ -90,6 +95,8 @@ pub struct Actor {
     pub role: Role,
     /// Empty: all estates.
     pub estates: Vec<String>,
+    /// The SHA-256 of its secret, by which the writer checks it is still live.
+    pub sha256: String,
 }
 
 impl Actor {
@@ -114,6 +121,7 @@ impl Actor {
                     Perm::Outbox => "read the outbox",
                     Perm::Audit => "run audit verify",
                     Perm::Tokens => "manage tokens",
+                    Perm::Metrics => "read the metrics",
                 }
             ))
         }
@@ -153,25 +161,25 @@ pub fn create(
     now: DateTime<Utc>,
 ) -> Result<Created, AppError> {
     let role = Role::parse(role).ok_or_else(|| {
-        AppError::Policy(format!(
+        AppError::Invalid(format!(
             "unknown role `{role}`: use one of {}",
             Role::NAMES.join(", ")
         ))
     })?;
     if name.trim().is_empty() || name.len() > 100 || name.chars().any(char::is_control) {
-        return Err(AppError::Policy(
+        return Err(AppError::Invalid(
             "a token needs a name of 1 to 100 printable characters".into(),
         ));
     }
     if role.needs_estate() && estates.is_empty() {
-        return Err(AppError::Policy(format!(
+        return Err(AppError::Invalid(format!(
             "a {} token works in particular estates: give --estate at least once",
             role.as_str()
         )));
     }
     let mut bytes = [0u8; 20];
     getrandom::fill(&mut bytes)
-        .map_err(|e| AppError::Policy(format!("the OS random source failed: {e}")))?;
+        .map_err(|e| AppError::System(format!("the OS random source failed: {e}")))?;
     let secret = format!("stw_{}", digest::hex(&bytes));
     let row = TokenRow {
         id: digest::hex(&bytes[..4]),
@@ -184,7 +192,7 @@ pub fn create(
     };
     let exists = svc.store().read(|tx| tx.tokens())?;
     if exists.iter().any(|t| t.name == name) {
-        return Err(AppError::Policy(format!(
+        return Err(AppError::Invalid(format!(
             "a token named `{name}` exists already (revoke it first, or choose another name)"
         )));
     }
@@ -204,5 +212,35 @@ pub fn lookup(svc: &Service, secret: &str) -> Result<Option<Actor>, AppError> {
         name: row.name,
         role,
         estates: row.estates,
+        sha256: row.sha256,
     }))
+}
+
+/// How long a token checked against the database is believed without asking
+/// again. Commands ask again anyway, in their own transaction, so a revoked
+/// token writes nothing from the moment it is revoked; reads stop within this.
+pub const CACHE_FOR: Duration = Duration::from_secs(2);
+
+/// Tokens recently found live, by the SHA-256 of their secret: a request
+/// with a known token costs no database round trip before its command.
+#[derive(Default)]
+pub struct Cache(Mutex<HashMap<String, (Actor, Instant)>>);
+
+impl Cache {
+    pub fn get(&self, sha256: &str) -> Option<Actor> {
+        let map = self.0.lock().ok()?;
+        let (actor, at) = map.get(sha256)?;
+        (at.elapsed() < CACHE_FOR).then(|| actor.clone())
+    }
+
+    pub fn put(&self, actor: &Actor) {
+        if let Ok(mut map) = self.0.lock() {
+            // Bounded: a flood of distinct (bad) tokens is never cached, and
+            // good ones are few; drop the stale ones when it grows.
+            if map.len() > 10_000 {
+                map.retain(|_, (_, at)| at.elapsed() < CACHE_FOR);
+            }
+            map.insert(actor.sha256.clone(), (actor.clone(), Instant::now()));
+        }
+    }
 }

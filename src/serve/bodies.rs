@@ -121,6 +121,15 @@ pub struct Event {
     pub kind: String,
 }
 
+/// A feed for the active policy's event-source plug-in, as `steward event
+/// feed` reads it from a file: `{"plugin": "weather", "input": "…CSV…"}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Feed {
+    pub plugin: String,
+    pub input: String,
+}
+
 pub fn parse<T: DeserializeOwned>(body: &[u8], what: &str) -> Result<T, Problem> {
     // An empty body is an empty object: `resume` and friends need no fields.
     let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {

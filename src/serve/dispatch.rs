@@ -81,8 +81,11 @@ pub async fn run(state: State, deployment: Arc<Deployment>, mut stop: watch::Rec
             });
         }
         let woken = state.wakers.outbox.clone();
+        // The real-time bound catches what another process wrote (`outbox
+        // release`, `tick` from cron) whatever the server's clock does.
         tokio::select! {
             _ = state.clock.sleep_until(now + chrono::Duration::seconds(1)) => {}
+            _ = tokio::time::sleep(Duration::from_secs(5)) => {}
             _ = woken.notified() => {}
             _ = stop.changed() => {}
         }

@@ -133,6 +133,11 @@ impl Metrics {
                 "Deliveries given up after the last retry (dead letters).",
                 g.deliveries_dead,
             ),
+            (
+                "steward_outbox_held",
+                "Notifications from before the outbox existed, held until `steward outbox release`.",
+                g.outbox_held,
+            ),
         ];
         for (name, help, v) in gauges {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}");

@@ -79,7 +79,9 @@ impl Problem {
             AppError::Engine(EngineError::InThePast { .. }) => {
                 Problem::new(StatusCode::CONFLICT, "in-the-past", detail)
             }
-            AppError::Engine(EngineError::Invalid(_)) | AppError::Policy(_) => {
+            AppError::Engine(EngineError::Invalid(_))
+            | AppError::Invalid(_)
+            | AppError::UnknownEstate(_) => {
                 Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", detail)
             }
             AppError::NoPolicy => Problem::new(StatusCode::CONFLICT, "no-policy", detail),
@@ -87,7 +89,11 @@ impl Problem {
             AppError::Store(_)
             | AppError::Corrupt(..)
             | AppError::Tampered(..)
-            | AppError::Compile(_) => Problem::internal(detail),
+            | AppError::Compile(_)
+            | AppError::MissingPolicy(_)
+            | AppError::UnreadablePolicy(..)
+            | AppError::PartlyFailed { .. }
+            | AppError::System(_) => Problem::internal(detail),
         }
     }
 }

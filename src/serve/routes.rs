@@ -118,8 +118,8 @@ pub fn table() -> Vec<Route> {
         route(
             "get",
             "/metrics",
-            "Prometheus metrics",
-            None,
+            "Prometheus metrics (without a token only when the server runs with --metrics-public)",
+            Some("metrics"),
             200,
             get(api::metrics),
         ),
@@ -183,12 +183,23 @@ pub fn table() -> Vec<Route> {
             route(
                 "post",
                 "/v1/events",
-                "An external event (e.g. rain) for the tickets of an estate waiting for it (V4)",
+                "An external event of a kind the estate's policy declares (e.g. rain, V4) for the tickets waiting for it; the same event counts once",
                 Some("event"),
                 200,
                 post(api::event),
             ),
             obj(&["estate", "kind"], json!({"estate": s, "kind": s})),
+        ),
+        with_body(
+            route(
+                "post",
+                "/v1/events/feed",
+                "A feed (e.g. hourly rainfall CSV) through the active policy's event-source plug-in, as `steward event feed`",
+                Some("event"),
+                200,
+                post(api::feed),
+            ),
+            obj(&["plugin", "input"], json!({"plugin": s, "input": s})),
         ),
         route(
             "get",

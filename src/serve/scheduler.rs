@@ -69,7 +69,10 @@ pub async fn run(state: State, woken: Arc<Notify>, mut stop: watch::Receiver<boo
 
 /// `true` when some ticket changed.
 async fn fire(state: &State, now: DateTime<Utc>) -> bool {
-    let ran = state.writer.run(move |svc| svc.tick_report(now)).await;
+    let ran = state
+        .writer
+        .run(move |svc| svc.tick_report_by(now, "scheduler", "scheduler"))
+        .await;
     match ran {
         Some(Ok(ran)) => {
             state

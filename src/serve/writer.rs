@@ -31,6 +31,7 @@ pub enum Op {
     Open(OpenTicket),
     Execute { id: String, command: Command },
     Event { estate: String, kind: String },
+    Feed { plugin: String, input: String },
 }
 
 impl Op {
@@ -39,6 +40,7 @@ impl Op {
             Op::Open(_) => "open".into(),
             Op::Execute { command, .. } => command_name(command),
             Op::Event { kind, .. } => format!("event {kind}"),
+            Op::Feed { plugin, .. } => format!("event feed {plugin}"),
         }
     }
 }
@@ -224,6 +226,9 @@ fn one(
     now: DateTime<Utc>,
     zones: &mut Zones,
 ) -> Result<Answer, AppError> {
+    if let Some(refused) = checks(b, job)? {
+        return Ok(refused);
+    }
     if let Some(key) = &job.key
         && let Some(r) = b.tx().remembered(&job.actor.name, key)?
     {
@@ -249,7 +254,8 @@ fn one(
         Op::Execute { id, command } => b
             .execute(id, command, now)
             .map(|(t, d)| (200, Done::Ticket(Box::new(t), d))),
-        Op::Event { estate, kind } => event(b, estate, kind, now).map(|r| (200, Done::Event(r))),
+        Op::Event { estate, kind } => b.event(estate, kind, now).map(|r| (200, Done::Event(r))),
+        Op::Feed { plugin, input } => feed(b, plugin, input, now).map(|r| (200, Done::Feed(r))),
     };
     let (status, done) = match outcome {
         Ok(x) => x,
@@ -269,6 +275,11 @@ fn one(
             let fp = b.tx().active_policy(None)?.unwrap_or_default();
             let tz = zones.of(b.tx(), &fp);
             (event_json(ran, tz), None, fp)
+        }
+        Done::Feed(fed) => {
+            let fp = b.tx().active_policy(None)?.unwrap_or_default();
+            let tz = zones.of(b.tx(), &fp);
+            (feed_json(fed, tz), None, fp)
         }
     };
     let body = body.to_string();
@@ -309,49 +320,106 @@ fn one(
 enum Done {
     Ticket(Box<Ticket>, Vec<Decision>),
     Event(Ran),
+    Feed(Vec<Fed>),
 }
 
-/// [`Service::event`] inside the group's transaction: the `external_event`
-/// header, then the event on every ticket of the estate waiting for it; a
-/// ticket the engine cannot decide fails alone, as in `steward event`.
-fn event(
-    b: &mut Batch<'_, '_>,
-    estate: &str,
-    kind: &str,
-    now: DateTime<Utc>,
-) -> Result<Ran, AppError> {
-    if estate.is_empty() || kind.is_empty() {
-        return Err(AppError::Policy(
-            "an event needs an estate and a kind, e.g. {\"estate\": \"riverside\", \"kind\": \"rain\"}".into(),
-        ));
+/// What the handler checked from its cache, checked again where it counts:
+/// the token is still live (not revoked since), the ticket is in the token's
+/// estates, an event is one the estate's policy declares. A refusal writes
+/// nothing.
+fn checks(b: &mut Batch<'_, '_>, job: &Job) -> Result<Option<Answer>, AppError> {
+    if b.tx().token_by_hash(&job.actor.sha256)?.is_none() {
+        return Ok(Some(Answer::problem(&Problem::unauthorized(
+            "the API token is not valid (unknown or revoked)",
+        ))));
     }
-    let waiting = b.tx().tickets_waiting_for(estate, kind)?;
-    let fp = b
-        .tx()
-        .active_policy(Some(estate))?
-        .ok_or(AppError::NoPolicy)?;
-    let payload = serde_json::json!({"event": kind, "estate": estate}).to_string();
-    b.tx().append_event(&NewEvent {
-        ticket: None,
-        at: now,
-        kind: "external_event",
-        payload: &payload,
-        fingerprint: &fp,
-        rule: None,
-    })?;
-    let mut ran = Ran::default();
-    let cmd = Command::Event {
-        kind: kind.to_owned(),
+    let refused = |e: AppError| match e {
+        AppError::Store(e) => Err(AppError::Store(e)),
+        e => Ok(Some(Answer::problem(&Problem::from_app(&e)))),
     };
-    for id in waiting {
-        match b.execute(&id, &cmd, now) {
-            Ok((_, d)) if !d.is_empty() => ran.fired.push((id, d)),
-            Ok(_) => {}
-            Err(AppError::Store(e)) => return Err(AppError::Store(e)),
-            Err(e) => ran.failed.push((id, e.to_string())),
+    match &job.op {
+        Op::Execute { id, .. } => {
+            let estate = match b.estate_of(id) {
+                Ok(e) => e,
+                Err(e) => return refused(e),
+            };
+            if let Err(why) = job.actor.check_estate(&estate) {
+                return Ok(Some(Answer::problem(&Problem::forbidden(why))));
+            }
         }
+        Op::Event { estate, kind } => {
+            if estate.is_empty() || kind.is_empty() {
+                return refused(AppError::Invalid(
+                    "an event needs an estate and a kind, e.g. {\"estate\": \"riverside\", \"kind\": \"rain\"}".into(),
+                ));
+            }
+        }
+        Op::Open(_) | Op::Feed { .. } => {}
     }
-    Ok(ran)
+    Ok(None)
+}
+
+/// One event a feed produced, and what it did.
+pub struct Fed {
+    estate: String,
+    kind: String,
+    at: DateTime<Utc>,
+    ran: Ran,
+}
+
+/// [`Service::feed`] inside the group's transaction: the active policy's
+/// event-source plug-in turns `input` into events, and each one not later
+/// than `now` is applied at its own hour, in order.
+fn feed(
+    b: &mut Batch<'_, '_>,
+    plugin: &str,
+    input: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<Fed>, AppError> {
+    let policy = b.active_policy(None)?;
+    let tz = policy.tz;
+    let mut events = policy
+        .plugin_events(plugin, input)
+        .map_err(AppError::Invalid)?;
+    events.sort_by_key(|e| e.hour);
+    let mut out = Vec::new();
+    for e in events {
+        let Some(at) = e
+            .hour
+            .and_local_timezone(tz)
+            .earliest()
+            .map(|t| t.with_timezone(&Utc))
+        else {
+            continue;
+        };
+        if at > now {
+            continue;
+        }
+        let ran = b.event(&e.estate, &e.kind, at)?;
+        out.push(Fed {
+            estate: e.estate,
+            kind: e.kind,
+            at,
+            ran,
+        });
+    }
+    Ok(out)
+}
+
+fn feed_json(fed: &[Fed], tz: Tz) -> serde_json::Value {
+    let v: Vec<_> = fed
+        .iter()
+        .map(|f| {
+            let mut one = event_json(&f.ran, tz);
+            if let Some(m) = one.as_object_mut() {
+                m.insert("estate".into(), f.estate.clone().into());
+                m.insert("event".into(), f.kind.clone().into());
+                m.insert("time".into(), ticket_json::time(f.at, tz).into());
+            }
+            one
+        })
+        .collect();
+    serde_json::json!({ "events": v })
 }
 
 pub fn event_json(ran: &Ran, tz: Tz) -> serde_json::Value {
@@ -365,7 +433,12 @@ pub fn event_json(ran: &Ran, tz: Tz) -> serde_json::Value {
         .iter()
         .map(|(id, why)| serde_json::json!({"ticket": id, "error": why}))
         .collect();
-    serde_json::json!({"fired": fired, "failed": failed})
+    let mut v = serde_json::json!({"fired": fired, "failed": failed});
+    if let Some(e) = ran.event {
+        v["seq"] = e.seq.into();
+        v["duplicate"] = e.duplicate.into();
+    }
+    v
 }
 
 /// Time zones of stored policies, by fingerprint, read once.
@@ -395,4 +468,125 @@ pub fn policy_tz(tx: &Tx<'_>, fp: &str) -> Tz {
         .and_then(|t| serde_json::from_str::<Head>(&t).ok())
         .and_then(|h| h.timezone.parse().ok())
         .unwrap_or(chrono_tz::UTC)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::serve::auth;
+    use crate::serve::bodies;
+
+    fn t(min: i64) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-07-06T09:00:00+08:00")
+            .unwrap()
+            .with_timezone(&Utc)
+            + chrono::Duration::minutes(min)
+    }
+
+    fn job(op: Op, actor: &Actor, key: &str) -> (Job, oneshot::Receiver<Answer>) {
+        let (reply, rx) = oneshot::channel();
+        let job = Job {
+            op,
+            actor: actor.clone(),
+            key: Some(key.to_owned()),
+            request: key.to_owned(),
+            reply,
+        };
+        (job, rx)
+    }
+
+    /// The rain of a group reaches a ticket that an earlier command of the
+    /// same group made wait for it, although the ticket's stored timers are
+    /// written only when the group ends.
+    #[test]
+    fn an_event_sees_the_tickets_its_group_made_wait() {
+        let mut svc = Service::in_memory().unwrap();
+        let company = crate::policy::embedded::load("vk-shanghai").ok().unwrap();
+        svc.apply_policy(&company.policy, None, None, t(0)).unwrap();
+        let secret = auth::create(&mut svc, "center", "service-center", &[], t(0))
+            .unwrap()
+            .token;
+        let actor = auth::lookup(&svc, &secret).unwrap().unwrap();
+        let leak = bodies::open(
+            r#"{"id":"LK","estate":"riverside","kind":"repair","text":"卫生间天花板渗水"}"#
+                .as_bytes(),
+        )
+        .unwrap();
+        let ops = vec![
+            Op::Open(leak),
+            Op::Execute {
+                id: "LK".into(),
+                command: bodies::action("respond", b"{}").unwrap(),
+            },
+            Op::Execute {
+                id: "LK".into(),
+                command: bodies::action("resolve", b"{}").unwrap(),
+            },
+            Op::Event {
+                estate: "riverside".into(),
+                kind: "rain".into(),
+            },
+        ];
+        let (jobs, _replies): (Vec<Job>, Vec<_>) = ops
+            .into_iter()
+            .enumerate()
+            .map(|(i, op)| job(op, &actor, &format!("k{i}")))
+            .unzip();
+        let answers = commit_group(&mut svc, &jobs, t(5), &mut Zones::default());
+        for a in &answers {
+            assert!(a.status < 300, "{}", a.body);
+        }
+        let rain: serde_json::Value = serde_json::from_str(&answers[3].body).unwrap();
+        assert_eq!(rain["fired"][0]["ticket"], "LK", "{rain}");
+        // As the same commands one at a time would have it.
+        let (ticket, _) = svc.ticket("LK").unwrap();
+        let mut reference = Service::in_memory().unwrap();
+        reference
+            .apply_policy(&company.policy, None, None, t(0))
+            .unwrap();
+        let leak = bodies::open(
+            r#"{"id":"LK","estate":"riverside","kind":"repair","text":"卫生间天花板渗水"}"#
+                .as_bytes(),
+        )
+        .unwrap();
+        reference.open_ticket(leak, t(5)).unwrap();
+        for a in ["respond", "resolve"] {
+            reference
+                .execute("LK", &bodies::action(a, b"{}").unwrap(), t(5))
+                .unwrap();
+        }
+        let fired = reference.event("riverside", "rain", t(5)).unwrap();
+        assert_eq!(fired.len(), 1);
+        assert_eq!(ticket, reference.ticket("LK").unwrap().0);
+    }
+
+    /// A refused open in a group leaves the ticket sequence as it was, as the
+    /// rolled-back transaction of `steward ticket open` does.
+    #[test]
+    fn a_refused_open_in_a_group_uses_no_number() {
+        let mut svc = Service::in_memory().unwrap();
+        let company = crate::policy::embedded::load("vk-shanghai").ok().unwrap();
+        svc.apply_policy(&company.policy, None, None, t(0)).unwrap();
+        let secret = auth::create(&mut svc, "desk", "front-desk", &["riverside".into()], t(0))
+            .unwrap()
+            .token;
+        let actor = auth::lookup(&svc, &secret).unwrap().unwrap();
+        let bad = bodies::open(br#"{"estate":"riverside","kind":"pizza","text":"x"}"#).unwrap();
+        let good = bodies::open(br#"{"estate":"riverside","kind":"repair","text":"x"}"#).unwrap();
+        let (jobs, _r): (Vec<Job>, Vec<_>) =
+            [Op::Open(bad), Op::Open(good.clone()), Op::Open(good)]
+                .into_iter()
+                .enumerate()
+                .map(|(i, op)| job(op, &actor, &format!("k{i}")))
+                .unzip();
+        let answers = commit_group(&mut svc, &jobs, t(1), &mut Zones::default());
+        assert_eq!(answers[0].status, 422, "{}", answers[0].body);
+        let ids: Vec<String> = answers[1..]
+            .iter()
+            .map(|a| {
+                serde_json::from_str::<serde_json::Value>(&a.body).unwrap()["ticket"].to_string()
+            })
+            .collect();
+        assert_eq!(ids, ["\"T00001\"", "\"T00002\""]);
+    }
 }

@@ -22,6 +22,10 @@ pub fn check(c: &Check, t: &Ticket, log: &[Decision], tz: Tz) -> Option<Mismatch
     let (expected, actual) = match c {
         Check::Status(s) => (s.clone(), t.status.as_str().to_string()),
         Check::Category(s) => (s.clone(), t.category.clone().unwrap_or_else(|| "-".into())),
+        Check::Department(s) => (
+            s.clone(),
+            t.department.clone().unwrap_or_else(|| "-".into()),
+        ),
         Check::Ladder(s) => (
             s.clone(),
             t.ladder_id.clone().unwrap_or_else(|| "specialist".into()),
@@ -172,6 +176,7 @@ pub fn slot_state(s: SlotState) -> &'static str {
         SlotState::Done => "done",
         SlotState::Failed => "failed",
         SlotState::Cancelled => "cancelled",
+        SlotState::Waived => "waived",
     }
 }
 

@@ -344,6 +344,8 @@ pub struct HistoryReader {
     name: String,
     source: Source,
     last: Option<DateTime<Utc>>,
+    /// `last` as the file wrote it, for messages.
+    last_written: String,
     /// Bytes read so far.
     pub progress: Arc<AtomicU64>,
     /// Total bytes, when known.
@@ -431,6 +433,7 @@ impl HistoryReader {
             name: name.to_string(),
             source,
             last: None,
+            last_written: String::new(),
             progress,
             size,
         })
@@ -527,19 +530,21 @@ impl Iterator for HistoryReader {
             Ok(r) => r,
             Err(m) => return Some(Err(self.error(line, m))),
         };
+        // The times as the file writes them (with their own offsets), not in UTC.
+        let written = row.at.trim().to_string();
         if let Some(last) = self.last
             && rec.at < last
         {
             return Some(Err(self.error(
                 line,
                 format!(
-                    "time {} is before the previous line's {}: the history must be sorted by time",
-                    rec.at.to_rfc3339(),
-                    last.to_rfc3339()
+                    "time {written} is before the previous line's {}: the history must be sorted by time",
+                    self.last_written
                 ),
             )));
         }
         self.last = Some(rec.at);
+        self.last_written = written;
         Some(Ok(rec))
     }
 }

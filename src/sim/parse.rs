@@ -51,6 +51,9 @@ const ACTIONS: &[&str] = &[
     "close",
     "reopen",
     "compensation",
+    "waive",
+    "act",
+    "deadline",
     "event",
     "rain",
     "tick",
@@ -76,6 +79,9 @@ const STEP: &[&str] = &[
     "close",
     "reopen",
     "compensation",
+    "waive",
+    "act",
+    "deadline",
     "event",
     "rain",
     "tick",
@@ -87,6 +93,7 @@ const EXPECT: &[&str] = &[
     "note",
     "status",
     "category",
+    "department",
     "ladder",
     "breached",
     "notified",
@@ -144,6 +151,7 @@ pub fn parse(path: &Path, text: String) -> Result<Scenario, ScenarioError> {
         }
     };
     let mut ctx = Ctx {
+        hints: Vec::new(),
         diags: Vec::new(),
         spans: SpanIndex::default(),
     };
@@ -304,7 +312,7 @@ fn step(ctx: &mut Ctx, t: &Table, loc: Loc, start: DateTime<Utc>) -> Option<Step
     }
     let action = match present.first() {
         None => Some(StepAction::Tick),
-        Some(e) => action(ctx, &e.key, &e.node),
+        Some(e) => action(ctx, &e.key, &e.node, start),
     };
     let (at, when) = at?;
     Some(Step {
@@ -357,7 +365,7 @@ fn s(ctx: &mut Ctx, r: &Option<Reader<'_>>, key: &str, default: &str) -> String 
     }
 }
 
-fn action(ctx: &mut Ctx, key: &str, node: &Node) -> Option<StepAction> {
+fn action(ctx: &mut Ctx, key: &str, node: &Node, start: DateTime<Utc>) -> Option<StepAction> {
     let cmd = |ticket: String, cmd: Command| Some(StepAction::Command { ticket, cmd });
     match key {
         "open" => open(ctx, node).map(StepAction::Open),
@@ -367,6 +375,53 @@ fn action(ctx: &mut Ctx, key: &str, node: &Node) -> Option<StepAction> {
             let by = s(ctx, &r, "by", "");
             let note = s(ctx, &r, "note", "");
             cmd(ticket, Command::Act { action, by, note })
+        }
+        "act" => {
+            let (ticket, r) = ticket_table(ctx, key, node, &["ticket", "step", "by", "note"])?;
+            let r = r?;
+            let (step, _) = r.req_str(ctx, "step", "\"contact_experts\"")?;
+            let by = r.string_or(ctx, "by", "");
+            let note = r.string_or(ctx, "note", "");
+            let builtin = crate::engine::BUILTIN_STEPS.contains(&step.as_str());
+            match Action::parse(&step).filter(|_| builtin) {
+                Some(action) => cmd(ticket, Command::Act { action, by, note }),
+                None => cmd(ticket, Command::Step { step, by, note }),
+            }
+        }
+        "deadline" => {
+            let (ticket, r) = ticket_table(
+                ctx,
+                key,
+                node,
+                &["ticket", "limit", "at", "within", "by", "reason"],
+            )?;
+            let r = r?;
+            let (limit, _) = r.req_str(ctx, "limit", "\"E2.deadline\"")?;
+            let by = r.string_or(ctx, "by", "");
+            let reason = r.string_or(ctx, "reason", "");
+            let due = match (r.entry("at"), r.opt_str(ctx, "within")) {
+                (Some(e), None) => crate::engine::Due::At(instant(ctx, &e.node, Some(start))?),
+                (None, Some((w, loc))) => match w.parse() {
+                    Ok(span) => crate::engine::Due::Within(span),
+                    Err(e) => {
+                        ctx.error(loc, format!("bad duration in `within`: {e}"));
+                        return None;
+                    }
+                },
+                _ => {
+                    ctx.error(r.loc, "a deadline has either `at` or `within`");
+                    return None;
+                }
+            };
+            cmd(
+                ticket,
+                Command::SetDeadline {
+                    limit,
+                    due,
+                    by,
+                    reason,
+                },
+            )
         }
         "classify" => {
             let (ticket, r) =
@@ -450,6 +505,16 @@ fn action(ctx: &mut Ctx, key: &str, node: &Node) -> Option<StepAction> {
             let (ticket, r) = ticket_table(ctx, key, node, &["ticket", "reason"])?;
             let reason = s(ctx, &r, "reason", "reopened");
             cmd(ticket, Command::Reopen { reason })
+        }
+        "waive" => {
+            let (ticket, r) = ticket_table(ctx, key, node, &["ticket", "slot", "reason", "by"])?;
+            let slot = r
+                .as_ref()
+                .and_then(|r| r.opt_str(ctx, "slot"))
+                .map(|(s, _)| s);
+            let reason = s(ctx, &r, "reason", "");
+            let by = s(ctx, &r, "by", "");
+            cmd(ticket, Command::WaiveRevisit { slot, reason, by })
         }
         "compensation" => {
             let (ticket, r) = ticket_table(ctx, key, node, &["ticket", "amount", "note"])?;
@@ -583,6 +648,7 @@ fn expect(ctx: &mut Ctx, t: &Table, loc: Loc, start: DateTime<Utc>) -> Option<Ex
         let check = match key {
             "status" => r.opt_str(ctx, key).map(|(s, _)| Check::Status(s)),
             "category" => r.opt_str(ctx, key).map(|(s, _)| Check::Category(s)),
+            "department" => r.opt_str(ctx, key).map(|(s, _)| Check::Department(s)),
             "ladder" => r.opt_str(ctx, key).map(|(s, _)| Check::Ladder(s)),
             "breached" => Some(Check::Breached(sorted(list(ctx, key)))),
             "notified" => Some(Check::Notified(list(ctx, key))),

@@ -97,6 +97,8 @@ pub enum Check {
     /// `open`, `resolved`, `closed` or `invalid`.
     Status(String),
     Category(String),
+    /// The department the ticket is routed or dispatched to.
+    Department(String),
     /// The current ladder step (`specialist` before any escalation).
     Ladder(String),
     /// Exactly these limits have breached so far (sorted set).
@@ -125,6 +127,7 @@ impl Check {
         match self {
             Check::Status(_) => "status",
             Check::Category(_) => "category",
+            Check::Department(_) => "department",
             Check::Ladder(_) => "ladder",
             Check::Breached(_) => "breached",
             Check::Notified(_) => "notified",

@@ -166,6 +166,14 @@ impl<'c> Tx<'c> {
         fn outbox(&self, ticket: Option<&str>, limit: usize, state: Option<&str>) -> Result<Vec<OutboxView>, StoreError>;
         fn outbox_rows(&self) -> Result<Vec<Row5>, StoreError>;
         fn notification_events(&self) -> Result<Vec<Row5>, StoreError>;
+        /// Every estate declaration, oldest first.
+        fn estate_declarations(&self) -> Result<Vec<Mark>, StoreError>;
+        /// Whether any estate has been declared.
+        fn has_estates(&self) -> Result<bool, StoreError>;
+        /// Owner visits with `from <= at < to`, in time order.
+        fn visits(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Mark>, StoreError>;
+        /// The `seq` of the external event `kind` for `estate` at `at`, if recorded.
+        fn external_event(&self, estate: &str, kind: &str, at: DateTime<Utc>) -> Result<Option<i64>, StoreError>;
     }
 
     forward_mut! {
@@ -185,5 +193,9 @@ impl<'c> Tx<'c> {
         fn remember(&mut self, actor: &str, key: &str, answer: &Remembered, at: DateTime<Utc>) -> Result<(), StoreError>;
         fn route_entry(&mut self, seq: i64, recipient: &str, channels: &[String], at: DateTime<Utc>) -> Result<(), StoreError>;
         fn update_delivery(&mut self, d: &Delivery) -> Result<(), StoreError>;
+        /// Lets held outbox entries go out; returns how many.
+        fn release_held(&mut self, ticket: Option<&str>) -> Result<usize, StoreError>;
+        /// Undoes `next_ticket_number` for a number an open did not use.
+        fn give_back_ticket_number(&mut self, n: i64) -> Result<(), StoreError>;
     }
 }

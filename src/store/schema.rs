@@ -166,4 +166,29 @@ CREATE TABLE deliveries (
 ) STRICT;
 CREATE INDEX deliveries_due ON deliveries(next_at) WHERE state = 'pending';
 ",
+    // 6: the estate registry and the owner-visit log (K5) are ticket-less events
+    // of the log, so `audit verify` covers them with the chain; these partial
+    // indexes read them without a scan, and find an external event already
+    // recorded (kind, estate, time), so recording it again counts once.
+    r"
+CREATE INDEX events_estates ON events(seq) WHERE kind = 'estate_declared';
+CREATE INDEX events_visits ON events(at, seq) WHERE kind = 'owner_visited';
+CREATE INDEX events_external
+    ON events(json_extract(payload, '$.estate'), json_extract(payload, '$.event'), at)
+    WHERE kind = 'external_event';
+",
+    // 7: notifications logged before the outbox existed are held, not dropped.
+    // Migration 5 entered them as routed, so no dispatcher would ever send
+    // them and nothing said so; sending them all at the first start of a
+    // server would page people about tickets months old. Held, they are in
+    // the outbox (`outbox list --state held`, the metrics), and an operator
+    // releases what should still go out (`steward outbox release`). They are
+    // the rows migration 5 stamped with the event's own time and no dispatcher
+    // has given a delivery.
+    r"
+UPDATE outbox SET routed_at = 'held'
+    WHERE routed_at = at
+      AND NOT EXISTS (SELECT 1 FROM deliveries d
+                      WHERE d.seq = outbox.seq AND d.recipient = outbox.recipient);
+",
 ];

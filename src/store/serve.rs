@@ -86,7 +86,13 @@ pub struct Gauges {
     pub outbox_unrouted: i64,
     pub deliveries_pending: i64,
     pub deliveries_dead: i64,
+    /// Entries from before the outbox existed, waiting for `outbox release`.
+    pub outbox_held: i64,
 }
+
+/// `routed_at` of an outbox entry logged before the outbox existed (migration
+/// 6): not routed, not deliverable until an operator releases it.
+pub const HELD: &str = "held";
 
 /// `(seq, and four text columns)`: outbox rows and notification events for `audit verify`.
 pub type Row5 = (i64, String, String, String, String);
@@ -94,6 +100,32 @@ pub type Row5 = (i64, String, String, String, String);
 const ENTRY_SELECT: &str = "SELECT o.seq, o.recipient, o.ticket, o.kind, o.at,
         coalesce((SELECT estate FROM tickets WHERE id = o.ticket), ''), e.payload, e.rule
      FROM outbox o JOIN events e ON e.seq = o.seq";
+
+impl super::Store {
+    /// Stops this connection from checkpointing the WAL itself at commit
+    /// (SQLite's default after 1,000 pages), for a writer whose checkpoints
+    /// another connection runs: see [`super::Store::checkpoint`].
+    /// PostgreSQL runs its own checkpoints: nothing to do there.
+    pub fn no_automatic_checkpoints(&self) -> Result<(), StoreError> {
+        match &self.conn {
+            super::Conn::Sqlite(c) => c
+                .pragma_update(None, "wal_autocheckpoint", 0)
+                .ctx(&self.name),
+            super::Conn::Pg(_) => Ok(()),
+        }
+    }
+
+    /// A passive checkpoint: copies what it can of the WAL into the database
+    /// without waiting for readers or blocking the writer.
+    pub fn checkpoint(&self) -> Result<(), StoreError> {
+        match &self.conn {
+            super::Conn::Sqlite(c) => c
+                .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+                .ctx(&self.name),
+            super::Conn::Pg(_) => Ok(()),
+        }
+    }
+}
 
 impl Tx<'_> {
     // ---- tokens ---------------------------------------------------------
@@ -260,6 +292,7 @@ impl Tx<'_> {
                 &[],
             )?,
             deliveries_dead: count("SELECT count(*) FROM deliveries WHERE state = 'dead'", &[])?,
+            outbox_held: count("SELECT count(*) FROM outbox WHERE routed_at = 'held'", &[])?,
         })
     }
 
@@ -296,6 +329,35 @@ impl Tx<'_> {
     pub fn outbox_unrouted(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
         let sql = format!("{ENTRY_SELECT} WHERE o.routed_at IS NULL ORDER BY o.seq LIMIT ?1");
         self.entries(&sql, vec![Value::Integer(limit as i64)])
+    }
+
+    /// Makes held entries (all, or those of `ticket`) deliverable: the
+    /// dispatcher routes them like new ones. Returns how many.
+    pub fn release_held(&mut self, ticket: Option<&str>) -> Result<usize, StoreError> {
+        let n = match ticket {
+            Some(t) => self.tx.execute(
+                "UPDATE outbox SET routed_at = NULL WHERE routed_at = 'held' AND ticket = ?1",
+                [t],
+            ),
+            None => self.tx.execute(
+                "UPDATE outbox SET routed_at = NULL WHERE routed_at = 'held'",
+                [],
+            ),
+        }
+        .ctx(self.name)?;
+        Ok(n)
+    }
+
+    /// Undoes [`Tx::next_ticket_number`] for a number that was not used (an
+    /// open the engine refused), when it is still the last one handed out.
+    pub fn give_back_ticket_number(&mut self, n: i64) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached(
+                "UPDATE sequences SET last = ?1 - 1 WHERE name = 'ticket' AND last = ?1",
+            )
+            .and_then(|mut s| s.execute([n]))
+            .ctx(self.name)?;
+        Ok(())
     }
 
     /// Marks an entry routed and creates its deliveries (none: no channel matched).
@@ -426,6 +488,8 @@ impl Tx<'_> {
             let deliveries = self.deliveries_of(entry.seq, &entry.recipient)?;
             let overall = if routed.is_none() {
                 "unrouted"
+            } else if routed.as_deref() == Some(HELD) {
+                HELD
             } else if deliveries.is_empty() {
                 "no channel"
             } else if deliveries.iter().any(|d| d.state == "pending") {

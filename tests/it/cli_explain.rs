@@ -129,11 +129,15 @@ fn major_complaint_in_gardens_gets_four_hours() {
         limit(&gardens, "L4")["deadline"],
         "2026-07-01T13:00:00+08:00"
     );
-    // The expert's clock starts on escalation, so it has no deadline yet.
+    // The expert's clock starts on the center's contact or on escalation (000
+    // §5.2.2.6), so it has no deadline yet.
     let l6 = limit(&gardens, "L6.expert");
     assert_eq!(
         (&l6["from"], &l6["deadline"]),
-        (&"escalated:expert_panel".into(), &Value::Null)
+        (
+            &"experts_contacted or escalated:expert_panel".into(),
+            &Value::Null
+        )
     );
 }
 

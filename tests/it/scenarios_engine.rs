@@ -639,7 +639,7 @@ fn policy_apply_moves_open_tickets_and_leaves_closed_ones() {
     // The company shortens L1 to 12 h.
     let mut changed = policy("vk-shanghai");
     changed.version = "2026.12".into();
-    changed.limits.get_mut("L1").unwrap().within = "12h".parse().unwrap();
+    changed.limits.get_mut("L1").unwrap().within = Some("12h".parse().unwrap());
     let at = t0 + Duration::hours(5);
     let applied = svc
         .apply_policy(&changed, Some("vk-shanghai 2026.12"), None, at)

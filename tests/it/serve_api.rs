@@ -51,7 +51,7 @@ async fn every_documented_route_is_served() {
         }
     }
     // Each ticket action, the commands and reads, the operations routes and the page.
-    assert_eq!(operations, 15 + 12);
+    assert_eq!(operations, 15 + 13);
     // And a route that is not documented is not served.
     let r = s.get(&tok.admin, "/v1/nothing").await;
     assert_eq!(r.status, 404);
@@ -230,6 +230,19 @@ async fn commands_return_the_cli_json_and_retries_write_nothing() {
         .await;
     assert_eq!(ev.status, 200, "{}", ev.json);
     assert!(ev.json["fired"].is_array());
+    assert_eq!(ev.json["duplicate"], false, "{}", ev.json);
+    // The same rain (kind, estate, time) under another key counts once.
+    let again = s
+        .post(
+            &tok.center,
+            "/v1/events",
+            "rain-2",
+            r#"{"estate":"riverside","kind":"rain"}"#,
+        )
+        .await;
+    assert_eq!(again.status, 200, "{}", again.json);
+    assert_eq!(again.json["duplicate"], true, "{}", again.json);
+    assert_eq!(again.json["seq"], ev.json["seq"], "{}", again.json);
     let ob = s.get(&tok.auditor, "/v1/outbox").await;
     assert_eq!(ob.status, 200, "{}", ob.json);
     assert!(ob.json["entries"].is_array());
@@ -320,6 +333,13 @@ async fn bad_input_is_a_clear_problem_and_writes_nothing() {
             r#"{"reason":"nap"}"#,
             422,
             "nap",
+        ),
+        (
+            "/v1/events",
+            "k2",
+            r#"{"estate":"riverside","kind":"rian"}"#,
+            422,
+            "event kind `rian` is not declared by policy `vk-shanghai`, which governs estate `riverside`: did you mean `rain`?",
         ),
         (
             "/v1/events",
@@ -514,7 +534,7 @@ async fn operations_endpoints() {
     let ready = s.get("", "/readyz").await;
     assert_eq!(ready.status, 200);
     assert!(ready.json["events"].as_i64().unwrap() > 0);
-    let m = s.get("", "/metrics").await;
+    let m = s.get(&tok.auditor, "/metrics").await;
     assert_eq!(m.status, 200);
     let text = m.json.as_str().unwrap();
     for want in [

@@ -37,7 +37,7 @@ Without --id the next free id of the sequence T00001, T00002, ... is taken.")]
         /// The owner or caller (D2)
         #[arg(long, default_value = "")]
         owner: String,
-        /// How the ticket came in, e.g. hotline, app, wechat, walk-in, email (D2)
+        /// How the ticket came in: a [[channel]] id of the policy, e.g. hotline, app, wechat, front_desk, email (D1, D2)
         #[arg(long, default_value = "hotline")]
         channel: String,
         /// The kind of ticket (D1)
@@ -46,13 +46,13 @@ Without --id the next free id of the sequence T00001, T00002, ... is taken.")]
         /// What the owner said; the policy's categories match on it (D3)
         #[arg(long, required_unless_present = "json")]
         text: Option<String>,
-        /// Urgency as recorded at intake; `emergency` marks an emergency repair (D2, L2)
+        /// Urgency as recorded at intake, an [[urgency]] id of the policy; `emergency` marks an emergency repair (D2, L2)
         #[arg(long, default_value = "")]
         urgency: String,
         /// A major complaint (重大投诉): the ladder starts higher (E2)
         #[arg(long)]
         major: bool,
-        /// Phase of the property, e.g. before-occupancy or warranty; policies may route by it
+        /// Phase of the estate: before_occupancy or after_occupancy; categories may route by it (000 §5.2.1)
         #[arg(long, default_value = "")]
         phase: String,
         /// A tag the policy's conditions can test; repeatable
@@ -157,6 +157,58 @@ Without --id the next free id of the sequence T00001, T00002, ... is taken.")]
         #[arg(long, value_enum, default_value_t)]
         format: TableJson,
     },
+    /// Record a step of the procedure: a built-in action or one the ticket's policy declares
+    #[command(after_help = "Examples:
+  steward ticket act T00042                       # list the steps the ticket's policy takes
+  steward ticket act T00042 contact_experts --by 客户服务中心 --note '已联系工程管理部'
+  steward ticket act T00042 respond --by 张三
+STEP is one of the built-in actions (respond, plan, report, expert_reply, update, notice)
+or an id of the policy's [[action]] tables; each reaches the milestones that name it in
+`reached_by` and starts the clocks that run from them.")]
+    Act {
+        /// The ticket id
+        id: String,
+        /// The step to record; without it, the steps the ticket's policy takes are listed
+        step: Option<String>,
+        #[command(flatten)]
+        note: Note,
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: TableJson,
+    },
+    /// Set the deadline of a limit on this ticket, with who set it and why (E2)
+    #[command(after_help = "Examples:
+  steward ticket deadline T00042 E2.deadline --within '3 business days' --by 王经理 --reason '需协调施工单位'
+  steward ticket deadline T00042 E2.deadline --at '2026-07-10 18:00' --by 王经理 --reason '等待配件'
+The limit's clock restarts now and runs to the deadline; a breach escalates or notifies as
+the limit says. --at without an offset is read in the policy's time zone; --within counts
+in the limit's calendar, like a span in the policy.")]
+    Deadline {
+        /// The ticket id
+        id: String,
+        /// A limit id of the ticket's policy (see `steward policy show`)
+        limit: String,
+        /// The deadline (same forms as --now)
+        #[arg(
+            long,
+            value_name = "TIME",
+            required_unless_present = "within",
+            conflicts_with = "within"
+        )]
+        at: Option<String>,
+        /// The deadline as a span from now, e.g. 2d, '3 business days', 'same day 18:00'
+        #[arg(long, value_name = "SPAN")]
+        within: Option<String>,
+        /// Who set the deadline (name or role), recorded in the log
+        #[arg(long)]
+        by: String,
+        /// Why this deadline, recorded in the log
+        #[arg(long)]
+        reason: String,
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: TableJson,
+    },
     /// Dispatch to a department at a tier (E1)
     #[command(
         after_help = "Examples:\n  steward ticket assign T00042 --department engineering\n  steward ticket assign T00042 --department security --tier L3 --lead engineering"
@@ -243,6 +295,30 @@ Without --id the next free id of the sequence T00001, T00002, ... is taken.")]
         /// Close as an invalid complaint; the text is the explanation given to the owner (D5)
         #[arg(long, value_name = "EXPLANATION")]
         invalid: Option<String>,
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: TableJson,
+    },
+    /// Waive a pending revisit with a reason (the owner declines; a policy fix removed the step)
+    #[command(after_help = "Examples:
+  steward ticket waive-revisit T00042 --slot V4#2 --reason '业主表示无需雨后回访' --by 客服
+  steward ticket waive-revisit T00042 --all --reason '政策修订取消该回访步骤'
+The waiver is logged with its reason; a ticket with no revisit pending can close.")]
+    WaiveRevisit {
+        /// The ticket id
+        id: String,
+        /// The revisit slot, as `ticket show` names it (V4#2, V4#1.r2, ...)
+        #[arg(long, required_unless_present = "all", conflicts_with = "all")]
+        slot: Option<String>,
+        /// Every pending revisit of the ticket
+        #[arg(long)]
+        all: bool,
+        /// Why it will not be made, recorded in the log
+        #[arg(long)]
+        reason: String,
+        /// Who waived it (name or role), recorded in the log
+        #[arg(long, default_value = "")]
+        by: String,
         /// Output format
         #[arg(long, value_enum, default_value_t)]
         format: TableJson,

@@ -155,7 +155,7 @@ impl Run<'_> {
             lead: lead.map(str::to_string),
         };
         self.emit(now, fact, Some("E1"));
-        self.act(now, Action::Assign, "", "")
+        self.act(now, Action::Assign.as_str(), "", "")
     }
 }
 

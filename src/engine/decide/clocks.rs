@@ -34,9 +34,9 @@ impl Run<'_> {
                 .t
                 .clocks
                 .get(id)
-                .map(|c| (c.is_live(), c.within, c.started_at));
+                .map(|c| (c.is_live(), c.within, c.started_at, c.set_by.is_some()));
             match (applies, clock) {
-                (false, Some((true, _, _))) => {
+                (false, Some((true, ..))) => {
                     self.emit(
                         now,
                         Fact::ClockCancelled {
@@ -46,7 +46,10 @@ impl Run<'_> {
                         Some(id),
                     );
                 }
-                (true, Some((true, within, started_at))) if within != limit.within => {
+                // A deadline a person set stands until they set another.
+                (true, Some((true, within, started_at, false)))
+                    if limit.within.is_some_and(|w| w != within) =>
+                {
                     self.emit(
                         now,
                         Fact::ClockCancelled {
@@ -58,7 +61,8 @@ impl Run<'_> {
                     self.start_clock(now, id, limit, started_at)?;
                 }
                 (true, None)
-                    if limit.from == ClockStart::Opened
+                    if limit.within.is_some()
+                        && limit.starts().any(|s| *s == ClockStart::Opened)
                         && self.t.is_open()
                         && !self.t.milestones.contains_key(&limit.milestone) =>
                 {
@@ -78,8 +82,11 @@ impl Run<'_> {
         limit: &Limit,
         start: DateTime<Utc>,
     ) -> Result<(), EngineError> {
+        // A limit without a span starts only when a person sets its deadline.
+        let Some(mut within) = limit.within else {
+            return Ok(());
+        };
         let cal = self.p.calendar_for(limit);
-        let mut within = limit.within;
         let mut fixed_deadline = None;
         let deadline_hook = if self.p.has_hook(HookPoint::Deadline) {
             self.p.hook_deadline(&self.facts(), id)
@@ -96,7 +103,7 @@ impl Run<'_> {
                 ..
             } => fixed_deadline = Some(at),
             HookOutcome::Failed { hook, error } => {
-                let fallback = format!("the policy's `{}`", limit.within);
+                let fallback = format!("the policy's `{}`", limit.within_text());
                 self.hook_failed(now, hook, error, fallback);
             }
             HookOutcome::NoHook | HookOutcome::NoOpinion => {}
@@ -127,15 +134,15 @@ impl Run<'_> {
     pub(super) fn act(
         &mut self,
         now: DateTime<Utc>,
-        action: Action,
+        action: &str,
         by: &str,
         note: &str,
     ) -> Result<(), EngineError> {
-        if action != Action::Resolve && action != Action::Assign {
+        if action != Action::Resolve.as_str() && action != Action::Assign.as_str() {
             self.emit(
                 now,
                 Fact::ActionRecorded {
-                    action: action.as_str().into(),
+                    action: action.into(),
                     by: by.into(),
                     note: note.into(),
                 },
@@ -147,10 +154,10 @@ impl Run<'_> {
             .policy
             .milestones
             .iter()
-            .filter(|(_, m)| m.reached_by.contains(&action))
+            .filter(|(_, m)| m.reached_by.iter().any(|a| a == action))
             .map(|(id, _)| id.clone())
             .collect();
-        if action == Action::Notice {
+        if action == Action::Notice.as_str() {
             reached.push(NOTICE_MILESTONE.into());
         }
         for m in &reached {
@@ -217,7 +224,7 @@ impl Run<'_> {
     ) -> Result<(), EngineError> {
         let p = self.p;
         self.new_group();
-        for (id, limit, condition) in p.limit_rules().filter(|(_, l, _)| pred(&l.from)) {
+        for (id, limit, condition) in p.limit_rules().filter(|(_, l, _)| l.starts().any(&pred)) {
             if self.t.clocks.get(id).is_some_and(|c| c.is_live())
                 || self.t.milestones.contains_key(&limit.milestone)
             {

@@ -49,8 +49,15 @@ impl Run<'_> {
                 if !allowed {
                     return Err(self.transition(name));
                 }
-                self.act(now, *action, by, note)
+                self.act(now, action.as_str(), by, note)
             }
+            Command::Step { step, by, note } => self.step(now, step, by, note),
+            Command::SetDeadline {
+                limit,
+                due,
+                by,
+                reason,
+            } => self.set_deadline(now, limit, due, by, reason),
             Command::Assign {
                 department,
                 tier,
@@ -75,7 +82,7 @@ impl Run<'_> {
                 if self.t.pause.is_some() {
                     self.resume(now);
                 }
-                self.act(now, Action::Resolve, "", note)?;
+                self.act(now, Action::Resolve.as_str(), "", note)?;
                 self.emit(now, Fact::Resolved { note: note.clone() }, None);
                 self.cancel_clocks(now, "resolved");
                 self.schedule_revisits(now)
@@ -145,6 +152,9 @@ impl Run<'_> {
                     );
                 }
                 Ok(())
+            }
+            Command::WaiveRevisit { slot, reason, by } => {
+                self.waive_revisits(now, slot.as_deref(), reason, by)
             }
             Command::MovePolicy => self.move_policy(now),
         }

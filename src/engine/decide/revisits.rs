@@ -37,9 +37,20 @@ impl Run<'_> {
                     continue;
                 }
             }
+            // A reopened ticket is resolved again: its new slots are a new round.
+            let round = 1 + self
+                .t
+                .revisits
+                .iter()
+                .filter(|s| s.rule == *id && s.step == 1)
+                .count();
             for (i, step) in rule.steps.iter().enumerate() {
                 let slot = self.t.revisits.len();
-                let key = format!("{id}#{}", i + 1);
+                let key = if round == 1 {
+                    format!("{id}#{}", i + 1)
+                } else {
+                    format!("{id}#{}.r{round}", i + 1)
+                };
                 let (due, event) = match step {
                     RevisitStep::Within {
                         within,

@@ -23,6 +23,7 @@ fn section(key: &str) -> (&'static str, bool) {
         "revisits" => ("revisit", true),
         "hooks" => ("hook", true),
         "plugins" => ("plugin", true),
+        "events" => ("event", true),
         "escalation" => ("escalation", false),
         "reopen" => ("reopen", false),
         "closing" => ("closing", false),

@@ -9,6 +9,12 @@ use super::{At, Effect, Out, dates};
 use crate::limit_duration::LimitDuration;
 use crate::policy::model::*;
 
+mod calendars;
+mod extensions;
+
+use calendars::calendars;
+use extensions::{hooks, plugins};
+
 pub(super) fn all(out: &mut Out, a: &Policy, b: &Policy) {
     header(out, a, b);
     calendars(out, a, b);
@@ -16,6 +22,8 @@ pub(super) fn all(out: &mut Out, a: &Policy, b: &Policy) {
         &d.label
     });
     labelled(out, "role", &a.roles, &b.roles, |r| &r.label);
+    // A declared event kind records nothing by itself: the revisits that wait for it do.
+    labelled(out, "event", &a.events, &b.events, |e| &e.label);
     categories(out, a, b);
     milestones(out, a, b);
     limits(out, a, b);
@@ -133,121 +141,6 @@ fn header(out: &mut Out, a: &Policy, b: &Policy) {
     );
     let (da, db) = (a.default_category.clone(), b.default_category.clone());
     out.field(&at, "default_category", da, db, Effect::Unknown);
-}
-
-/// More working time is stricter: a business-hour deadline comes sooner when the
-/// office is open more. So a removed holiday, an added workday or make-up workday and
-/// wider hours are stricter. A holiday that falls only on days that are not workdays
-/// changes no deadline and is neutral. Rules: those of the limits counting in the
-/// calendar's working time.
-fn calendars(out: &mut Out, a: &Policy, b: &Policy) {
-    let at = |id: &str, _: &CalendarDef| At::new("calendar", id).rules(calendar_rules(a, b, id));
-    by_id(
-        out,
-        &a.calendars,
-        &b.calendars,
-        at,
-        |c| c.hours.join(", "),
-        Effect::Neutral,
-        |out, at, o, n| {
-            list(
-                out,
-                at,
-                "workdays",
-                &o.workdays,
-                &n.workdays,
-                Effect::Stricter,
-            );
-            let effect = match (dates::minutes(&o.hours), dates::minutes(&n.hours)) {
-                (Some(om), Some(nm)) => {
-                    let wider = om.iter().zip(&nm).all(|(o, n)| !o || *n);
-                    let narrower = om.iter().zip(&nm).all(|(o, n)| !n || *o);
-                    match (wider, narrower) {
-                        (true, true) => Effect::Neutral,
-                        (true, false) => Effect::Stricter,
-                        (false, true) => Effect::Looser,
-                        (false, false) => Effect::Unknown,
-                    }
-                }
-                _ => Effect::Unknown,
-            };
-            out.field(at, "hours", o.hours.join(", "), n.hours.join(", "), effect);
-            // Included data counts as if listed: an updated data set shows up as the
-            // dates it adds or removes, and the names of the sets as a list change.
-            let names =
-                |c: &CalendarDef| c.include.iter().map(|i| i.name.clone()).collect::<Vec<_>>();
-            list(out, at, "include", &names(o), &names(n), Effect::Unknown);
-            // Neither reading is always later: close of business is later for an
-            // intake during hours, earlier for one after hours (same_time counts
-            // from the next opening).
-            out.field(
-                at,
-                "business_days",
-                o.business_days.as_str().to_string(),
-                n.business_days.as_str().to_string(),
-                Effect::Unknown,
-            );
-            let (oh, om) = o.effective();
-            let (nh, nm) = n.effective();
-            match (dates::expand(&oh), dates::expand(&nh)) {
-                (Some(od), Some(nd)) => {
-                    for run in dates::runs(od.difference(&nd)) {
-                        let effect = if dates::touches_weekdays(run, &n.workdays) {
-                            Effect::Stricter
-                        } else {
-                            Effect::Neutral
-                        };
-                        out.elem(at, "holidays", dates::run_text(run), false, effect);
-                    }
-                    for run in dates::runs(nd.difference(&od)) {
-                        let effect = if dates::touches_weekdays(run, &n.workdays) {
-                            Effect::Looser
-                        } else {
-                            Effect::Neutral
-                        };
-                        out.elem(at, "holidays", dates::run_text(run), true, effect);
-                    }
-                }
-                _ => list(out, at, "holidays", &oh, &nh, Effect::Looser),
-            }
-            match (dates::expand(&om), dates::expand(&nm)) {
-                (Some(od), Some(nd)) => {
-                    for run in dates::runs(od.difference(&nd)) {
-                        out.elem(
-                            at,
-                            "makeup_workdays",
-                            dates::run_text(run),
-                            false,
-                            Effect::Looser,
-                        );
-                    }
-                    for run in dates::runs(nd.difference(&od)) {
-                        out.elem(
-                            at,
-                            "makeup_workdays",
-                            dates::run_text(run),
-                            true,
-                            Effect::Stricter,
-                        );
-                    }
-                }
-                _ => list(out, at, "makeup_workdays", &om, &nm, Effect::Stricter),
-            }
-        },
-    );
-}
-
-fn calendar_rules<'p>(a: &'p Policy, b: &'p Policy, id: &str) -> Vec<&'p String> {
-    let mut rules = Vec::new();
-    for p in [a, b] {
-        for l in p.limits.values() {
-            let cal = l.calendar.as_ref().or(p.calendar.as_ref());
-            if cal.is_some_and(|c| c == id) && l.within.needs_calendar() {
-                rules.extend(&l.rules);
-            }
-        }
-    }
-    rules
 }
 
 fn labelled<T: PartialEq>(
@@ -414,7 +307,7 @@ pub(super) fn escalate_text(e: &Option<EscalateTo>) -> String {
 
 fn limits(out: &mut Out, a: &Policy, b: &Policy) {
     let at = |id: &str, l: &Limit| At::new("limit", id).label(&l.label).rules(&l.rules);
-    let summary = |l: &Limit| format!("{} within {}", l.milestone, l.within);
+    let summary = |l: &Limit| format!("{} within {}", l.milestone, l.within_text());
     by_id(
         out,
         &a.limits,
@@ -447,15 +340,18 @@ fn limits(out: &mut Out, a: &Policy, b: &Policy) {
             out.field(
                 at,
                 "within",
-                o.within.to_string(),
-                n.within.to_string(),
-                span_effect(&o.within, &n.within),
+                o.within_text(),
+                n.within_text(),
+                match (&o.within, &n.within) {
+                    (Some(a), Some(b)) => span_effect(a, b),
+                    _ => Effect::Unknown,
+                },
             );
             out.field(
                 at,
                 "from",
-                from_text(&o.from),
-                from_text(&n.from),
+                o.starts().map(from_text).collect::<Vec<_>>().join(" or "),
+                n.starts().map(from_text).collect::<Vec<_>>().join(" or "),
                 Effect::Unknown,
             );
             out.field(
@@ -754,143 +650,5 @@ fn singletons(out: &mut Out, a: &Policy, b: &Policy) {
         timers(&o.timers),
         timers(&n.timers),
         Effect::Unknown,
-    );
-}
-
-fn point(p: HookPoint) -> String {
-    HookPoint::ALL[p as usize].to_string()
-}
-
-fn sha256(text: &str) -> String {
-    format!("sha256:{}", crate::digest::sha256_hex(text.as_bytes()))
-}
-
-/// Scripts and plug-ins decide at run time; any change to them is `unknown`, shown
-/// with the SHA-256 of the old and new script text or module.
-fn hooks(out: &mut Out, a: &Policy, b: &Policy) {
-    let at = |id: &str, h: &Hook| At::new("hook", id).rules(&h.rules);
-    let summary = |h: &Hook| format!("on {}: {} ({})", point(h.on), h.script, sha256(&h.source));
-    by_id(
-        out,
-        &a.hooks,
-        &b.hooks,
-        at,
-        summary,
-        Effect::Unknown,
-        |out, at, o, n| {
-            out.field(at, "on", point(o.on), point(n.on), Effect::Unknown);
-            out.field(
-                at,
-                "script",
-                o.script.clone(),
-                n.script.clone(),
-                Effect::Neutral,
-            );
-            out.field(
-                at,
-                "source",
-                sha256(&o.source),
-                sha256(&n.source),
-                Effect::Unknown,
-            );
-            if o.source != n.source
-                && let Some(c) = out.changes.last_mut()
-            {
-                c.text_diff = Some(super::text::unified(
-                    &o.script, &n.script, &o.source, &n.source,
-                ));
-            }
-            let (ol, nl) = (&o.limits, &n.limits);
-            out.field(
-                at,
-                "limits.operations",
-                ol.operations.to_string(),
-                nl.operations.to_string(),
-                Effect::Unknown,
-            );
-            out.field(
-                at,
-                "limits.call_depth",
-                ol.call_depth.to_string(),
-                nl.call_depth.to_string(),
-                Effect::Unknown,
-            );
-            out.field(
-                at,
-                "limits.string_size",
-                ol.string_size.to_string(),
-                nl.string_size.to_string(),
-                Effect::Unknown,
-            );
-            out.field(
-                at,
-                "limits.array_size",
-                ol.array_size.to_string(),
-                nl.array_size.to_string(),
-                Effect::Unknown,
-            );
-            out.field(
-                at,
-                "fallback",
-                opt(&o.fallback),
-                opt(&n.fallback),
-                Effect::Unknown,
-            );
-            rule_ids(out, at, &o.rules, &n.rules);
-        },
-    );
-}
-
-fn plugins(out: &mut Out, a: &Policy, b: &Policy) {
-    let at = |id: &str, p: &Plugin| At::new("plugin", id).rules(&p.rules);
-    let summary = |p: &Plugin| format!("on {}: {} (sha256:{})", point(p.on), p.wasm, p.sha256);
-    by_id(
-        out,
-        &a.plugins,
-        &b.plugins,
-        at,
-        summary,
-        Effect::Unknown,
-        |out, at, o, n| {
-            out.field(at, "on", point(o.on), point(n.on), Effect::Unknown);
-            out.field(at, "wasm", o.wasm.clone(), n.wasm.clone(), Effect::Neutral);
-            let sha = |p: &Plugin| format!("sha256:{}", p.sha256);
-            out.field(at, "sha256", sha(o), sha(n), Effect::Unknown);
-            out.field(
-                at,
-                "fuel",
-                o.fuel.to_string(),
-                n.fuel.to_string(),
-                Effect::Unknown,
-            );
-            out.field(
-                at,
-                "memory_bytes",
-                o.memory_bytes.to_string(),
-                n.memory_bytes.to_string(),
-                Effect::Unknown,
-            );
-            out.field(
-                at,
-                "fallback",
-                opt(&o.fallback),
-                opt(&n.fallback),
-                Effect::Unknown,
-            );
-            let keys: BTreeSet<&String> = o.config.keys().chain(n.config.keys()).collect();
-            for key in keys {
-                let text = |v: Option<&serde_json::Value>| {
-                    v.map_or("(none)".to_string(), |v| v.to_string())
-                };
-                out.field(
-                    at,
-                    &format!("config.{key}"),
-                    text(o.config.get(key)),
-                    text(n.config.get(key)),
-                    Effect::Unknown,
-                );
-            }
-            rule_ids(out, at, &o.rules, &n.rules);
-        },
     );
 }

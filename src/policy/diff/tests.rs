@@ -46,7 +46,7 @@ fn equal_policies_produce_no_changes() {
 
 #[test]
 fn longer_limit_is_looser_and_names_the_rule() {
-    let c = one(|p| p.limits.get_mut("L4").unwrap().within = span("4h"));
+    let c = one(|p| p.limits.get_mut("L4").unwrap().within = Some(span("4h")));
     assert_eq!(
         (c.section, c.id.as_str(), c.field.as_deref()),
         ("limit", "L4", Some("within"))
@@ -68,12 +68,13 @@ fn longer_limit_is_looser_and_names_the_rule() {
 #[test]
 fn shorter_limit_is_stricter_and_other_measures_are_unknown() {
     assert_eq!(
-        one(|p| p.limits.get_mut("L4").unwrap().within = span("90m")).effect,
+        one(|p| p.limits.get_mut("L4").unwrap().within = Some(span("90m"))).effect,
         Effect::Stricter
     );
-    let c = one(|p| p.limits.get_mut("L4").unwrap().within = span("4 business hours"));
+    let c = one(|p| p.limits.get_mut("L4").unwrap().within = Some(span("4 business hours")));
     assert_eq!(c.effect, Effect::Unknown);
-    let c = one(|p| p.limits.get_mut("L3.daily_report").unwrap().within = span("same day 18:00"));
+    let c =
+        one(|p| p.limits.get_mut("L3.daily_report").unwrap().within = Some(span("same day 18:00")));
     assert_eq!(c.effect, Effect::Stricter);
 }
 
@@ -343,7 +344,7 @@ fn pause_and_milestone_changes_are_looser_when_they_make_limits_easier() {
             .get_mut("resolution")
             .unwrap()
             .reached_by
-            .push(Action::Close)
+            .push(Action::Close.as_str().to_string())
     });
     assert_eq!((c.section, c.effect), ("milestone", Effect::Looser));
 }
@@ -500,7 +501,7 @@ fn plugin_hash_change() {
 #[test]
 fn render_is_a_table_with_counts_and_json_names_effects() {
     let changes = all(|p| {
-        p.limits.get_mut("L4").unwrap().within = span("4h");
+        p.limits.get_mut("L4").unwrap().within = Some(span("4h"));
         p.limits.remove("L5");
     });
     let text = render(&changes);

@@ -377,6 +377,14 @@ pub fn html(r: &PeriodReport) -> String {
         none,
     );
 
+    let k5 = sections::visits(r);
+    let _ = write!(
+        o,
+        "<h2>{}</h2>",
+        escape(l.t("Owner visits (K5, 3 a month)"))
+    );
+    table(&mut o, &k5.header, &k5.rows, none);
+
     let rv = &r.revisits;
     let _ = write!(o, "<h2>{}</h2>", escape(l.t("Revisits (V1, target 100 %)")));
     table(

@@ -134,3 +134,38 @@ pub fn close_rates(l: Lang, first: &'static str, rows: &[CloseRow]) -> Section {
             .collect(),
     }
 }
+
+/// K5: visits per estate and month, with whether the month met 3 (004).
+pub fn visits(r: &PeriodReport) -> Section {
+    let l = r.lang;
+    Section {
+        header: header(
+            l,
+            &[
+                "estate",
+                "month",
+                "visits",
+                "counted through",
+                "meets target",
+            ],
+        ),
+        rows: r
+            .visits
+            .months
+            .iter()
+            .map(|m| {
+                vec![
+                    m.estate.clone(),
+                    m.month.clone(),
+                    m.visits.to_string(),
+                    m.through.to_string(),
+                    match m.meets_target {
+                        Some(true) => l.t("yes").to_owned(),
+                        Some(false) => l.t("no").to_owned(),
+                        None => l.t("in progress").to_owned(),
+                    },
+                ]
+            })
+            .collect(),
+    }
+}

@@ -235,6 +235,10 @@ pub fn table(r: &PeriodReport) -> String {
         &rows,
     ));
 
+    let k5 = sections::visits(r);
+    let _ = writeln!(o, "\n{}", l.t("Owner visits (K5, 3 a month)"));
+    o.push_str(&grid(l, &k5.header, &k5.rows));
+
     let rv = &r.revisits;
     let _ = writeln!(o, "\n{}", l.t("Revisits (V1, target 100 %)"));
     o.push_str(&grid(

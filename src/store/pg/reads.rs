@@ -269,6 +269,63 @@ impl Tx<'_> {
         .collect()
     }
 
+    /// Every estate declaration, oldest first (see `../registry.rs`).
+    pub fn estate_declarations(&self) -> Result<Vec<Mark>, StoreError> {
+        self.marks_where(
+            "SELECT seq, at, payload FROM events WHERE kind = 'estate_declared' ORDER BY seq",
+            &[],
+        )
+    }
+
+    pub fn has_estates(&self) -> Result<bool, StoreError> {
+        match self.row(
+            "SELECT EXISTS (SELECT 1 FROM events WHERE kind = 'estate_declared')",
+            &[],
+        )? {
+            Some(r) => self.get(&r, 0),
+            None => Ok(false),
+        }
+    }
+
+    pub fn visits(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Mark>, StoreError> {
+        let (from, to) = (time::format(from)?, time::format(to)?);
+        self.marks_where(
+            "SELECT seq, at, payload FROM events WHERE kind = 'owner_visited' AND at >= $1 AND at < $2 ORDER BY at, seq",
+            &[&from, &to],
+        )
+    }
+
+    pub fn external_event(
+        &self,
+        estate: &str,
+        kind: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Option<i64>, StoreError> {
+        let at = time::format(at)?;
+        match self.row(
+            "SELECT min(seq) FROM events WHERE kind = 'external_event'
+               AND (payload::jsonb) ->> 'estate' = $1
+               AND (payload::jsonb) ->> 'event' = $2 AND at = $3",
+            &[&estate, &kind, &at],
+        )? {
+            Some(r) => self.get(&r, 0),
+            None => Ok(None),
+        }
+    }
+
+    fn marks_where(&self, sql: &str, args: &Params<'_>) -> Result<Vec<Mark>, StoreError> {
+        self.rows(sql, args)?
+            .iter()
+            .map(|r| {
+                Ok(Mark {
+                    seq: self.get(r, 0)?,
+                    at: self.time(r, 1, "events.at")?,
+                    payload: self.get(r, 2)?,
+                })
+            })
+            .collect()
+    }
+
     pub fn last_ticket_event_at(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
         match self.row("SELECT max(at) FROM events WHERE ticket IS NOT NULL", &[])? {
             Some(r) => self.time_opt(&r, 0, "events.at"),

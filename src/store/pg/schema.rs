@@ -1,5 +1,5 @@
 //! The PostgreSQL schema: the same tables, columns and rules as the SQLite
-//! migrations 1-5 (`../schema.rs`), written once for PostgreSQL 15. Text
+//! migrations 1-7 (`../schema.rs`), written once for PostgreSQL 15. Text
 //! columns are `COLLATE "C"` so that comparing and ordering them is byte
 //! order, as in SQLite: stored times compare as times and ticket ids sort the
 //! same on both backends (`audit verify` merges ordered cursors by id).
@@ -35,8 +35,9 @@ END
 
 /// Migration 1: everything SQLite's five migrations build.
 pub(super) fn migrations() -> Vec<String> {
-    vec![format!(
-        r#"
+    vec![
+        format!(
+            r#"
 CREATE TABLE events (
     seq         BIGINT PRIMARY KEY,
     ticket      TEXT COLLATE "C",
@@ -157,7 +158,30 @@ CREATE TABLE deliveries (
 );
 CREATE INDEX deliveries_due ON deliveries (next_at) WHERE state = 'pending';
 "#
-    )]
+        ),
+        // 6 (SQLite migration 6): the estate registry, owner visits and external
+        // events are ticket-less events, read without a scan; an external event
+        // already recorded (kind, estate, time) is found, so it counts once.
+        r"
+CREATE INDEX events_estates ON events (seq) WHERE kind = 'estate_declared';
+CREATE INDEX events_visits ON events (at, seq) WHERE kind = 'owner_visited';
+CREATE INDEX events_external
+    ON events (((payload::jsonb) ->> 'estate'), ((payload::jsonb) ->> 'event'), at)
+    WHERE kind = 'external_event';
+"
+        .to_owned(),
+        // 7 (SQLite migration 7): entries the outbox trigger made for events
+        // logged before it existed are held for an operator. A PostgreSQL
+        // database always had the trigger, so this finds none; it keeps the
+        // two migration histories the same.
+        r"
+UPDATE outbox SET routed_at = 'held'
+    WHERE routed_at = at
+      AND NOT EXISTS (SELECT 1 FROM deliveries d
+                      WHERE d.seq = outbox.seq AND d.recipient = outbox.recipient);
+"
+        .to_owned(),
+    ]
 }
 
 /// Tables, indexes, trigger functions and triggers of a current database, as
@@ -188,9 +212,12 @@ pub(super) fn expected() -> Vec<(String, String, Option<String>)> {
         "blobs_pkey",
         "deliveries_due",
         "deliveries_pkey",
+        "events_estates",
+        "events_external",
         "events_pkey",
         "events_policy_scope",
         "events_ticket",
+        "events_visits",
         "idempotency_pkey",
         "meta_pkey",
         "outbox_pkey",

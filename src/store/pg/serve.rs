@@ -49,6 +49,30 @@ impl Tx<'_> {
             .collect()
     }
 
+    /// Lets held entries go out (see `../serve.rs`).
+    pub fn release_held(&mut self, ticket: Option<&str>) -> Result<usize, StoreError> {
+        let n = match ticket {
+            Some(t) => self.exec(
+                "UPDATE outbox SET routed_at = NULL WHERE routed_at = 'held' AND ticket = $1",
+                &[&t],
+            )?,
+            None => self.exec(
+                "UPDATE outbox SET routed_at = NULL WHERE routed_at = 'held'",
+                &[],
+            )?,
+        };
+        Ok(usize::try_from(n).unwrap_or(usize::MAX))
+    }
+
+    /// Undoes `next_ticket_number` for a number an open did not use.
+    pub fn give_back_ticket_number(&mut self, n: i64) -> Result<(), StoreError> {
+        self.exec(
+            "UPDATE sequences SET last = $1 - 1 WHERE name = 'ticket' AND last = $1",
+            &[&n],
+        )?;
+        Ok(())
+    }
+
     pub fn revoke_token(&mut self, name: &str, at: DateTime<Utc>) -> Result<bool, StoreError> {
         let n = self.exec(
             "UPDATE tokens SET revoked_at = $2 WHERE name = $1 AND revoked_at IS NULL",
@@ -135,7 +159,8 @@ impl Tx<'_> {
                 (SELECT count(*) FROM tickets WHERE status = 'open' AND breaches > 0),
                 (SELECT count(*) FROM outbox WHERE routed_at IS NULL),
                 (SELECT count(*) FROM deliveries WHERE state = 'pending'),
-                (SELECT count(*) FROM deliveries WHERE state = 'dead')",
+                (SELECT count(*) FROM deliveries WHERE state = 'dead'),
+                (SELECT count(*) FROM outbox WHERE routed_at = 'held')",
             &[&now],
         )?;
         let Some(r) = r else {
@@ -148,6 +173,7 @@ impl Tx<'_> {
             outbox_unrouted: self.get(&r, 3)?,
             deliveries_pending: self.get(&r, 4)?,
             deliveries_dead: self.get(&r, 5)?,
+            outbox_held: self.get(&r, 6)?,
         })
     }
 

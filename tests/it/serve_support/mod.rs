@@ -62,10 +62,21 @@ pub struct Server {
 }
 
 pub async fn start(db: &Path, clock: &ManualClock, deployment: Option<Deployment>) -> Server {
+    start_with(db, clock, deployment, |_| {}).await
+}
+
+/// [`start`] with the configuration changed by `f` first.
+pub async fn start_with(
+    db: &Path,
+    clock: &ManualClock,
+    deployment: Option<Deployment>,
+    f: impl FnOnce(&mut serve::Config),
+) -> Server {
     let mut config = serve::Config::new(db.to_path_buf());
     config.clock = Arc::new(clock.clone());
     config.deployment = deployment;
     config.body_limit = 16 * 1024;
+    f(&mut config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let running = serve::start(config, listener, false).await.unwrap();
     let base = format!("http://{}", running.addr);
