@@ -5,7 +5,7 @@
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use crate::engine::{Command, OpenTicket};
+use crate::engine::{BUILTIN_STEPS, Command, Due, OpenTicket};
 use crate::policy::model::Action;
 
 use super::problem::Problem;
@@ -36,7 +36,52 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ),
     ("reopen", "Reopen a resolved or closed ticket"),
     ("compensation", "Record a compensation claim (D6)"),
+    (
+        "act",
+        "Record a step: a built-in action or one the ticket's policy declares",
+    ),
+    (
+        "deadline",
+        "Set the deadline of a named limit, with who and why (E2)",
+    ),
+    (
+        "waive-revisit",
+        "Waive a revisit slot, or all open ones, with a reason",
+    ),
 ];
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Step {
+    step: String,
+    #[serde(default)]
+    by: String,
+    #[serde(default)]
+    note: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Deadline {
+    limit: String,
+    /// RFC 3339, with its offset.
+    at: Option<String>,
+    /// A policy span such as `3 business days`, counted from now.
+    within: Option<String>,
+    by: String,
+    reason: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Waive {
+    slot: Option<String>,
+    #[serde(default)]
+    all: bool,
+    reason: String,
+    #[serde(default)]
+    by: String,
+}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -228,6 +273,62 @@ pub fn action(action: &str, body: &[u8]) -> Result<Command, Problem> {
             Command::Compensation {
                 amount: c.amount,
                 note: c.note,
+            }
+        }
+        "act" => {
+            let s: Step = parse(body, &what)?;
+            match Action::parse(&s.step).filter(|_| BUILTIN_STEPS.contains(&s.step.as_str())) {
+                Some(action) => Command::Act {
+                    action,
+                    by: s.by,
+                    note: s.note,
+                },
+                None => Command::Step {
+                    step: s.step,
+                    by: s.by,
+                    note: s.note,
+                },
+            }
+        }
+        "deadline" => {
+            let d: Deadline = parse(body, &what)?;
+            let due = match (d.at, d.within) {
+                (Some(at), None) => Due::At(
+                    chrono::DateTime::parse_from_rfc3339(&at)
+                        .map_err(|e| {
+                            Problem::bad_request(format!(
+                                "bad `deadline` JSON: `at` must be RFC 3339 with an offset ({e})"
+                            ))
+                        })?
+                        .with_timezone(&chrono::Utc),
+                ),
+                (None, Some(w)) => Due::Within(w.parse().map_err(|e| {
+                    Problem::bad_request(format!("bad `deadline` JSON: `within`: {e}"))
+                })?),
+                _ => {
+                    return Err(Problem::bad_request(
+                        "bad `deadline` JSON: give exactly one of `at` and `within`",
+                    ));
+                }
+            };
+            Command::SetDeadline {
+                limit: d.limit,
+                due,
+                by: d.by,
+                reason: d.reason,
+            }
+        }
+        "waive-revisit" => {
+            let w: Waive = parse(body, &what)?;
+            if w.slot.is_some() == w.all {
+                return Err(Problem::bad_request(
+                    "bad `waive-revisit` JSON: give a `slot` or `\"all\": true`",
+                ));
+            }
+            Command::WaiveRevisit {
+                slot: w.slot,
+                reason: w.reason,
+                by: w.by,
             }
         }
         other => {

@@ -88,6 +88,15 @@ fn action_body(action: &str) -> Value {
             json!({"ok": {"type": "boolean"}, "channel": s, "note": s}),
         ),
         "close" => obj(&[], json!({"invalid": s})),
+        "act" => obj(&["step"], json!({"step": s, "by": s, "note": s})),
+        "deadline" => obj(
+            &["limit", "by", "reason"],
+            json!({"limit": s, "at": {"type": "string", "format": "date-time"}, "within": s, "by": s, "reason": s}),
+        ),
+        "waive-revisit" => obj(
+            &["reason"],
+            json!({"slot": s, "all": {"type": "boolean"}, "reason": s, "by": s}),
+        ),
         "compensation" => obj(
             &["amount"],
             json!({"amount": {"type": "string", "pattern": "^[0-9]{1,12}(\\.[0-9]{1,2})?$"}, "note": s}),

@@ -415,7 +415,7 @@ fn policy_diff_and_show_name_a_declared_event_kind() {
     assert_eq!(code, 1, "{err}");
     assert!(
         out.lines().any(
-            |l| l.starts_with("event typhoon_warning (台风预警 (typ…) added")
+            |l| l.starts_with("event typhoon_warning (台风预警 (typhoon…) added")
                 && l.trim_end().ends_with("neutral")
         ),
         "{out}"

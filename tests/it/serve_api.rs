@@ -51,7 +51,7 @@ async fn every_documented_route_is_served() {
         }
     }
     // Each ticket action, the commands and reads, the operations routes and the page.
-    assert_eq!(operations, 15 + 13);
+    assert_eq!(operations, 18 + 13);
     // And a route that is not documented is not served.
     let r = s.get(&tok.admin, "/v1/nothing").await;
     assert_eq!(r.status, 404);

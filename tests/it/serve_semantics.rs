@@ -247,7 +247,7 @@ async fn external_events_are_the_kinds_the_policy_declares() {
     assert_eq!(r.status, 422, "{}", r.json);
     assert_eq!(
         r.json["detail"],
-        "the policy of estate `riverside` waits for no event `snow`: it declares rain"
+        "event kind `snow` is not declared by policy `vk-shanghai`, which governs estate `riverside`: it declares: rain"
     );
     assert_eq!(events(&db), before);
 
@@ -340,7 +340,8 @@ fn database_from_before_the_outbox(dir: &std::path::Path) -> (std::path::PathBuf
         let conn = rusqlite::Connection::open(&db).unwrap();
         conn.execute_batch(
             "DROP TRIGGER events_outbox; DROP TABLE deliveries; DROP TABLE outbox;
-             DROP TABLE idempotency; DROP TABLE tokens; PRAGMA user_version = 4;",
+             DROP TABLE idempotency; DROP TABLE tokens; DROP INDEX events_estates;
+             DROP INDEX events_visits; DROP INDEX events_external; PRAGMA user_version = 4;",
         )
         .unwrap();
     }

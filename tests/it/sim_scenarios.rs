@@ -20,7 +20,7 @@ fn text(bytes: &[u8]) -> String {
 /// (policy, scenarios shipped, rule ids it cites)
 const SHIPPED: &[(&str, usize, usize)] = &[
     ("policies/base", 3, 16),
-    ("policies/vk-shanghai", 21, 23),
+    ("policies/vk-shanghai", 22, 23),
     ("policies/vk-shanghai-gardens", 5, 23),
     ("policies/three-class", 4, 17),
 ];
@@ -58,7 +58,7 @@ fn policy_test_json_lists_cases_and_coverage() {
     assert_eq!(out.status.code(), Some(0));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(v["policy"], "vk-shanghai");
-    assert_eq!(v["cases"].as_array().map(Vec::len), Some(21));
+    assert_eq!(v["cases"].as_array().map(Vec::len), Some(22));
     assert_eq!(v["coverage"]["uncovered"], serde_json::json!([]));
     assert!(
         v["coverage"]["fired"]
