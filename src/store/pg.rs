@@ -43,7 +43,7 @@ const WRITE_LOCK: i64 = 0x5354_5744_0000_0001;
 const MIGRATE_LOCK: i64 = 0x5354_5744_0000_0002;
 
 /// The PostgreSQL schema version this build creates and understands.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Whether `db` is a PostgreSQL URL rather than a file path.
 pub fn is_url(db: &str) -> bool {
@@ -309,6 +309,11 @@ fn migrate(client: &mut Client, name: &str) -> Result<(), StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_version_counts_the_migrations() {
+        assert_eq!(schema::migrations().len() as i64, SCHEMA_VERSION);
+    }
 
     #[test]
     fn urls_are_told_from_paths_and_passwords_never_shown() {
