@@ -260,6 +260,23 @@ pub struct PluginEvent {
     pub hour: NaiveDateTime,
 }
 
+impl PluginEvent {
+    /// The instant of the event's local hour in `tz` (the earlier one in a
+    /// fold; none for an hour a DST gap skips), unless it is later than `now`:
+    /// a feed never records the future.
+    pub fn instant(
+        &self,
+        tz: chrono_tz::Tz,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.hour
+            .and_local_timezone(tz)
+            .earliest()
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .filter(|at| *at <= now)
+    }
+}
+
 pub fn events(records: &[Record<'_>]) -> Result<Vec<PluginEvent>, WireError> {
     records
         .iter()

@@ -384,17 +384,9 @@ fn feed(
     events.sort_by_key(|e| e.hour);
     let mut out = Vec::new();
     for e in events {
-        let Some(at) = e
-            .hour
-            .and_local_timezone(tz)
-            .earliest()
-            .map(|t| t.with_timezone(&Utc))
-        else {
+        let Some(at) = e.instant(tz, now) else {
             continue;
         };
-        if at > now {
-            continue;
-        }
         let ran = b.event(&e.estate, &e.kind, at)?;
         out.push(Fed {
             estate: e.estate,

@@ -250,17 +250,9 @@ impl Service {
         produced.sort_by_key(|(_, _, e)| e.hour);
         let mut out = Vec::new();
         for (_, tz, e) in produced {
-            let Some(at) = e
-                .hour
-                .and_local_timezone(tz)
-                .earliest()
-                .map(|t| t.with_timezone(&Utc))
-            else {
+            let Some(at) = e.instant(tz, now) else {
                 continue;
             };
-            if at > now {
-                continue;
-            }
             let (fired, note) = match self.record_event(&e.estate, &e.kind, at) {
                 Ok(ran) => {
                     let note = match ran.event {
