@@ -76,7 +76,7 @@ fn bench(c: &mut Criterion) {
     );
 
     let mut g = c.benchmark_group("script");
-    let mut scope = facts.scope();
+    let mut scope = facts.rhai_scope();
     g.bench_function("condition/eval", |b| {
         b.iter(|| black_box(cond.eval_in(&engine, &mut scope).ok()))
     });

@@ -8,7 +8,7 @@ use std::cell::OnceCell;
 
 use crate::calendar::Calendar;
 use crate::script::condition::{self, Condition, ConditionError, Facts};
-use crate::script::facts::{FactCache, TicketFacts};
+use crate::script::facts::{ConditionScope, FactCache, TicketFacts};
 use crate::script::hook_script::CompiledHook;
 use crate::script::predicate::Keywords;
 
@@ -261,13 +261,9 @@ impl CompiledPolicy {
 
     /// Does the rule's `when`/`applies` hold? `key` is `category.ID`, `limit.ID`,
     /// `revisit.ID` or `pause.ID`; a rule without a condition always applies.
-    pub fn applies(
-        &self,
-        key: &str,
-        scope: &mut rhai::Scope<'static>,
-    ) -> Result<bool, ConditionError> {
+    pub fn applies(&self, key: &str, scope: &mut ConditionScope) -> Result<bool, ConditionError> {
         match self.condition(key) {
-            Some(c) => c.eval_in(&self.engine, scope),
+            Some(c) => c.eval_scoped(&self.engine, &self.keywords, scope),
             None => Ok(true),
         }
     }

@@ -166,7 +166,7 @@ pub fn explain(
     };
 
     let check = |key: String| -> (bool, Option<String>) {
-        let mut scope = facts.scope();
+        let mut scope = facts.clone().scope();
         match compiled.applies(&key, &mut scope) {
             Ok(b) => (b, None),
             Err(e) => (false, Some(e.to_string())),

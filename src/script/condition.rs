@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use rhai::{AST, Engine};
 
-use super::facts::{FactCache, FactView, TicketFacts};
+use super::facts::{ConditionScope, FactCache, FactView, TicketFacts};
 use super::predicate::{FactSource, Keywords, Predicate, Var};
 use super::sandbox;
 
@@ -65,8 +65,27 @@ impl Condition {
     }
 
     pub fn eval(&self, engine: &Engine, facts: &TicketFacts) -> Result<bool, ConditionError> {
-        let mut scope = facts.scope();
+        let mut scope = facts.rhai_scope();
         self.eval_in(engine, &mut scope)
+    }
+
+    /// Evaluate one of a run of conditions over the same facts: natively on the
+    /// facts in place (with the policy's keyword search, run once) until some
+    /// condition needs rhai, then in the scope that condition got.
+    pub fn eval_scoped(
+        &self,
+        engine: &Engine,
+        keywords: &Keywords,
+        scope: &mut ConditionScope,
+    ) -> Result<bool, ConditionError> {
+        let native = self.native.as_ref().and_then(|p| match scope.built() {
+            Some(built) => p.eval(built),
+            None => p.eval(&Facts::new(scope.facts().view(), keywords, scope.hits())),
+        });
+        match native {
+            Some(b) => Ok(b),
+            None => self.eval_rhai(engine, scope.rhai()),
+        }
     }
 
     /// The same condition run by rhai alone: the reference the native path is
@@ -247,6 +266,43 @@ mod tests {
             ..TicketFacts::default()
         };
         assert!(c.eval(&e, &complaint).unwrap());
+    }
+
+    #[test]
+    fn a_lazy_scope_answers_as_one_shared_rhai_scope() {
+        let e = engine();
+        let keywords = Keywords::new(Vec::new());
+        let facts = TicketFacts {
+            tags: vec!["a".into(), "x".into()],
+            ..facts()
+        };
+        let native = Condition::compile(&e, r#"tags.contains("x")"#).unwrap();
+        let popping = Condition::compile(&e, r#"tags.pop() == "x""#).unwrap();
+        assert!(native.predicate().is_some() && popping.predicate().is_none());
+        let run = [&native, &popping, &native];
+        let mut shared = facts.rhai_scope();
+        let expected: Vec<bool> = run
+            .iter()
+            .map(|c| c.eval_in(&e, &mut shared).unwrap())
+            .collect();
+        assert_eq!(
+            expected,
+            [true, true, false],
+            "the pop is seen by what follows"
+        );
+        let mut lazy = facts.clone().scope();
+        assert!(lazy.built().is_none());
+        let got: Vec<bool> = run
+            .iter()
+            .map(|c| c.eval_scoped(&e, &keywords, &mut lazy).unwrap())
+            .collect();
+        assert_eq!(got, expected);
+        let mut untouched = facts.scope();
+        assert!(native.eval_scoped(&e, &keywords, &mut untouched).unwrap());
+        assert!(
+            untouched.built().is_none(),
+            "native conditions build no scope"
+        );
     }
 
     #[test]

@@ -51,9 +51,17 @@ pub const VARIABLES: [&str; 16] = [
 ];
 
 impl TicketFacts {
-    /// Plain variables, not constants: rhai's optimizer would fold constants of a
-    /// compile-time scope into the AST, freezing every condition to the defaults.
-    pub fn scope(&self) -> Scope<'static> {
+    /// The facts for conditions evaluated one after another
+    /// ([`crate::policy::CompiledPolicy::applies`]): native predicates read them in
+    /// place, and a rhai scope is built only when a condition needs rhai.
+    pub fn scope(self) -> ConditionScope {
+        ConditionScope::new(self)
+    }
+
+    /// The facts as rhai variables. Plain variables, not constants: rhai's
+    /// optimizer would fold constants of a compile-time scope into the AST,
+    /// freezing every condition to the defaults.
+    pub fn rhai_scope(&self) -> Scope<'static> {
         self.view().scope()
     }
 
@@ -83,7 +91,7 @@ impl TicketFacts {
 
     /// A scope with every variable present, for compile-time checking.
     pub fn declaration_scope() -> Scope<'static> {
-        TicketFacts::default().scope()
+        TicketFacts::default().rhai_scope()
     }
 
     pub fn view(&self) -> FactView<'_> {
@@ -161,7 +169,7 @@ impl FactView<'_> {
         }
     }
 
-    /// The facts as rhai variables (see [`TicketFacts::scope`]). Built from the
+    /// The facts as rhai variables (see [`TicketFacts::rhai_scope`]). Built from the
     /// borrowed text: short values live inside rhai's string, one allocation each.
     pub fn scope(&self) -> Scope<'static> {
         // Empty facts (no unit, phase, department) and weekday names share one
@@ -238,7 +246,7 @@ impl FactSource for FactView<'_> {
     }
 }
 
-/// A rhai scope as filled by [`TicketFacts::scope`] (or by hand): a value of an
+/// A rhai scope as filled by [`TicketFacts::rhai_scope`] (or by hand): a value of an
 /// unexpected type answers `None`, and the condition is left to rhai.
 impl FactSource for Scope<'_> {
     fn with_str<R>(&self, var: Var, f: impl FnOnce(&str) -> R) -> Option<R> {
@@ -261,6 +269,46 @@ impl FactSource for Scope<'_> {
             found |= t.read_lock::<ImmutableString>()?.as_str() == tag;
         }
         Some(found)
+    }
+}
+
+/// One ticket's owned facts for a run of conditions, with their rhai scope built
+/// the first time a condition needs rhai. From then on every condition reads the
+/// scope, which a rhai condition may have changed (`tags.pop() == "x"`), exactly
+/// as when all of them shared one scope from the start.
+pub struct ConditionScope {
+    facts: TicketFacts,
+    scope: Option<Scope<'static>>,
+    /// The policy's keyword search over `facts.text`, run when first read.
+    hits: std::cell::OnceCell<Vec<bool>>,
+}
+
+impl ConditionScope {
+    pub fn new(facts: TicketFacts) -> ConditionScope {
+        ConditionScope {
+            facts,
+            scope: None,
+            hits: Default::default(),
+        }
+    }
+
+    pub fn facts(&self) -> &TicketFacts {
+        &self.facts
+    }
+
+    /// The rhai scope once a condition has used it.
+    pub fn built(&self) -> Option<&Scope<'static>> {
+        self.scope.as_ref()
+    }
+
+    pub fn hits(&self) -> &std::cell::OnceCell<Vec<bool>> {
+        &self.hits
+    }
+
+    /// The rhai scope, built now if no condition needed it before.
+    pub fn rhai(&mut self) -> &mut Scope<'static> {
+        let facts = &self.facts;
+        self.scope.get_or_insert_with(|| facts.rhai_scope())
     }
 }
 

@@ -181,14 +181,18 @@ proptest! {
         let engine = condition::engine();
         let hits = OnceCell::new();
         let read = Facts::new(f.view(), &s.keywords, &hits);
+        // One lazily scoped run over all conditions, as `CompiledPolicy::applies` does.
+        let mut shared = f.clone().scope();
         for (what, c) in &s.conditions {
-            let rhai = c.eval_rhai(&engine, &mut f.scope());
+            let rhai = c.eval_rhai(&engine, &mut f.rhai_scope());
             let native = c.predicate().and_then(|p| p.eval(&f.view()));
             let searched = c.predicate().and_then(|p| p.eval(&read));
-            let through_scope = c.eval_in(&engine, &mut f.scope());
+            let through_scope = c.eval_in(&engine, &mut f.rhai_scope());
             prop_assert_eq!(rhai.clone().ok(), native, "{} on {:?}", what, f);
             prop_assert_eq!(rhai.clone().ok(), searched, "{} (keyword search) on {:?}", what, f);
-            prop_assert_eq!(rhai, through_scope, "{} (scope) on {:?}", what, f);
+            let scoped = c.eval_scoped(&engine, &s.keywords, &mut shared);
+            prop_assert_eq!(rhai.clone(), through_scope, "{} (scope) on {:?}", what, f);
+            prop_assert_eq!(rhai, scoped, "{} (lazy scope) on {:?}", what, f);
         }
     }
 }
@@ -289,7 +293,7 @@ proptest! {
         };
         prop_assert_eq!(c.predicate().is_some(), Predicate::parse(&expr).is_some());
         if let Some(p) = c.predicate() {
-            let rhai = c.eval_rhai(&engine, &mut f.scope());
+            let rhai = c.eval_rhai(&engine, &mut f.rhai_scope());
             prop_assert_eq!(rhai.ok(), p.eval(&f.view()), "`{}` on {:?}", expr, f);
         }
     }
