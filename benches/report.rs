@@ -146,7 +146,8 @@ fn ticket(rng: &mut Rng, id: &str, opened: DateTime<Utc>) -> Vec<Decision> {
                     kind: kind.into(),
                     text: "生成的工单：客厅灯具不亮".into(),
                     ..OpenTicket::default()
-                },
+                }
+                .into(),
                 fingerprint: "generated".into(),
             },
             None,

@@ -84,15 +84,16 @@ fn open(
             intake.class
         )));
     }
+    let intake = std::sync::Arc::new(intake.clone());
     let opened = Decision {
         at: now,
         fact: Fact::Opened {
-            intake: intake.clone(),
+            intake: std::sync::Arc::clone(&intake),
             fingerprint: p.fingerprint.clone(),
         },
         rule: None,
     };
-    let t = Ticket::new(intake.clone(), p.fingerprint.clone(), now);
+    let t = Ticket::new(intake, p.fingerprint.clone(), now);
     let mut run = Run::new(t, vec![opened], p);
     run.classify(now, None, None, None)?;
     run.catch_up(now, false)?;

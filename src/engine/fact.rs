@@ -1,6 +1,8 @@
 //! Facts: everything that happens to a ticket, as logged. Each carries the rule id
 //! that caused it (when a rule did) and, in the log, the policy fingerprint.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -11,7 +13,9 @@ use crate::limit_duration::LimitDuration;
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Fact {
     Opened {
-        intake: OpenTicket,
+        /// Shared with the ticket it opens.
+        #[serde(with = "super::ticket::shared")]
+        intake: Arc<OpenTicket>,
         fingerprint: String,
     },
     Classified {

@@ -69,7 +69,7 @@ pub struct Ticket {
 }
 
 /// The intake as stored: the same JSON as a plain `OpenTicket`.
-mod shared {
+pub(crate) mod shared {
     use std::sync::Arc;
 
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -102,7 +102,7 @@ impl Ticket {
                         fingerprint,
                     },
                 ) => {
-                    ticket = Some(Ticket::new(intake.clone(), fingerprint.clone(), d.at));
+                    ticket = Some(Ticket::new(Arc::clone(intake), fingerprint.clone(), d.at));
                 }
                 (Some(t), _) => t.apply(d),
                 (None, _) => return None,
@@ -111,11 +111,11 @@ impl Ticket {
         ticket
     }
 
-    pub fn new(intake: OpenTicket, fingerprint: String, at: DateTime<Utc>) -> Ticket {
+    pub fn new(intake: Arc<OpenTicket>, fingerprint: String, at: DateTime<Utc>) -> Ticket {
         Ticket {
             class: (intake.class > 0).then_some(intake.class),
             major: intake.major,
-            intake: Arc::new(intake),
+            intake,
             fingerprint,
             status: Status::Open,
             opened_at: at,

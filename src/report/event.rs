@@ -303,7 +303,8 @@ mod tests {
                     kind: "repair".into(),
                     text: "漏水\n严重".into(),
                     ..OpenTicket::default()
-                },
+                }
+                .into(),
                 fingerprint: "f".into(),
             },
             Fact::Classified {
