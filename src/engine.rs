@@ -20,7 +20,7 @@ pub use decide::{BUILTIN_STEPS, check_intake, decide, step_names, unknown_step};
 pub use fact::{Decision, Fact};
 pub use revisit::{RevisitSlot, SlotState};
 pub use ticket::{Status, Ticket};
-pub use timers::{DueTimer, NOTICE_CLOCK, pending_timers};
+pub use timers::{DueTimer, NOTICE_CLOCK, earliest_timer, pending_timers};
 
 /// Why a command was refused. Nothing is written when a command is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -18,7 +18,7 @@ use super::command::{Command, OpenTicket};
 use super::fact::{Decision, Fact};
 use super::revisit::SlotState;
 use super::ticket::{Status, Ticket};
-use super::timers::{NOTICE_CLOCK, NOTICE_MILESTONE, Target, pending_timers};
+use super::timers::{NOTICE_CLOCK, NOTICE_MILESTONE, Target, earliest_timer, pending_timers};
 
 mod classify;
 mod clocks;

@@ -39,6 +39,22 @@ impl DueTimer {
     }
 }
 
+/// The earliest of the ticket's time timers, without building them: the engine
+/// asks before and after every command, and most of the time nothing is due.
+pub fn earliest_timer(t: &Ticket) -> Option<DateTime<Utc>> {
+    let clocks = t
+        .clocks
+        .values()
+        .filter(|c| c.state == ClockState::Running)
+        .flat_map(|c| [c.warn_at.filter(|_| !c.warned), Some(c.deadline)]);
+    let revisits = t
+        .revisits
+        .iter()
+        .filter(|s| s.state == SlotState::Scheduled)
+        .map(|s| s.due);
+    clocks.chain(revisits).flatten().min()
+}
+
 /// Time timers, and `(slot, event)` pairs waiting for an event.
 pub fn pending_timers(t: &Ticket) -> (Vec<DueTimer>, Vec<(usize, String)>) {
     let mut timers = Vec::new();

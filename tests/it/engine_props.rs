@@ -14,7 +14,9 @@ use std::sync::OnceLock;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use proptest::prelude::*;
 
-use steward::engine::{Command, Decision, Fact, OpenTicket, Ticket, decide};
+use steward::engine::{
+    Command, Decision, Fact, OpenTicket, Ticket, decide, earliest_timer, pending_timers,
+};
 use steward::policy::CompiledPolicy;
 use steward::policy::model::Action;
 
@@ -247,6 +249,11 @@ fn run(s: &Script, extra_ticks: bool) -> Result<Run, TestCaseError> {
                     "replay differs after {:?} at {}",
                     cmd,
                     now
+                );
+                // The engine's quick look for due timers sees the earliest one.
+                prop_assert_eq!(
+                    earliest_timer(&t),
+                    pending_timers(&t).0.iter().map(|d| d.at).min()
                 );
                 // A ticket that is closed is not left paused (E2, D5).
                 prop_assert!(

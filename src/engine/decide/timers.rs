@@ -12,23 +12,24 @@ impl Run<'_> {
     ) -> Result<(), EngineError> {
         let p = self.p;
         let order = &p.policy.ordering.timers;
+        let due = |at: DateTime<Utc>| if inclusive { at <= now } else { at < now };
         // Each firing removes its timer; a repeating limit adds one further ahead.
         // The bound only guards against a policy that would loop on itself.
         for _ in 0..10_000 {
+            if !earliest_timer(&self.t).is_some_and(due) {
+                return Ok(());
+            }
             let (timers, _) = pending_timers(&self.t);
-            let next = timers
-                .into_iter()
-                .filter(|d| if inclusive { d.at <= now } else { d.at < now })
-                .min_by_key(|d| {
-                    (
-                        d.at,
-                        order
-                            .iter()
-                            .position(|k| *k == d.kind)
-                            .unwrap_or(usize::MAX),
-                        d.key(),
-                    )
-                });
+            let next = timers.into_iter().filter(|d| due(d.at)).min_by_key(|d| {
+                (
+                    d.at,
+                    order
+                        .iter()
+                        .position(|k| *k == d.kind)
+                        .unwrap_or(usize::MAX),
+                    d.key(),
+                )
+            });
             let Some(timer) = next else {
                 return Ok(());
             };
