@@ -11,6 +11,7 @@ use crate::policy::model::HookPoint;
 use crate::policy::model::{Action, ClockStart, EscalateTo, Limit, RevisitAnchor, RevisitStep};
 use crate::script::condition::{Condition, ConditionError, Facts};
 use crate::script::facts::{FactCache, FactView, TicketFacts, weekday_name};
+use crate::script::predicate::Hits;
 
 use super::EngineError;
 use super::clock::{self, ClockState};
@@ -119,7 +120,7 @@ struct Run<'a> {
     cache: std::cell::RefCell<FactCache>,
     /// The policy's keyword search over the ticket's text, run when first read;
     /// the text is the intake's, which no fact changes.
-    hits: std::cell::OnceCell<Vec<bool>>,
+    hits: std::cell::OnceCell<Hits>,
     /// Local hour and weekday of intake, which no fact changes either.
     opened_local: std::cell::OnceCell<(i64, &'static str)>,
 }

@@ -34,7 +34,9 @@ pub struct CompiledPolicy {
     pub tz: chrono_tz::Tz,
     engine: rhai::Engine,
     /// By section (`SECTIONS`), then rule id.
-    conditions: [HashMap<String, Condition>; 4],
+    /// By section, then id: a few dozen short keys, where a B-tree's string
+    /// comparisons cost less than hashing the key.
+    conditions: [BTreeMap<String, Condition>; 4],
     /// Categories in the order they are tried (`category_order`), fixed at load.
     categories: Vec<CategoryRule>,
     /// The `applies` of each limit and revisit rule, in the policy's order.
@@ -159,7 +161,7 @@ impl CompiledPolicy {
                 })
                 .transpose()
         };
-        let mut conditions: [HashMap<String, Condition>; 4] = Default::default();
+        let mut conditions: [BTreeMap<String, Condition>; 4] = Default::default();
         let mut by_id = |section: usize, id: &str, c: &Option<Condition>| {
             if let (Some(c), Some(map)) = (c, conditions.get_mut(section)) {
                 map.insert(id.to_string(), c.clone());

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use rhai::{AST, Engine};
 
 use super::facts::{ConditionScope, FactCache, FactView, TicketFacts};
-use super::predicate::{FactSource, Keywords, Predicate, Var};
+use super::predicate::{FactSource, Hits, Keywords, Predicate, Var};
 use super::sandbox;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -156,7 +156,7 @@ impl Condition {
 pub struct Facts<'a> {
     pub view: FactView<'a>,
     keywords: &'a Keywords,
-    hits: &'a std::cell::OnceCell<Vec<bool>>,
+    hits: &'a std::cell::OnceCell<Hits>,
 }
 
 impl<'a> Facts<'a> {
@@ -165,7 +165,7 @@ impl<'a> Facts<'a> {
     pub fn new(
         view: FactView<'a>,
         keywords: &'a Keywords,
-        hits: &'a std::cell::OnceCell<Vec<bool>>,
+        hits: &'a std::cell::OnceCell<Hits>,
     ) -> Facts<'a> {
         Facts {
             view,
@@ -197,11 +197,7 @@ impl FactSource for Facts<'_> {
             return Some(self.view.text.contains(lit));
         }
         let hits = self.hits.get_or_init(|| self.keywords.hits(self.view.text));
-        Some(
-            hits.get(id)
-                .copied()
-                .unwrap_or_else(|| self.view.text.contains(lit)),
-        )
+        Some(hits.get(id).unwrap_or_else(|| self.view.text.contains(lit)))
     }
 }
 

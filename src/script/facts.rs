@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 use rhai::{Array, Dynamic, ImmutableString, Scope};
 use serde::{Deserialize, Serialize};
 
-use super::predicate::{FactSource, Var};
+use super::predicate::{FactSource, Hits, Var};
 
 /// What policy text may know about a ticket.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -280,7 +280,7 @@ pub struct ConditionScope {
     facts: TicketFacts,
     scope: Option<Scope<'static>>,
     /// The policy's keyword search over `facts.text`, run when first read.
-    hits: std::cell::OnceCell<Vec<bool>>,
+    hits: std::cell::OnceCell<Hits>,
 }
 
 impl ConditionScope {
@@ -301,7 +301,7 @@ impl ConditionScope {
         self.scope.as_ref()
     }
 
-    pub fn hits(&self) -> &std::cell::OnceCell<Vec<bool>> {
+    pub fn hits(&self) -> &std::cell::OnceCell<Hits> {
         &self.hits
     }
 

@@ -259,25 +259,65 @@ impl Keywords {
     }
 
     /// Which keywords occur in `text`, by index.
-    pub fn hits(&self, text: &str) -> Vec<bool> {
-        let mut hits = vec![false; self.patterns.len()];
+    pub fn hits(&self, text: &str) -> Hits {
+        let mut hits = Hits::new(self.patterns.len());
         match &self.search {
             Some(ac) => {
                 for m in ac.find_overlapping_iter(text) {
-                    if let Some(h) = hits.get_mut(m.pattern().as_usize()) {
-                        *h = true;
-                    }
+                    hits.set(m.pattern().as_usize());
                 }
             }
             // The automaton could not be built (never for policy-sized sets):
             // one scan per keyword gives the same answers.
             None => {
-                for (h, p) in hits.iter_mut().zip(&self.patterns) {
-                    *h = text.contains(&**p);
+                for (i, p) in self.patterns.iter().enumerate() {
+                    if text.contains(&**p) {
+                        hits.set(i);
+                    }
                 }
             }
         }
         hits
+    }
+}
+
+/// The keywords found in one text: a bit each, in a word for the usual few
+/// dozen keywords, so a ticket's search allocates nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hits {
+    len: usize,
+    bits: u64,
+    /// Bits from 64 on, for policies with more keywords.
+    more: Vec<bool>,
+}
+
+impl Hits {
+    fn new(len: usize) -> Hits {
+        Hits {
+            len,
+            bits: 0,
+            more: vec![false; len.saturating_sub(64)],
+        }
+    }
+
+    fn set(&mut self, id: usize) {
+        match id {
+            0..64 => self.bits |= 1 << id,
+            _ => {
+                if let Some(h) = self.more.get_mut(id - 64) {
+                    *h = true;
+                }
+            }
+        }
+    }
+
+    /// Does keyword `id` occur? `None` for an id outside the search.
+    pub fn get(&self, id: usize) -> Option<bool> {
+        match id {
+            _ if id >= self.len => None,
+            0..64 => Some(self.bits & (1 << id) != 0),
+            _ => self.more.get(id - 64).copied(),
+        }
     }
 }
 
@@ -613,8 +653,22 @@ mod tests {
     #[test]
     fn keyword_hits_are_substring_tests() {
         let k = Keywords::new(vec!["渗水".into(), "水".into(), "ab".into(), "b".into()]);
-        assert_eq!(k.hits("墙面渗水"), vec![true, true, false, false]);
-        assert_eq!(k.hits("xab"), vec![false, false, true, true]);
-        assert_eq!(k.hits(""), vec![false; 4]);
+        let all = |h: Hits| (0..5).map(|i| h.get(i)).collect::<Vec<_>>();
+        let (t, f) = (Some(true), Some(false));
+        assert_eq!(all(k.hits("墙面渗水")), [t, t, f, f, None]);
+        assert_eq!(all(k.hits("xab")), [f, f, t, t, None]);
+        assert_eq!(all(k.hits("")), [f, f, f, f, None]);
+    }
+
+    #[test]
+    fn more_than_64_keywords_are_each_found() {
+        let words: Vec<String> = (0..100).map(|i| format!("<{i}>")).collect();
+        let k = Keywords::new(words.iter().map(|w| w.as_str().into()).collect());
+        let text = "<3> and <63> and <64> and <99>";
+        let hits = k.hits(text);
+        for (i, w) in words.iter().enumerate() {
+            assert_eq!(hits.get(i), Some(text.contains(w.as_str())), "keyword {i}");
+        }
+        assert_eq!(hits.get(100), None);
     }
 }
