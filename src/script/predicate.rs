@@ -155,6 +155,9 @@ pub enum Predicate {
     IntCmp(Var, Cmp, i64),
     /// `text.contains(lit)`, with the keyword's index in the policy's search.
     TextHas(usize, Box<str>),
+    /// `text.contains(a) || text.contains(b) || …` once its keywords are numbered:
+    /// the usual keyword rule, tested in one loop over the search's hits.
+    AnyText(Box<[(usize, Box<str>)]>),
     Contains(Var, Box<str>),
     StartsWith(Var, Box<str>),
     EndsWith(Var, Box<str>),
@@ -188,6 +191,16 @@ impl Predicate {
             Predicate::StrEq(v, lit, negated) => s.with_str(*v, |x| (x == &**lit) != *negated)?,
             Predicate::IntCmp(v, cmp, n) => cmp.holds(s.int(*v)?, *n),
             Predicate::TextHas(id, lit) => s.text_has(*id, lit)?,
+            Predicate::AnyText(keys) => {
+                let mut any = false;
+                for (id, lit) in keys {
+                    if s.text_has(*id, lit)? {
+                        any = true;
+                        break;
+                    }
+                }
+                any
+            }
             Predicate::Contains(v, lit) => s.with_str(*v, |x| x.contains(&**lit))?,
             Predicate::StartsWith(v, lit) => s.with_str(*v, |x| x.starts_with(&**lit))?,
             Predicate::EndsWith(v, lit) => s.with_str(*v, |x| x.ends_with(&**lit))?,
@@ -199,16 +212,35 @@ impl Predicate {
         })
     }
 
-    /// Every `text.contains` keyword, in order, for the policy's one search.
+    /// Number every `text.contains` keyword, in order, for the policy's one
+    /// search, and join `||` chains of them into one [`Predicate::AnyText`].
     pub fn keywords_mut(&mut self, f: &mut impl FnMut(&str) -> usize) {
         match self {
             Predicate::TextHas(id, lit) => *id = f(lit),
-            Predicate::BoolEq(a, b, _) | Predicate::And(a, b) | Predicate::Or(a, b) => {
+            Predicate::AnyText(keys) => keys.iter_mut().for_each(|(id, lit)| *id = f(lit)),
+            Predicate::BoolEq(a, b, _) | Predicate::And(a, b) => {
                 a.keywords_mut(f);
                 b.keywords_mut(f);
             }
+            Predicate::Or(a, b) => {
+                a.keywords_mut(f);
+                b.keywords_mut(f);
+                if let (Some(mut left), Some(right)) = (a.keywords(), b.keywords()) {
+                    left.extend(right);
+                    *self = Predicate::AnyText(left.into_boxed_slice());
+                }
+            }
             Predicate::Not(p) => p.keywords_mut(f),
             _ => {}
+        }
+    }
+
+    /// The keywords of a `text.contains` or of a chain of them, in order.
+    fn keywords(&self) -> Option<Vec<(usize, Box<str>)>> {
+        match self {
+            Predicate::TextHas(id, lit) => Some(vec![(*id, lit.clone())]),
+            Predicate::AnyText(keys) => Some(keys.to_vec()),
+            _ => None,
         }
     }
 }
@@ -658,6 +690,38 @@ mod tests {
         assert_eq!(all(k.hits("墙面渗水")), [t, t, f, f, None]);
         assert_eq!(all(k.hits("xab")), [f, f, t, t, None]);
         assert_eq!(all(k.hits("")), [f, f, f, f, None]);
+    }
+
+    #[test]
+    fn a_chain_of_keywords_becomes_one_test_with_the_same_answers() {
+        let expr = r#"text.contains("电梯") || text.contains("困人") || text.contains("漏电")"#;
+        let plain = Predicate::parse(expr).expect("a predicate");
+        let mut numbered = plain.clone();
+        let mut words: Vec<Box<str>> = Vec::new();
+        numbered.keywords_mut(&mut |lit| {
+            words.push(lit.into());
+            words.len() - 1
+        });
+        assert!(
+            matches!(&numbered, Predicate::AnyText(k) if k.len() == 3),
+            "{numbered:?}"
+        );
+        // A mixed chain keeps its shape: only pure keyword chains are joined.
+        let mut mixed =
+            Predicate::parse(r#"emergency || text.contains("电梯")"#).expect("a predicate");
+        mixed.keywords_mut(&mut |_| 0);
+        assert!(matches!(mixed, Predicate::Or(..)));
+        for text in ["电梯困人", "漏电了", "一切正常", ""] {
+            let view = crate::script::facts::TicketFacts {
+                text: text.into(),
+                ..Default::default()
+            };
+            assert_eq!(
+                numbered.eval(&view.view()),
+                plain.eval(&view.view()),
+                "{text}"
+            );
+        }
     }
 
     #[test]
