@@ -39,7 +39,7 @@ pub use marks::Mark;
 pub use query::{ListedTicket, TicketQuery, TicketSort};
 pub use registry::{ESTATE_DECLARED, EXTERNAL_EVENT, OWNER_VISITED};
 pub use scan::{RawEvent, RawTicket, RawTimer, TicketRecord, expected_schema};
-pub use serve::{Delivery, Gauges, OutboxEntry, OutboxView, Remembered, TokenRow};
+pub use serve::{Delivery, Gauges, Lease, OutboxEntry, OutboxView, Remembered, TokenRow};
 pub use tx::{EventRow, NewEvent, TicketFilter, TicketRow, Timer};
 
 use error::Ctx;

@@ -43,7 +43,7 @@ const WRITE_LOCK: i64 = 0x5354_5744_0000_0001;
 const MIGRATE_LOCK: i64 = 0x5354_5744_0000_0002;
 
 /// The PostgreSQL schema version this build creates and understands.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// Whether `db` is a PostgreSQL URL rather than a file path.
 pub fn is_url(db: &str) -> bool {

@@ -35,6 +35,7 @@ mod scenarios_engine;
 mod serve_api;
 mod serve_cluster;
 mod serve_crash;
+mod serve_outbox_cluster;
 mod serve_page;
 mod serve_runtime;
 mod serve_semantics;

@@ -122,7 +122,7 @@ fn a_newer_schema_is_refused() {
     backend::exec(&db, "UPDATE steward_schema SET version = 99");
     let line = error_line(url, &["ticket", "list"]);
     assert!(
-        line.ends_with("has schema version 99, newer than this steward (3): upgrade steward"),
+        line.ends_with("has schema version 99, newer than this steward (4): upgrade steward"),
         "{line}"
     );
 }
