@@ -12,6 +12,7 @@
 mod applied;
 mod backend;
 mod chain;
+mod copy;
 mod error;
 mod marks;
 mod pg;
@@ -34,6 +35,7 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 pub use applied::{Application, StoredPolicyRow, active_setting_key};
 pub use backend::{Backend, Tx};
 pub use chain::{ChainHead, ChainReport, GENESIS_HASH};
+pub use copy::TableCopy;
 pub use error::StoreError;
 pub use marks::Mark;
 pub use query::{ListedTicket, TicketQuery, TicketSort};

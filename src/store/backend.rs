@@ -91,6 +91,14 @@ impl<'c> Tx<'c> {
         }
     }
 
+    /// The PostgreSQL transaction underneath, for `store copy`.
+    pub(super) fn pg_mut(&mut self) -> Option<&mut pg::Tx<'c>> {
+        match &mut self.inner {
+            Inner::Pg(t) => Some(t),
+            Inner::Sqlite(_) => None,
+        }
+    }
+
     /// The database behind this transaction.
     pub fn backend(&self) -> Backend {
         match &self.inner {

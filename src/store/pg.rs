@@ -17,6 +17,7 @@
 //! Reads run in `REPEATABLE READ READ ONLY` transactions: one snapshot, as
 //! SQLite's read transactions give.
 
+mod copy;
 mod reads;
 mod schema;
 mod serve;

@@ -44,3 +44,4 @@ mod service_batch;
 mod sim_replay;
 mod sim_scenarios;
 mod store_backends;
+mod store_copy;
