@@ -341,3 +341,74 @@ fn copy_table(
     }
     Ok(tally.finish(table.name))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn digest(rows: &[&[Cell]]) -> String {
+        let mut t = Tally::new();
+        for r in rows {
+            t.add(r);
+        }
+        t.finish("t").sha256
+    }
+
+    #[test]
+    fn a_digest_tells_values_apart_that_print_alike() {
+        let text = |s: &str| Cell::Text(s.to_owned());
+        let all = [
+            digest(&[&[Cell::Null]]),
+            digest(&[&[text("")]]),
+            digest(&[&[Cell::Int(1)]]),
+            digest(&[&[text("1")]]),
+            digest(&[&[Cell::Bytes(b"1".to_vec())]]),
+            // Where one value ends and the next begins.
+            digest(&[&[text("ab"), text("c")]]),
+            digest(&[&[text("a"), text("bc")]]),
+            digest(&[&[text("a")], &[text("b")]]),
+            digest(&[&[text("b")], &[text("a")]]),
+        ];
+        for (i, a) in all.iter().enumerate() {
+            for b in &all[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+        assert_eq!(digest(&[&[Cell::Int(7)]]), digest(&[&[Cell::Int(7)]]));
+    }
+
+    #[test]
+    fn every_table_of_the_schema_is_copied() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        for m in super::super::MIGRATIONS {
+            conn.execute_batch(m).unwrap();
+        }
+        let mut stmt = conn
+            .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
+            .unwrap();
+        let tables: Vec<String> = stmt
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let mut copied: Vec<&str> = TABLES.iter().map(|t| t.name).collect();
+        copied.sort_unstable();
+        assert_eq!(tables, copied);
+        // And every column of each (the generated ones are the target's own).
+        for t in TABLES {
+            let mut stmt = conn
+                .prepare(&format!(
+                    "SELECT name, hidden FROM pragma_table_xinfo('{}')",
+                    t.name
+                ))
+                .unwrap();
+            let columns: Vec<String> = stmt
+                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+                .unwrap()
+                .filter_map(|c| c.ok().filter(|(_, hidden)| *hidden == 0).map(|(n, _)| n))
+                .collect();
+            let ours: Vec<&str> = t.columns.iter().map(|(c, _)| *c).collect();
+            assert_eq!(columns, ours, "{}", t.name);
+        }
+    }
+}
