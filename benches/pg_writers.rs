@@ -14,6 +14,8 @@
 //!
 //! `STEWARD_BENCH_POSTGRES=postgres://steward@127.0.0.1:54329/postgres cargo bench --bench pg_writers`
 //!
+//! Figures: docs/postgres.md ("Measured").
+//!
 //! Every write transaction takes one advisory lock (see src/store/pg.rs), so
 //! writers of different estates still take turns: expect little scaling.
 
