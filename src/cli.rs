@@ -20,6 +20,7 @@ mod replay_cmd;
 mod report_cmd;
 mod serve_cmd;
 mod sim_cmd;
+mod store_cmd;
 mod tick_cmd;
 pub(crate) mod ticket_cmd;
 mod ticket_steps;
@@ -153,6 +154,7 @@ fn dispatch(cli: Cli) -> i32 {
         Command::Serve(args) => serve_cmd::run(args, g),
         Command::Token(cmd) => token_cmd::run(cmd, g),
         Command::Outbox(cmd) => outbox_cmd::run(cmd, g),
+        Command::Store(cmd) => store_cmd::run(cmd, g),
         Command::Completions { shell } => docs_cmd::completions(shell),
         Command::Man { out } => docs_cmd::man(out.as_deref()),
     }

@@ -19,6 +19,21 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
 
+/// A SHA-256 fed piece by piece (the table digests of `store copy`).
+#[derive(Default)]
+pub struct Hasher(Sha256);
+
+impl Hasher {
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+
+    /// The digest in lowercase hex.
+    pub fn finish_hex(self) -> String {
+        hex(&self.0.finalize())
+    }
+}
+
 /// Lowercase hex SHA-256 of everything `reader` yields, read in 64 KiB pieces, so a
 /// large file (an imported register) is never held in memory whole.
 pub fn sha256_hex_of_reader(mut reader: impl std::io::Read) -> std::io::Result<String> {

@@ -12,6 +12,7 @@
 mod applied;
 mod backend;
 mod chain;
+mod copy;
 mod error;
 mod marks;
 mod pg;
@@ -34,12 +35,13 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 pub use applied::{Application, StoredPolicyRow, active_setting_key};
 pub use backend::{Backend, Tx};
 pub use chain::{ChainHead, ChainReport, GENESIS_HASH};
+pub use copy::TableCopy;
 pub use error::StoreError;
 pub use marks::Mark;
 pub use query::{ListedTicket, TicketQuery, TicketSort};
 pub use registry::{ESTATE_DECLARED, EXTERNAL_EVENT, OWNER_VISITED};
 pub use scan::{RawEvent, RawTicket, RawTimer, TicketRecord, expected_schema};
-pub use serve::{Delivery, Gauges, OutboxEntry, OutboxView, Remembered, TokenRow};
+pub use serve::{Delivery, Gauges, Lease, OutboxEntry, OutboxView, Remembered, TokenRow};
 pub use tx::{EventRow, NewEvent, TicketFilter, TicketRow, Timer};
 
 use error::Ctx;

@@ -139,6 +139,9 @@ Bad rows are listed with file, row, column and why, skipped, and make the exit c
     /// The notification outbox and its delivery state
     #[command(subcommand)]
     Outbox(super::outbox_cmd::OutboxCmd),
+    /// The database itself: copy an SQLite file into PostgreSQL
+    #[command(subcommand)]
+    Store(super::store_cmd::StoreCmd),
     /// Print a shell completion script to standard output
     #[command(after_help = "Examples:
   steward completions bash > /etc/bash_completion.d/steward
@@ -622,7 +625,8 @@ impl Command {
             | Command::Outbox(
                 super::outbox_cmd::OutboxCmd::List { format, .. }
                 | super::outbox_cmd::OutboxCmd::Release { format, .. },
-            ) => (*format).into(),
+            )
+            | Command::Store(super::store_cmd::StoreCmd::Copy { format, .. }) => (*format).into(),
             Command::Report(
                 ReportCmd::Daily { common, .. }
                 | ReportCmd::Weekly { common, .. }

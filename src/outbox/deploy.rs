@@ -35,6 +35,12 @@ pub struct Dispatch {
     /// How long one attempt may take (connect, send, answer).
     #[serde(default = "timeout")]
     pub timeout_seconds: u64,
+    /// How long a server's claim on a delivery lasts: another server on the
+    /// same database sends it only after that, if the first never recorded
+    /// an outcome (it died mid-send). Longer than an attempt's timeout, so a
+    /// live server's attempt ends before anybody else may claim it.
+    #[serde(default = "lease")]
+    pub lease_seconds: u64,
 }
 
 fn max_attempts() -> u32 {
@@ -49,6 +55,9 @@ fn max_delay() -> u64 {
 fn timeout() -> u64 {
     10
 }
+fn lease() -> u64 {
+    60
+}
 
 impl Default for Dispatch {
     fn default() -> Self {
@@ -57,6 +66,7 @@ impl Default for Dispatch {
             base_delay_seconds: base_delay(),
             max_delay_seconds: max_delay(),
             timeout_seconds: timeout(),
+            lease_seconds: lease(),
         }
     }
 }
@@ -154,6 +164,16 @@ impl Deployment {
         if d.dispatch.max_attempts == 0 {
             return Err("dispatch.max_attempts must be at least 1".into());
         }
+        // Attempts are given at least one second (see the dispatcher), and
+        // the outcome must be recorded before the lease lapses.
+        let attempt = d.dispatch.timeout_seconds.max(1);
+        if d.dispatch.lease_seconds <= attempt {
+            return Err(format!(
+                "dispatch.lease_seconds ({}) must be longer than dispatch.timeout_seconds ({attempt}): \
+                 another server would claim a delivery while this one is still sending it",
+                d.dispatch.lease_seconds
+            ));
+        }
         Ok(d)
     }
 
@@ -243,5 +263,14 @@ channels = ["hook"]
         let e =
             Deployment::parse("[channels.a]\ntype = \"wecom\"\nurl = \"ftp://x\"\n").unwrap_err();
         assert!(e.contains("not an http"), "{e}");
+        let e = Deployment::parse("[dispatch]\ntimeout_seconds = 30\nlease_seconds = 30\n")
+            .unwrap_err();
+        assert_eq!(
+            e,
+            "dispatch.lease_seconds (30) must be longer than dispatch.timeout_seconds (30): \
+             another server would claim a delivery while this one is still sending it"
+        );
+        let d = Deployment::parse("[dispatch]\ntimeout_seconds = 5\n").unwrap();
+        assert_eq!(d.dispatch.lease_seconds, 60);
     }
 }

@@ -4,6 +4,12 @@
 //! are written through the writer: delivered, or retried later with backoff,
 //! or dead after the last attempt. State lives in the database, so a restart
 //! resends what was in flight: at least once, never lost.
+//!
+//! Several servers may dispatch from one database. Each claims the due
+//! deliveries it sends with a lease (its name and an expiry) in one short
+//! transaction, sends outside it, and records the outcome only if the lease
+//! is still its own. A server that dies mid-send leaves leases that lapse,
+//! after which another server claims and sends those deliveries.
 
 use std::collections::HashSet;
 use std::sync::atomic::Ordering;
@@ -14,7 +20,7 @@ use tokio::sync::watch;
 
 use crate::outbox::{self, Deployment, channels};
 use crate::service::AppError;
-use crate::store::{Delivery, OutboxEntry};
+use crate::store::{Delivery, Lease, OutboxEntry};
 
 use super::State;
 
@@ -28,6 +34,8 @@ pub async fn run(state: State, deployment: Arc<Deployment>, mut stop: watch::Rec
             return;
         }
     };
+    let worker = Arc::new(worker_name());
+    tracing::info!(worker = %worker, lease_seconds = deployment.dispatch.lease_seconds, "dispatcher started");
     let in_flight: Arc<Mutex<HashSet<Key>>> = Arc::default();
     let tz = state
         .readers
@@ -49,11 +57,13 @@ pub async fn run(state: State, deployment: Arc<Deployment>, mut stop: watch::Rec
             tracing::warn!(detail = %p, "dispatcher: routing failed");
         }
         let now = state.clock.now();
-        let due = state
-            .readers
-            .with(move |svc| Ok(svc.store().read(|tx| tx.due_deliveries(now, 256))?))
-            .await
-            .unwrap_or_default();
+        let due = match claim(&state, &deployment, &worker, now).await {
+            Ok(due) => due,
+            Err(e) => {
+                tracing::warn!(detail = %e, "dispatcher: claiming due deliveries failed");
+                Vec::new()
+            }
+        };
         for (entry, delivery) in due {
             let key = (
                 delivery.seq,
@@ -67,14 +77,16 @@ pub async fn run(state: State, deployment: Arc<Deployment>, mut stop: watch::Rec
             if !fresh {
                 continue;
             }
-            let (state, deployment, client, in_flight) = (
+            let (state, deployment, client, in_flight, worker) = (
                 state.clone(),
                 deployment.clone(),
                 client.clone(),
                 in_flight.clone(),
+                worker.clone(),
             );
             tokio::spawn(async move {
-                attempt(&state, &deployment, &client, entry, delivery, tz).await;
+                let d = attempt(&state, &deployment, &client, entry, delivery, tz).await;
+                save(&state, d, &worker).await;
                 if let Ok(mut s) = in_flight.lock() {
                     s.remove(&key);
                 }
@@ -92,6 +104,49 @@ pub async fn run(state: State, deployment: Arc<Deployment>, mut stop: watch::Rec
         // A real-time floor between rounds, whatever the clock does.
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// Leases the deliveries due at `now` to this server, through the writer (on
+/// SQLite the one write connection; on PostgreSQL a short transaction).
+async fn claim(
+    state: &State,
+    deployment: &Deployment,
+    worker: &Arc<String>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<(OutboxEntry, Delivery)>, String> {
+    let lease = i64::try_from(deployment.dispatch.lease_seconds).unwrap_or(i64::MAX);
+    let until = now + chrono::Duration::seconds(lease);
+    let worker = worker.clone();
+    let claimed = state
+        .writer
+        .run(move |svc| {
+            svc.batch(|b| {
+                let lease = Lease {
+                    worker: &worker,
+                    now,
+                    until,
+                };
+                b.tx().claim_deliveries(&lease, 256).map_err(AppError::from)
+            })
+        })
+        .await;
+    match claimed {
+        Some(Ok(due)) => Ok(due),
+        Some(Err(e)) => Err(e.to_string()),
+        None => Err("the writer stopped".into()),
+    }
+}
+
+/// A name for this dispatcher in the leases it takes: unique per process
+/// start, so that a restarted server does not take its predecessor's leases
+/// for its own.
+fn worker_name() -> String {
+    let mut b = [0u8; 4];
+    let tag = match getrandom::fill(&mut b) {
+        Ok(()) => crate::digest::hex(&b),
+        Err(_) => "0".repeat(8),
+    };
+    format!("serve-{}-{tag}", std::process::id())
 }
 
 /// Routes every unrouted entry (a batch at a time) in one write.
@@ -138,15 +193,14 @@ async fn attempt(
     entry: OutboxEntry,
     mut d: Delivery,
     tz: chrono_tz::Tz,
-) {
+) -> Delivery {
     let Some(channel) = deployment.channels.get(&d.channel) else {
         d.state = "dead".into();
         d.last_error = Some(format!(
             "channel `{}` is no longer in the deployment file",
             d.channel
         ));
-        save(state, d).await;
-        return;
+        return d;
     };
     let message = channels::Message::new(&entry, &d.channel, outbox::text(&entry, tz), tz);
     let timeout = Duration::from_secs(deployment.dispatch.timeout_seconds.max(1));
@@ -187,17 +241,31 @@ async fn attempt(
             d.last_error = Some(why);
         }
     }
-    save(state, d).await;
+    d
 }
 
-async fn save(state: &State, d: Delivery) {
+async fn save(state: &State, d: Delivery, worker: &Arc<String>) {
+    let id = channels::delivery_id(d.seq, &d.recipient, &d.channel);
+    let worker = worker.clone();
     let saved = state
         .writer
-        .run(move |svc| svc.batch(|b| b.tx().update_delivery(&d).map_err(AppError::from)))
+        .run(move |svc| svc.batch(|b| b.tx().finish_delivery(&d, &worker).map_err(AppError::from)))
         .await;
-    if let Some(Err(e)) = saved {
-        // Still pending in the database: it is sent again (at least once).
-        tracing::error!(error = %e, "cannot record a delivery's outcome");
+    match saved {
+        Some(Ok(true)) => {}
+        // The lease lapsed and another server claimed the delivery: its
+        // attempt decides (the receiver may see this one twice).
+        Some(Ok(false)) => {
+            tracing::warn!(delivery = %id, "lease lost before the outcome was recorded; another server has it");
+        }
+        // Still pending and leased in the database: sent again once the
+        // lease lapses (at least once).
+        Some(Err(e)) => {
+            tracing::error!(delivery = %id, error = %e, "cannot record a delivery's outcome")
+        }
+        None => {
+            tracing::error!(delivery = %id, "cannot record a delivery's outcome: the writer stopped")
+        }
     }
 }
 

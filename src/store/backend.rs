@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 
 use super::serve::Row5;
 use super::{
-    Application, ChainReport, Delivery, EventRow, Gauges, ListedTicket, Mark, NewEvent,
+    Application, ChainReport, Delivery, EventRow, Gauges, Lease, ListedTicket, Mark, NewEvent,
     OutboxEntry, OutboxView, Remembered, StoreError, StoredPolicyRow, TicketFilter, TicketQuery,
     TicketRecord, TicketRow, Timer, TokenRow,
 };
@@ -91,6 +91,14 @@ impl<'c> Tx<'c> {
         }
     }
 
+    /// The PostgreSQL transaction underneath, for `store copy`.
+    pub(super) fn pg_mut(&mut self) -> Option<&mut pg::Tx<'c>> {
+        match &mut self.inner {
+            Inner::Pg(t) => Some(t),
+            Inner::Sqlite(_) => None,
+        }
+    }
+
     /// The database behind this transaction.
     pub fn backend(&self) -> Backend {
         match &self.inner {
@@ -162,7 +170,6 @@ impl<'c> Tx<'c> {
             f: impl FnMut(ListedTicket) -> Result<(), StoreError>,
         ) -> Result<(), StoreError>;
         fn outbox_unrouted(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError>;
-        fn due_deliveries(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<(OutboxEntry, Delivery)>, StoreError>;
         fn outbox(&self, ticket: Option<&str>, limit: usize, state: Option<&str>) -> Result<Vec<OutboxView>, StoreError>;
         fn outbox_rows(&self) -> Result<Vec<Row5>, StoreError>;
         fn notification_events(&self) -> Result<Vec<Row5>, StoreError>;
@@ -192,7 +199,10 @@ impl<'c> Tx<'c> {
         fn revoke_token(&mut self, name: &str, at: DateTime<Utc>) -> Result<bool, StoreError>;
         fn remember(&mut self, actor: &str, key: &str, answer: &Remembered, at: DateTime<Utc>) -> Result<(), StoreError>;
         fn route_entry(&mut self, seq: i64, recipient: &str, channels: &[String], at: DateTime<Utc>) -> Result<(), StoreError>;
-        fn update_delivery(&mut self, d: &Delivery) -> Result<(), StoreError>;
+        /// Claims due deliveries that no live lease holds, setting this lease on them.
+        fn claim_deliveries(&mut self, lease: &Lease<'_>, limit: usize) -> Result<Vec<(OutboxEntry, Delivery)>, StoreError>;
+        /// Records an attempt's outcome and ends the lease, if `worker` still holds it.
+        fn finish_delivery(&mut self, d: &Delivery, worker: &str) -> Result<bool, StoreError>;
         /// Lets held outbox entries go out; returns how many.
         fn release_held(&mut self, ticket: Option<&str>) -> Result<usize, StoreError>;
         /// Undoes `next_ticket_number` for a number an open did not use.

@@ -17,6 +17,7 @@
 //! Reads run in `REPEATABLE READ READ ONLY` transactions: one snapshot, as
 //! SQLite's read transactions give.
 
+mod copy;
 mod reads;
 mod schema;
 mod serve;
@@ -43,7 +44,7 @@ const WRITE_LOCK: i64 = 0x5354_5744_0000_0001;
 const MIGRATE_LOCK: i64 = 0x5354_5744_0000_0002;
 
 /// The PostgreSQL schema version this build creates and understands.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// Whether `db` is a PostgreSQL URL rather than a file path.
 pub fn is_url(db: &str) -> bool {

@@ -191,4 +191,14 @@ UPDATE outbox SET routed_at = 'held'
       AND NOT EXISTS (SELECT 1 FROM deliveries d
                       WHERE d.seq = outbox.seq AND d.recipient = outbox.recipient);
 ",
+    // 8: delivery leases, so that several servers on one database send each
+    // delivery once. A dispatcher claims due deliveries (its name in
+    // `claimed_by`, `lease_until` when the claim lapses), sends outside the
+    // claiming transaction, then records the outcome only while the claim is
+    // still its own. A server that dies mid-send leaves a lease that lapses,
+    // and the delivery is claimable again: at least once survives the crash.
+    r"
+ALTER TABLE deliveries ADD COLUMN claimed_by TEXT;
+ALTER TABLE deliveries ADD COLUMN lease_until TEXT;
+",
 ];

@@ -64,6 +64,19 @@ pub struct Delivery {
     pub next_at: DateTime<Utc>,
     pub last_error: Option<String>,
     pub delivered_at: Option<DateTime<Utc>>,
+    /// The dispatcher that holds a lease on it (sending it now), and until when.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claimed_by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lease_until: Option<DateTime<Utc>>,
+}
+
+/// A dispatcher's claim on due deliveries: who claims, and until when.
+#[derive(Debug, Clone, Copy)]
+pub struct Lease<'a> {
+    pub worker: &'a str,
+    pub now: DateTime<Utc>,
+    pub until: DateTime<Utc>,
 }
 
 /// An outbox entry and its deliveries, as `outbox list` and the API show it.
@@ -369,12 +382,18 @@ impl Tx<'_> {
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let at = time::format(at)?;
-        self.tx
+        let routed = self
+            .tx
             .prepare_cached(
                 "UPDATE outbox SET routed_at = ?3 WHERE seq = ?1 AND recipient = ?2 AND routed_at IS NULL",
             )
             .and_then(|mut s| s.execute(params![seq, recipient, at]))
             .ctx(self.name)?;
+        // Another server's dispatcher routed it first (with its own
+        // deployment file): its deliveries stand, none are added.
+        if routed == 0 {
+            return Ok(());
+        }
         for ch in channels {
             self.tx
                 .prepare_cached(
@@ -387,26 +406,40 @@ impl Tx<'_> {
         Ok(())
     }
 
-    /// Pending deliveries due at `now`, earliest first, with their entries.
-    pub fn due_deliveries(
-        &self,
-        now: DateTime<Utc>,
+    /// Claims up to `limit` pending deliveries due at `lease.now` that no
+    /// live lease holds, earliest first, and returns them with their entries.
+    /// SQLite has one writer at a time, so the claim needs no row locks.
+    pub fn claim_deliveries(
+        &mut self,
+        lease: &Lease<'_>,
         limit: usize,
     ) -> Result<Vec<(OutboxEntry, Delivery)>, StoreError> {
         let mut stmt = self
             .tx
             .prepare_cached(
-                "SELECT seq, recipient, channel FROM deliveries
-                 WHERE state = 'pending' AND next_at <= ?1 ORDER BY next_at, seq LIMIT ?2",
+                "UPDATE deliveries SET claimed_by = ?3, lease_until = ?4
+                 WHERE (seq, recipient, channel) IN (
+                     SELECT seq, recipient, channel FROM deliveries
+                     WHERE state = 'pending' AND next_at <= ?1
+                       AND (lease_until IS NULL OR lease_until <= ?1)
+                     ORDER BY next_at, seq LIMIT ?2)
+                 RETURNING seq, recipient, channel",
             )
             .ctx(self.name)?;
         let keys: Vec<(i64, String, String)> = stmt
-            .query_map(params![time::format(now)?, limit as i64], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })
+            .query_map(
+                params![
+                    time::format(lease.now)?,
+                    limit as i64,
+                    lease.worker,
+                    time::format(lease.until)?
+                ],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
             .ctx(self.name)?
             .collect::<Result<_, _>>()
             .ctx(self.name)?;
+        drop(stmt);
         let mut out = Vec::new();
         for (seq, recipient, channel) in keys {
             let sql = format!("{ENTRY_SELECT} WHERE o.seq = ?1 AND o.recipient = ?2");
@@ -424,15 +457,20 @@ impl Tx<'_> {
                 out.push((e, d));
             }
         }
+        out.sort_by_key(|(_, d)| (d.next_at, d.seq));
         Ok(out)
     }
 
-    /// Records an attempt's outcome.
-    pub fn update_delivery(&mut self, d: &Delivery) -> Result<(), StoreError> {
-        self.tx
+    /// Records an attempt's outcome and ends the lease, if `worker` still
+    /// holds it; `false` if another dispatcher claimed the delivery since
+    /// (this one's lease lapsed): that one's attempt decides.
+    pub fn finish_delivery(&mut self, d: &Delivery, worker: &str) -> Result<bool, StoreError> {
+        let n = self
+            .tx
             .prepare_cached(
-                "UPDATE deliveries SET state = ?4, attempts = ?5, next_at = ?6, last_error = ?7, delivered_at = ?8
-                 WHERE seq = ?1 AND recipient = ?2 AND channel = ?3",
+                "UPDATE deliveries SET state = ?4, attempts = ?5, next_at = ?6, last_error = ?7,
+                     delivered_at = ?8, claimed_by = NULL, lease_until = NULL
+                 WHERE seq = ?1 AND recipient = ?2 AND channel = ?3 AND claimed_by = ?9",
             )
             .and_then(|mut s| {
                 s.execute(params![
@@ -444,10 +482,11 @@ impl Tx<'_> {
                     time::format(d.next_at).unwrap_or_default(),
                     d.last_error,
                     d.delivered_at.map(|t| time::format(t).unwrap_or_default()),
+                    worker,
                 ])
             })
             .ctx(self.name)?;
-        Ok(())
+        Ok(n > 0)
     }
 
     /// The newest entries first (at most `limit`), with their deliveries;
@@ -546,7 +585,8 @@ impl Tx<'_> {
         let mut stmt = self
             .tx
             .prepare_cached(
-                "SELECT seq, recipient, channel, state, attempts, next_at, last_error, delivered_at
+                "SELECT seq, recipient, channel, state, attempts, next_at, last_error, delivered_at,
+                        claimed_by, lease_until
                  FROM deliveries WHERE seq = ?1 AND recipient = ?2 ORDER BY channel",
             )
             .ctx(self.name)?;
@@ -555,6 +595,7 @@ impl Tx<'_> {
         while let Some(r) = rows.next().ctx(self.name)? {
             let next_at: String = r.get(5).ctx(self.name)?;
             let delivered: Option<String> = r.get(7).ctx(self.name)?;
+            let lease: Option<String> = r.get(9).ctx(self.name)?;
             out.push(Delivery {
                 seq: r.get(0).ctx(self.name)?,
                 recipient: r.get(1).ctx(self.name)?,
@@ -565,6 +606,10 @@ impl Tx<'_> {
                 last_error: r.get(6).ctx(self.name)?,
                 delivered_at: delivered
                     .map(|t| time::parse(&t, self.name, "deliveries.delivered_at"))
+                    .transpose()?,
+                claimed_by: r.get(8).ctx(self.name)?,
+                lease_until: lease
+                    .map(|t| time::parse(&t, self.name, "deliveries.lease_until"))
                     .transpose()?,
             });
         }

@@ -8,8 +8,8 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, TimeZone, Utc};
 use steward::store::{
-    GENESIS_HASH, NewEvent, Store, StoreError, TicketFilter, TicketQuery, TicketRow, TicketSort,
-    Timer,
+    Delivery, GENESIS_HASH, Lease, NewEvent, Store, StoreError, TicketFilter, TicketQuery,
+    TicketRow, TicketSort, Timer,
 };
 use tempfile::TempDir;
 
@@ -426,13 +426,112 @@ fn a_notification_event_fills_the_outbox_in_its_transaction() {
     store
         .write(|tx| tx.route_entry(1, "center", &["sms".to_owned()], t(3)))
         .unwrap();
-    let due = store.read(|tx| tx.due_deliveries(t(3), 10)).unwrap();
+    // Routed once: a second dispatcher routing the same entry adds nothing.
+    store
+        .write(|tx| tx.route_entry(1, "center", &["mail".to_owned()], t(3)))
+        .unwrap();
+    let lease = Lease {
+        worker: "a",
+        now: t(3),
+        until: t(63),
+    };
+    let due = store.write(|tx| tx.claim_deliveries(&lease, 10)).unwrap();
     assert_eq!(due.len(), 1);
+    assert_eq!(due[0].1.channel, "sms");
     let views = store.read(|tx| tx.outbox(Some("T-1"), 10, None)).unwrap();
     let states: Vec<&str> = views.iter().map(|v| v.state.as_str()).collect();
     assert_eq!(states, ["unrouted", "pending", "unrouted"]);
     assert_eq!(store.read(|tx| tx.outbox_rows()).unwrap().len(), 3);
     assert_eq!(store.read(|tx| tx.notification_events()).unwrap().len(), 2);
+}
+
+/// A store with one routed notification to `center` over `sms`, due at t(3).
+fn one_due_delivery() -> (TempDir, PathBuf, Store) {
+    let (dir, db) = fresh();
+    let mut store = Store::open(&db).unwrap();
+    store
+        .write(|tx| {
+            tx.put_ticket(&ticket_row("T-1", "north", "open", 0))?;
+            tx.append_event(&NewEvent {
+                ticket: Some("T-1"),
+                at: t(1),
+                kind: "notified",
+                payload: r#"{"fact":{"to":["center"]}}"#,
+                fingerprint: "fp1",
+                rule: Some("E1"),
+            })?;
+            tx.route_entry(1, "center", &["sms".to_owned()], t(3))
+        })
+        .unwrap();
+    (dir, db, store)
+}
+
+fn claim(store: &mut Store, worker: &str, now: i64) -> Vec<Delivery> {
+    let lease = Lease {
+        worker,
+        now: t(now),
+        until: t(now + 60),
+    };
+    store
+        .write(|tx| tx.claim_deliveries(&lease, 10))
+        .unwrap()
+        .into_iter()
+        .map(|(_, d)| d)
+        .collect()
+}
+
+#[test]
+fn a_leased_delivery_is_claimed_by_one_dispatcher_until_its_lease_lapses() {
+    let (_dir, db, mut a) = one_due_delivery();
+    let mut b = Store::open(&db).unwrap();
+    assert!(claim(&mut a, "a", 2).is_empty(), "not due before next_at");
+    let got = claim(&mut a, "a", 3);
+    assert_eq!(got.len(), 1);
+    assert_eq!(
+        (got[0].claimed_by.as_deref(), got[0].lease_until),
+        (Some("a"), Some(t(63)))
+    );
+    // The other dispatcher sees nothing while the lease holds, ...
+    assert!(claim(&mut b, "b", 4).is_empty());
+    assert!(claim(&mut b, "b", 62).is_empty());
+    // ... and claims it once the lease has lapsed (a died mid-send).
+    let mut d = claim(&mut b, "b", 63).pop().unwrap();
+    assert_eq!(d.claimed_by.as_deref(), Some("b"));
+    // a's late outcome is not recorded: b holds the delivery now.
+    let mut late = d.clone();
+    late.state = "dead".into();
+    assert!(!a.write(|tx| tx.finish_delivery(&late, "a")).unwrap());
+    d.state = "delivered".into();
+    d.attempts = 1;
+    d.delivered_at = Some(t(64));
+    assert!(b.write(|tx| tx.finish_delivery(&d, "b")).unwrap());
+    let view = a.read(|tx| tx.outbox(Some("T-1"), 10, None)).unwrap();
+    let stored = &view[0].deliveries[0];
+    assert_eq!(
+        (
+            stored.state.as_str(),
+            stored.attempts,
+            &stored.claimed_by,
+            stored.lease_until
+        ),
+        ("delivered", 1, &None, None)
+    );
+    // Delivered: nobody claims it again, whatever the time.
+    assert!(claim(&mut a, "a", 10_000).is_empty());
+}
+
+#[test]
+fn a_failed_attempt_ends_the_lease_and_waits_for_its_retry_time() {
+    let (_dir, _db, mut store) = one_due_delivery();
+    let mut d = claim(&mut store, "a", 3).pop().unwrap();
+    d.attempts = 1;
+    d.next_at = t(20);
+    d.last_error = Some("HTTP 500".into());
+    assert!(store.write(|tx| tx.finish_delivery(&d, "a")).unwrap());
+    assert!(claim(&mut store, "b", 19).is_empty(), "retry not due yet");
+    let again = claim(&mut store, "b", 20);
+    assert_eq!(again.len(), 1, "due again, lease ended: any dispatcher");
+    assert_eq!(again[0].attempts, 1);
 }
 
 #[test]

@@ -1,5 +1,5 @@
 //! The PostgreSQL schema: the same tables, columns and rules as the SQLite
-//! migrations 1-7 (`../schema.rs`), written once for PostgreSQL 15. Text
+//! migrations 1-8 (`../schema.rs`), written once for PostgreSQL 15. Text
 //! columns are `COLLATE "C"` so that comparing and ordering them is byte
 //! order, as in SQLite: stored times compare as times and ticket ids sort the
 //! same on both backends (`audit verify` merges ordered cursors by id).
@@ -180,6 +180,13 @@ UPDATE outbox SET routed_at = 'held'
       AND NOT EXISTS (SELECT 1 FROM deliveries d
                       WHERE d.seq = outbox.seq AND d.recipient = outbox.recipient);
 "
+        .to_owned(),
+        // 8 (SQLite migration 8): delivery leases (claimed with `FOR UPDATE
+        // SKIP LOCKED`, see `serve.rs`).
+        r#"
+ALTER TABLE deliveries ADD COLUMN claimed_by TEXT COLLATE "C";
+ALTER TABLE deliveries ADD COLUMN lease_until TEXT COLLATE "C";
+"#
         .to_owned(),
     ]
 }

@@ -8,8 +8,8 @@ use super::reads::conditions;
 use super::tx::Tx;
 use crate::store::serve::Row5;
 use crate::store::{
-    Delivery, Gauges, ListedTicket, OutboxEntry, OutboxView, Remembered, StoreError, TicketQuery,
-    TokenRow, time,
+    Delivery, Gauges, Lease, ListedTicket, OutboxEntry, OutboxView, Remembered, StoreError,
+    TicketQuery, TokenRow, time,
 };
 
 const ENTRY_SELECT: &str = "SELECT o.seq, o.recipient, o.ticket, o.kind, o.at,
@@ -220,10 +220,14 @@ impl Tx<'_> {
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let at = time::format(at)?;
-        self.exec(
+        let routed = self.exec(
             "UPDATE outbox SET routed_at = $3 WHERE seq = $1 AND recipient = $2 AND routed_at IS NULL",
             &[&seq, &recipient, &at],
         )?;
+        // Routed first by another server: its deliveries stand.
+        if routed == 0 {
+            return Ok(());
+        }
         for ch in channels {
             self.exec(
                 "INSERT INTO deliveries (seq, recipient, channel, state, attempts, next_at)
@@ -234,15 +238,32 @@ impl Tx<'_> {
         Ok(())
     }
 
-    pub fn due_deliveries(
-        &self,
-        now: DateTime<Utc>,
+    /// Claims due deliveries no live lease holds (see `../serve.rs`). `FOR
+    /// UPDATE SKIP LOCKED`: a dispatcher claiming at the same moment passes
+    /// over the rows this one is claiming instead of waiting for them, and
+    /// once committed the lease keeps them out of every claim until it lapses.
+    pub fn claim_deliveries(
+        &mut self,
+        lease: &Lease<'_>,
         limit: usize,
     ) -> Result<Vec<(OutboxEntry, Delivery)>, StoreError> {
         let keys = self.rows(
-            "SELECT seq, recipient, channel FROM deliveries
-             WHERE state = 'pending' AND next_at <= $1 ORDER BY next_at, seq LIMIT $2",
-            &[&time::format(now)?, &(limit as i64)],
+            "WITH due AS (
+                 SELECT seq, recipient, channel FROM deliveries
+                 WHERE state = 'pending' AND next_at <= $1
+                   AND (lease_until IS NULL OR lease_until <= $1)
+                 ORDER BY next_at, seq LIMIT $2
+                 FOR UPDATE SKIP LOCKED)
+             UPDATE deliveries d SET claimed_by = $3, lease_until = $4
+             FROM due
+             WHERE d.seq = due.seq AND d.recipient = due.recipient AND d.channel = due.channel
+             RETURNING d.seq, d.recipient, d.channel",
+            &[
+                &time::format(lease.now)?,
+                &(limit as i64),
+                &lease.worker,
+                &time::format(lease.until)?,
+            ],
         )?;
         let mut out = Vec::new();
         for k in &keys {
@@ -259,13 +280,16 @@ impl Tx<'_> {
                 out.push((e, d));
             }
         }
+        out.sort_by_key(|(_, d)| (d.next_at, d.seq));
         Ok(out)
     }
 
-    pub fn update_delivery(&mut self, d: &Delivery) -> Result<(), StoreError> {
-        self.exec(
-            "UPDATE deliveries SET state = $4, attempts = $5, next_at = $6, last_error = $7, delivered_at = $8
-             WHERE seq = $1 AND recipient = $2 AND channel = $3",
+    /// Records an outcome while `worker` still holds the lease (`../serve.rs`).
+    pub fn finish_delivery(&mut self, d: &Delivery, worker: &str) -> Result<bool, StoreError> {
+        let n = self.exec(
+            "UPDATE deliveries SET state = $4, attempts = $5, next_at = $6, last_error = $7,
+                 delivered_at = $8, claimed_by = NULL, lease_until = NULL
+             WHERE seq = $1 AND recipient = $2 AND channel = $3 AND claimed_by = $9",
             &[
                 &d.seq,
                 &d.recipient,
@@ -275,9 +299,10 @@ impl Tx<'_> {
                 &time::format(d.next_at).unwrap_or_default(),
                 &d.last_error,
                 &d.delivered_at.map(|t| time::format(t).unwrap_or_default()),
+                &worker,
             ],
         )?;
-        Ok(())
+        Ok(n > 0)
     }
 
     pub fn outbox(
@@ -367,7 +392,8 @@ impl Tx<'_> {
 
     fn deliveries_of(&self, seq: i64, recipient: &str) -> Result<Vec<Delivery>, StoreError> {
         self.rows(
-            "SELECT seq, recipient, channel, state, attempts, next_at, last_error, delivered_at
+            "SELECT seq, recipient, channel, state, attempts, next_at, last_error, delivered_at,
+                    claimed_by, lease_until
              FROM deliveries WHERE seq = $1 AND recipient = $2 ORDER BY channel",
             &[&seq, &recipient],
         )?
@@ -382,6 +408,8 @@ impl Tx<'_> {
                 next_at: self.time(r, 5, "deliveries.next_at")?,
                 last_error: self.get(r, 6)?,
                 delivered_at: self.time_opt(r, 7, "deliveries.delivered_at")?,
+                claimed_by: self.get(r, 8)?,
+                lease_until: self.time_opt(r, 9, "deliveries.lease_until")?,
             })
         })
         .collect()
