@@ -33,9 +33,8 @@ pub struct CompiledPolicy {
     pub fingerprint: String,
     pub tz: chrono_tz::Tz,
     engine: rhai::Engine,
-    /// By section (`SECTIONS`), then rule id.
-    /// By section, then id: a few dozen short keys, where a B-tree's string
-    /// comparisons cost less than hashing the key.
+    /// By section (`SECTIONS`), then rule id: a few dozen short keys, where a
+    /// B-tree's string comparisons cost less than hashing the key.
     conditions: [BTreeMap<String, Condition>; 4],
     /// Categories in the order they are tried (`category_order`), fixed at load.
     categories: Vec<CategoryRule>,
