@@ -5,27 +5,13 @@
 //! registry, K5 visits in the reports, and `audit verify` covering both.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use tempfile::TempDir;
 
-const BIN: &str = env!("CARGO_BIN_EXE_steward");
+use crate::cli_support;
 
 fn steward(db: &Path, now: &str, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(BIN)
-        .arg("--db")
-        .arg(db)
-        .arg("--now")
-        .arg(now)
-        .args(args)
-        .env_remove("STEWARD_DB")
-        .output()
-        .expect("run steward");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    cli_support::run_at(db, now, args)
 }
 
 fn ok(db: &Path, now: &str, args: &[&str]) -> String {

@@ -5,28 +5,15 @@
 //! feeds through each estate's own policy, and `ticket waive-revisit` (V1).
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use tempfile::TempDir;
 
-const BIN: &str = env!("CARGO_BIN_EXE_steward");
+use crate::cli_support;
 
 fn steward(db: &Path, now: &str, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(BIN)
-        .arg("--db")
-        .arg(db)
-        .arg("--now")
-        .arg(now)
-        .args(args)
-        .env_remove("STEWARD_DB")
-        .env("STEWARD_POLICY_ROOT", env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run steward");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let mut cmd = cli_support::at(db, now);
+    cmd.env("STEWARD_POLICY_ROOT", env!("CARGO_MANIFEST_DIR"));
+    cli_support::output(cmd.args(args))
 }
 
 fn ok(db: &Path, now: &str, args: &[&str]) -> String {

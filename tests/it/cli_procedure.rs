@@ -4,29 +4,16 @@
 //! (D1, D2, 000 §5.2.1), typo checks in `policy check`, and times shown local.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use tempfile::TempDir;
 
-const BIN: &str = env!("CARGO_BIN_EXE_steward");
+use crate::cli_support;
 
 fn steward(db: &Path, now: &str, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(BIN)
-        .arg("--db")
-        .arg(db)
-        .arg("--now")
-        .arg(now)
-        .args(args)
-        .env_remove("STEWARD_DB")
-        // The test policies in a temporary directory extend the shipped ones.
-        .env("STEWARD_POLICY_ROOT", "/")
-        .output()
-        .expect("run steward");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let mut cmd = cli_support::at(db, now);
+    // The test policies in a temporary directory extend the shipped ones.
+    cmd.env("STEWARD_POLICY_ROOT", "/");
+    cli_support::output(cmd.args(args))
 }
 
 fn ok(db: &Path, now: &str, args: &[&str]) -> String {

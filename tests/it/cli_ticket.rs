@@ -6,29 +6,15 @@
 //! and locked databases, and `audit verify` catching a tampered event.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
-const BIN: &str = env!("CARGO_BIN_EXE_steward");
+use crate::cli_support;
 
 /// Run steward on `db` at `now` (RFC 3339); returns (exit code, stdout, stderr).
 fn steward(db: &Path, now: &str, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(BIN)
-        .arg("--db")
-        .arg(db)
-        .arg("--now")
-        .arg(now)
-        .args(args)
-        .env_remove("STEWARD_DB")
-        .output()
-        .expect("run steward");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    cli_support::run_at(db, now, args)
 }
 
 /// Like [`steward`] but the command must succeed.

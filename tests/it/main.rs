@@ -13,6 +13,7 @@ mod cli_explain;
 mod cli_policy;
 mod cli_procedure;
 mod cli_snapshots;
+mod cli_support;
 mod cli_ticket;
 mod cli_usability;
 mod dst_limits;

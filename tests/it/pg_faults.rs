@@ -8,21 +8,14 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::backend;
+use crate::cli_support;
 
 const BIN: &str = env!("CARGO_BIN_EXE_steward");
 
 fn steward(db: &str, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(BIN)
-        .args(["--db", db, "--now", "2026-07-01T01:00:00Z"])
-        .args(args)
-        .env_remove("STEWARD_DB")
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let mut cmd = cli_support::command();
+    cmd.args(["--db", db, "--now", "2026-07-01T01:00:00Z"]);
+    cli_support::output(cmd.args(args))
 }
 
 /// The one line a refused command prints.

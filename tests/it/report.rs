@@ -8,7 +8,6 @@
 //! SVG charts holding data.
 
 use std::path::Path;
-use std::process::Command as Process;
 
 use chrono::{DateTime, Utc};
 use steward::engine::{Command, OpenTicket};
@@ -17,7 +16,7 @@ use steward::report::{self, Households, PeriodReport, PeriodSpec, ReportKind, Re
 use steward::service::Service;
 use tempfile::TempDir;
 
-const BIN: &str = env!("CARGO_BIN_EXE_steward");
+use crate::cli_support;
 
 fn t(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
@@ -456,19 +455,7 @@ fn db() -> (TempDir, std::path::PathBuf) {
 }
 
 fn steward(db: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Process::new(BIN)
-        .arg("--db")
-        .arg(db)
-        .args(["--now", "2026-07-20T09:00:00+08:00"])
-        .args(args)
-        .env_remove("STEWARD_DB")
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    cli_support::run_at(db, "2026-07-20T09:00:00+08:00", args)
 }
 
 #[test]

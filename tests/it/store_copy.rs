@@ -7,23 +7,12 @@
 //! again.
 
 use std::path::Path;
-use std::process::Command;
 
 use crate::backend;
-
-const BIN: &str = env!("CARGO_BIN_EXE_steward");
+use crate::cli_support;
 
 fn steward(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(BIN)
-        .args(args)
-        .env_remove("STEWARD_DB")
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    cli_support::output(cli_support::command().args(args))
 }
 
 /// Runs a command on `db` at `now` and insists that it succeeds.
