@@ -7,6 +7,8 @@
 
 use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::serve_support::*;
@@ -81,9 +83,13 @@ async fn kill_9_under_load_loses_nothing_acknowledged() {
     ready(&http, &base).await;
 
     // 16 clients open and respond as fast as they can; the server is killed under them.
+    // The kill comes after 1.5 s and 200 answered requests, not after a fixed
+    // time alone: on a loaded machine 1.5 s can pass before the first answer.
+    let answered = Arc::new(AtomicUsize::new(0));
     let mut clients = Vec::new();
     for c in 0..16 {
         let (http, base, token) = (http.clone(), base.clone(), tok.desk.clone());
+        let answered = Arc::clone(&answered);
         clients.push(tokio::spawn(async move {
             let mut acked: Vec<(String, String, String, Value)> = Vec::new();
             for n in 0.. {
@@ -94,17 +100,23 @@ async fn kill_9_under_load_loses_nothing_acknowledged() {
                 let Ok(v) = r.json::<Value>().await else { break };
                 let id = v["ticket"].as_str().unwrap().to_owned();
                 acked.push((key.clone(), "/v1/tickets".into(), body, v));
+                answered.fetch_add(1, Ordering::Relaxed);
                 let key = format!("{key}-respond");
                 let path = format!("/v1/tickets/{id}/respond");
                 let Ok(r) = http.post(format!("{base}{path}")).bearer_auth(&token).header("idempotency-key", &key).body("{}").send().await else { break };
                 if r.status() != 200 { break }
                 let Ok(v) = r.json::<Value>().await else { break };
                 acked.push((key, path, "{}".into(), v));
+                answered.fetch_add(1, Ordering::Relaxed);
             }
             acked
         }));
     }
+    let give_up = Instant::now() + Duration::from_secs(60);
     tokio::time::sleep(Duration::from_millis(1500)).await;
+    while answered.load(Ordering::Relaxed) < 200 && Instant::now() < give_up {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     child.kill().unwrap();
     child.wait().unwrap();
     let mut acked = Vec::new();
