@@ -33,6 +33,7 @@ mod readme;
 mod report;
 mod report_browser;
 mod scenarios_engine;
+mod serve_actions;
 mod serve_api;
 mod serve_cluster;
 mod serve_crash;
