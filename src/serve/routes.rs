@@ -396,6 +396,12 @@ pub fn openapi() -> Value {
                 ),
             );
             responses.insert("413".into(), problem_response("The body is over the limit"));
+            responses.insert(
+                "422".into(),
+                problem_response(
+                    "A name the policy does not declare (estate, step, limit, category, event kind); nothing was written",
+                ),
+            );
         }
         if r.path.contains("{id}") {
             responses.insert("404".into(), problem_response("Unknown ticket"));

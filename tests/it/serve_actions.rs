@@ -180,6 +180,14 @@ impl Pair {
             .await;
         assert_problem(&r, status, kind, None);
         assert_eq!(events(&self.db), before, "{action} {body} wrote something");
+        let doc = self.s.get(token, "/openapi.json").await;
+        let route = format!("/v1/tickets/{{id}}/{action}");
+        assert!(
+            doc.json["paths"][&route]["post"]["responses"]
+                .get(status.to_string())
+                .is_some(),
+            "the OpenAPI document lists no {status} for POST {route}"
+        );
         r
     }
 }

@@ -30,7 +30,7 @@ async fn every_documented_route_is_served() {
     let paths = doc.json["paths"].as_object().unwrap();
     let mut operations = 0;
     for (path, methods) in paths {
-        for (method, _) in methods.as_object().unwrap() {
+        for (method, op) in methods.as_object().unwrap() {
             operations += 1;
             let url = format!("{}{}", s.base, path.replace("{id}", "T1"));
             let req = match method.as_str() {
@@ -47,6 +47,11 @@ async fn every_documented_route_is_served() {
             assert_ne!(
                 kind, "urn:steward:problem:no-route",
                 "{method} {path} is documented but not served"
+            );
+            assert!(
+                op["responses"].get(r.status.to_string()).is_some(),
+                "{method} {path} answered {}, which its responses do not list",
+                r.status
             );
         }
     }
