@@ -399,7 +399,7 @@ pub fn openapi() -> Value {
             responses.insert(
                 "422".into(),
                 problem_response(
-                    "A name the policy does not declare (estate, step, limit, category, event kind); nothing was written",
+                    "A value the policy does not know (estate, step, limit, category, event kind) or an Idempotency-Key reused with another body; nothing was written",
                 ),
             );
         }
