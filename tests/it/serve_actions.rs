@@ -6,30 +6,14 @@
 //! a retry with the same Idempotency-Key writes nothing, and every refusal is
 //! the CLI's message with nothing written.
 
-use std::path::Path;
-use std::process::Command;
-
+use crate::cli_support;
 use crate::serve_support::*;
 use serde_json::{Value, json};
+use std::path::Path;
 use steward::serve::ManualClock;
 
-const BIN: &str = env!("CARGO_BIN_EXE_steward");
-
 fn cli(db: &Path, now: &str, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(BIN)
-        .arg("--db")
-        .arg(db)
-        .arg("--now")
-        .arg(now)
-        .args(args)
-        .env_remove("STEWARD_DB")
-        .output()
-        .expect("run steward");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    cli_support::run_at(db, now, args)
 }
 
 /// The CLI's `--format json` answer of a command that succeeds.
@@ -152,6 +136,25 @@ async fn pair(kind: &str, text: &str) -> Pair {
 }
 
 impl Pair {
+    /// Each `(now, action, body, cli args)` as the service center at `now`,
+    /// over HTTP and on the CLI's database: both answer the same.
+    async fn both(&self, steps: &[(&str, &str, &str, Vec<&str>)]) {
+        for (now, action, body, args) in steps {
+            self.clock.set(at(now));
+            let r = self
+                .s
+                .post(
+                    &self.tok.center,
+                    &format!("/v1/tickets/T1/{action}"),
+                    action,
+                    body,
+                )
+                .await;
+            assert_eq!(r.status, 200, "{action}: {}", r.json);
+            assert_eq!(r.json, cli_json(&self.cli_db, now, args), "{action}");
+        }
+    }
+
     async fn same_ticket(&self, now: &str) {
         let api = self.s.get(&self.tok.center, "/v1/tickets/T1").await;
         assert_eq!(api.status, 200, "{}", api.json);
@@ -335,7 +338,7 @@ async fn a_deadline_answers_as_the_cli_and_its_retry_writes_nothing() {
 async fn a_waived_revisit_answers_as_the_cli_and_its_retry_writes_nothing() {
     let mut p = pair("repair", "外墙渗水，卧室墙面发霉").await;
     // Resolved, revisited once: V4#2 waits for the next rain.
-    for (now, action, body, args) in [
+    p.both(&[
         (
             "2026-07-07T09:00:00+08:00",
             "resolve",
@@ -348,19 +351,8 @@ async fn a_waived_revisit_answers_as_the_cli_and_its_retry_writes_nothing() {
             r#"{"ok":true,"note":"墙面已干"}"#,
             vec!["ticket", "revisit", "T1", "--ok", "--note", "墙面已干"],
         ),
-    ] {
-        p.clock.set(at(now));
-        let r =
-            p.s.post(
-                &p.tok.center,
-                &format!("/v1/tickets/T1/{action}"),
-                action,
-                body,
-            )
-            .await;
-        assert_eq!(r.status, 200, "{}", r.json);
-        assert_eq!(r.json, cli_json(&p.cli_db, now, &args));
-    }
+    ])
+    .await;
     let now = "2026-07-08T10:05:00+08:00";
     p.clock.set(at(now));
     let body = r#"{"slot":"V4#2","reason":"业主表示雨后不必再回访","by":"王专员"}"#;
@@ -633,7 +625,7 @@ async fn refusals_are_the_clis_messages_and_write_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_closed_ticket_refuses_each_action_with_409_and_writes_nothing() {
     let mut p = pair("repair", "外墙渗水，卧室墙面发霉").await;
-    for (now, action, body, args) in [
+    p.both(&[
         (
             "2026-07-07T09:00:00+08:00",
             "resolve",
@@ -665,19 +657,8 @@ async fn a_closed_ticket_refuses_each_action_with_409_and_writes_nothing() {
             "{}",
             vec!["ticket", "close", "T1"],
         ),
-    ] {
-        p.clock.set(at(now));
-        let r =
-            p.s.post(
-                &p.tok.center,
-                &format!("/v1/tickets/T1/{action}"),
-                action,
-                body,
-            )
-            .await;
-        assert_eq!(r.status, 200, "{action}: {}", r.json);
-        assert_eq!(r.json, cli_json(&p.cli_db, now, &args), "{action}");
-    }
+    ])
+    .await;
     let now = "2026-07-08T10:11:00+08:00";
     p.clock.set(at(now));
     let center = p.tok.center.clone();
