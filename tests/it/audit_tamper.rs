@@ -10,20 +10,10 @@ use std::sync::OnceLock;
 use rusqlite::Connection;
 use tempfile::TempDir;
 
-use crate::cli_support;
+use crate::cli_support::{ok_at as ok, run_at as steward};
 
 const T0: &str = "2026-07-06T08:00:00+08:00";
 const LATER: &str = "2026-07-06T15:00:00+08:00";
-
-fn steward(db: &Path, now: &str, args: &[&str]) -> (i32, String, String) {
-    cli_support::run_at(db, now, args)
-}
-
-fn ok(db: &Path, now: &str, args: &[&str]) -> String {
-    let (code, out, err) = steward(db, now, args);
-    assert_eq!(code, 0, "steward {args:?} failed: {err}\n{out}");
-    out
-}
 
 /// A new complaint at an estate under the company-wide policy.
 const OPEN_N1: &[&str] = &[

@@ -8,29 +8,12 @@ use std::path::{Path, PathBuf};
 
 use tempfile::TempDir;
 
-use crate::cli_support;
-
-fn steward(db: &Path, now: &str, args: &[&str]) -> (i32, String, String) {
-    cli_support::run_at(db, now, args)
-}
-
-fn ok(db: &Path, now: &str, args: &[&str]) -> String {
-    let (code, out, err) = steward(db, now, args);
-    assert_eq!(code, 0, "steward {args:?} failed: {err}\n{out}");
-    out
-}
+use crate::cli_support::{json_at as json, ok_at as ok, run_at as steward};
 
 fn refused(db: &Path, now: &str, args: &[&str]) -> String {
     let (code, out, err) = steward(db, now, args);
     assert_eq!(code, 2, "steward {args:?} should be refused: {out}");
     err.trim().to_owned()
-}
-
-fn json(db: &Path, now: &str, args: &[&str]) -> serde_json::Value {
-    let mut all = args.to_vec();
-    all.extend(["--format", "json"]);
-    let out = ok(db, now, &all);
-    serde_json::from_str(&out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"))
 }
 
 fn events(db: &Path) -> i64 {

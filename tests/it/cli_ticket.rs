@@ -10,26 +10,7 @@ use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
-use crate::cli_support;
-
-/// Run steward on `db` at `now` (RFC 3339); returns (exit code, stdout, stderr).
-fn steward(db: &Path, now: &str, args: &[&str]) -> (i32, String, String) {
-    cli_support::run_at(db, now, args)
-}
-
-/// Like [`steward`] but the command must succeed.
-fn ok(db: &Path, now: &str, args: &[&str]) -> String {
-    let (code, out, err) = steward(db, now, args);
-    assert_eq!(code, 0, "steward {args:?} failed: {err}\n{out}");
-    out
-}
-
-fn json(db: &Path, now: &str, args: &[&str]) -> serde_json::Value {
-    let mut all = args.to_vec();
-    all.extend(["--format", "json"]);
-    let out = ok(db, now, &all);
-    serde_json::from_str(&out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"))
-}
+use crate::cli_support::{json_at as json, ok_at as ok, run_at as steward};
 
 /// The number of events in the log, from `audit verify --format json`.
 fn events(db: &Path) -> i64 {

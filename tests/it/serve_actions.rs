@@ -6,28 +6,15 @@
 //! a retry with the same Idempotency-Key writes nothing, and every refusal is
 //! the CLI's message with nothing written.
 
-use crate::cli_support;
+use crate::cli_support::{self, json_at as cli_json};
 use crate::serve_support::*;
 use serde_json::{Value, json};
 use std::path::Path;
 use steward::serve::ManualClock;
 
-fn cli(db: &Path, now: &str, args: &[&str]) -> (i32, String, String) {
-    cli_support::run_at(db, now, args)
-}
-
-/// The CLI's `--format json` answer of a command that succeeds.
-fn cli_json(db: &Path, now: &str, args: &[&str]) -> Value {
-    let mut a = args.to_vec();
-    a.extend(["--format", "json"]);
-    let (code, out, err) = cli(db, now, &a);
-    assert_eq!(code, 0, "steward {args:?} failed: {err}\n{out}");
-    serde_json::from_str(&out).unwrap()
-}
-
 /// The CLI's error for a command that is refused (exit code 2), without `error: `.
 fn cli_error(db: &Path, now: &str, args: &[&str]) -> String {
-    let (code, out, err) = cli(db, now, args);
+    let (code, out, err) = cli_support::run_at(db, now, args);
     assert_eq!(code, 2, "steward {args:?} should fail: {out}{err}");
     err.trim()
         .strip_prefix("error: ")
